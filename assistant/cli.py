@@ -1,0 +1,226 @@
+"""The ``newsdesk`` command line: a thin door that translates arguments to engine calls and back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from assistant.answer import Answer, Turn
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of your news articles, with citations.")
+# No hard wrapping when piped: a long line stays one line for scripts and logs.
+out = Console(soft_wrap=not sys.stdout.isatty())
+err = Console(stderr=True, soft_wrap=True)
+_state = {"debug": False}
+
+
+class CliError(Exception):
+    """An error the user can fix: printed as one line, exit code 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress to stderr."),
+) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(
+        level=logging.INFO if verbose or debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _settings():
+    from assistant.settings import get_settings
+
+    return get_settings()
+
+
+def _engine():
+    from assistant.engine import Engine
+
+    return Engine(_settings())
+
+
+def _ingester():
+    from assistant.embedding import build_embedding
+    from assistant.store import ArticleStore
+    from ingest.pipeline import Ingester
+
+    settings = _settings()
+    return Ingester(ArticleStore(settings), build_embedding(settings), settings)
+
+
+@app.command()
+def ingest(
+    paths: List[Path] = typer.Argument(..., help="Files or folders (.md .txt .html .json .jsonl), read recursively."),
+    prune: bool = typer.Option(False, "--prune", help="Delete articles once read from these paths that are gone now."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Chunk, embed and store articles. Unchanged articles are skipped; changed ones replaced."""
+    ingester = _ingester()
+    if out.is_terminal and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
+            articles = bar.add_task("articles", total=None)
+            chunks = bar.add_task("chunks", total=None)
+
+            def progress(event: str, n: int) -> None:
+                if event == "articles_total":
+                    bar.update(articles, total=n)
+                elif event == "articles":
+                    bar.advance(articles, n)
+                elif event == "chunks":
+                    bar.update(chunks, completed=n)
+
+            summary = ingester.ingest_paths(paths, prune=prune, progress=progress)
+    else:
+        summary = ingester.ingest_paths(paths, prune=prune)
+    if as_json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        for failure in summary.failed:
+            where = f"{failure.path}:{failure.line}" if failure.line else failure.path
+            err.print(f"[red]failed[/red] {where}: {failure.error}", highlight=False)
+        out.print(summary.line(), highlight=False)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _print_answer(answer: Answer) -> None:
+    style = "yellow" if answer.declined else None
+    out.print(answer.answer, style=style, highlight=False)
+    if answer.sources:
+        out.print()
+        label = "Closest sources:" if answer.declined else "Sources:"
+        out.print(label, style="bold")
+        for s in answer.sources:
+            date = f" ({s.published_at})" if s.published_at else ""
+            out.print(f"[{s.n}] {s.title}{date}", highlight=False, markup=False)
+            if s.url:
+                out.print(f"    {s.url}", highlight=False, markup=False)
+            out.print(f"    “{s.quote}”", style="dim", highlight=False, markup=False)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Chunks handed to the answerer."),
+) -> None:
+    """Answer one question with numbered citations (exit 0 whether it answers or declines)."""
+    answer = _engine().ask(question, top_k=top_k)
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat() -> None:
+    """Ask questions in a loop; follow-ups are understood in the context of the conversation."""
+    engine = _engine()
+    history: list[Turn] = []
+    err.print("Ask a question (empty line or Ctrl-D to quit).", style="dim")
+    while True:
+        try:
+            question = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        answer = engine.ask(question, history)
+        if answer.standalone_question != question:
+            err.print(f"(understood as: {answer.standalone_question})", style="dim", highlight=False)
+        _print_answer(answer)
+        out.print()
+        history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
+
+
+@app.command()
+def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """What is ingested: article and chunk counts, newest dates, articles per source."""
+    from assistant.store import ArticleStore
+
+    store = ArticleStore(_settings())
+    records = [r for r in store.records().values() if r.status == "complete"]
+    dates = sorted({r.published_at for r in records if r.published_at}, reverse=True)
+    per_source = Counter(r.source or "(unknown)" for r in records)
+    report = {
+        "articles": len(records),
+        "chunks": store.count_chunks(),
+        "newest": dates[:5],
+        "sources": dict(per_source.most_common()),
+    }
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    out.print(f"{report['articles']} articles, {report['chunks']} chunks", highlight=False)
+    if dates:
+        out.print(f"newest: {', '.join(dates[:5])}", highlight=False)
+    for source, count in per_source.most_common(20):
+        out.print(f"  {count:6d}  {source}", highlight=False, markup=False)
+
+
+@app.command()
+def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) -> None:
+    """Remove articles (all their chunks) from the store."""
+    deleted, unknown = _ingester().delete(ids)
+    for article_id in unknown:
+        err.print(f"no such article: {article_id}", highlight=False, markup=False)
+    out.print(f"deleted {len(deleted)}", highlight=False)
+    raise typer.Exit(1 if unknown else 0)
+
+
+def _register_eval() -> None:
+    # The evaluator lives in eval/ (tooling, not engine); the CLI only mounts its command.
+    try:
+        from eval.cli import eval_command
+    except ImportError:  # eval/cli.py not present in this checkout
+        return
+    app.command("eval")(eval_command)
+
+
+_register_eval()
+
+
+def run() -> None:
+    """Console-script entry point: user errors become one line on stderr, never a traceback."""
+    try:
+        code = app(standalone_mode=False)  # click returns a command's typer.Exit code here
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the door turns every failure into one clear line
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _state["debug"]:
+            raise
+        message = str(exc) or exc.__class__.__name__
+        if isinstance(exc, FileNotFoundError) and exc.filename:
+            message = f"no such file or folder: {exc.filename}"
+        err.print(f"error: {message}", highlight=False, markup=False)
+        sys.exit(getattr(exc, "code", 1) if isinstance(getattr(exc, "code", None), int) else 1)
+
+
+if __name__ == "__main__":
+    run()

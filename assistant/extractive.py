@@ -1,0 +1,190 @@
+"""The embedded default answerer: quotes the few retrieved sentences that best answer the question.
+
+No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk, followed by the
+``[n]`` of the article it came from. A sentence is scored by how much of the question it covers
+(stemmed content words, names weighted up), whether it holds the kind of thing the question asks for
+(a number for "how many", a name for "who", a date for "when"), whether it says something the
+question does not already say, and how well its chunk ranked. When the best evidence scores under
+``decline_threshold`` the answerer declines instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llama_index.core.schema import MetadataMode, NodeWithScore
+
+from assistant.answer import Source
+from assistant.text import sentence_spans, terms, words
+
+DECLINE_TEXT = "The ingested articles don't answer this question."
+
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
+_YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|"
+                           r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z’'\-]+")
+
+
+@dataclass
+class ScoredSentence:
+    text: str
+    hit_rank: int
+    hit: NodeWithScore
+    coverage: float  # weighted share of the question's content words the sentence contains
+    score: float
+
+
+def expected_type(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|day|month)\b", q):
+        return "date"
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
+        return "name"
+    if re.search(r"\bwhere\b|\bwhich (country|city|state|nation|island|region)\b", q):
+        return "name"
+    return None
+
+
+def _type_match(kind: str | None, sentence: str, question_words: set[str]) -> float:
+    """1.0 when the sentence holds a thing of the asked-for kind that the question does not already
+    name (a number for "how many" other than the question's own "five years"), else 0.0."""
+    def new(found: list[str]) -> bool:
+        return any(f.lower().strip(".,") not in question_words for f in found)
+
+    if kind == "number":
+        return 1.0 if new(_NUMBER.findall(sentence)) else 0.0
+    if kind == "date":
+        return 1.0 if new([m.group(0) for m in _YEAR_OR_DATE.finditer(sentence)]) else 0.0
+    if kind == "name":
+        names = _CAPITALISED.findall(sentence)
+        first = _CAPITALISED.match(sentence)
+        if first and first.group(0).lower() in _SENTENCE_OPENERS:
+            names = names[1:]
+        return 1.0 if new(names) else 0.0
+    return 0.5
+
+
+_SENTENCE_OPENERS = {"the", "a", "an", "but", "and", "it", "he", "she", "they", "in", "on", "at", "this", "that",
+                     "there", "as", "for", "if", "when", "while", "after", "before", "we", "i", "its", "their"}
+
+
+def _question_weights(question: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for i, word in enumerate(words(question)):
+        t = terms(word)
+        if not t:
+            continue
+        # Names carry the topic; the question's first word is capitalised anyway.
+        weight = 2.0 if (i > 0 and word[0].isupper()) or any(c.isdigit() for c in word) else 1.0
+        weights[t[0]] = max(weights.get(t[0], 0.0), weight)
+    return weights
+
+
+class ExtractiveAnswerer:
+    def __init__(self, max_sentences: int = 3, max_words: int = 80, decline_threshold: float = 0.35):
+        self.max_sentences = max_sentences
+        self.max_words = max_words
+        self.decline_threshold = decline_threshold
+
+    def score_sentences(self, question: str, hits: list[NodeWithScore]) -> list[ScoredSentence]:
+        weights = _question_weights(question)
+        total = sum(weights.values()) or 1.0
+        kind = expected_type(question)
+        question_words = {w.lower() for w in words(question)}
+        scored: list[ScoredSentence] = []
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits):
+            text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
+            for start, end in sentence_spans(text):
+                sentence = text[start:end].strip()
+                n_words = len(sentence.split())
+                if n_words < 4 or sentence in seen:
+                    continue
+                seen.add(sentence)
+                sentence_terms = set(terms(sentence))
+                matched = sum(w for t, w in weights.items() if t in sentence_terms)
+                coverage = matched / total
+                novel = len(sentence_terms - set(weights))
+                if coverage == 0 or novel == 0:
+                    continue
+                length = 1.0 if n_words <= 40 else 40.0 / n_words
+                fit = 0.6 + 0.4 * _type_match(kind, sentence, question_words)
+                prior = 1.0 / (1.0 + 0.1 * rank)
+                scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def evidence(self, scored: list[ScoredSentence], hits: list) -> float:
+        """How strongly the retrieved text answers the question, in [0, 1]; compared with the threshold."""
+        if not scored:
+            return 0.0
+        best = scored[0]
+        dense = max((getattr(h, "dense_score", None) or 0.0) for h in hits[:3]) if hits else 0.0
+        return 0.6 * best.coverage + 0.4 * max(dense, 0.0)
+
+    def answer(self, question: str, hits: list[NodeWithScore]) -> tuple[str, list[Source], bool, float]:
+        """(answer text with [n] markers, numbered sources, declined, evidence score)."""
+        scored = self.score_sentences(question, hits)
+        evidence = self.evidence(scored, hits)
+        if evidence < self.decline_threshold or not scored:
+            return DECLINE_TEXT, self.closest_sources(scored, hits), True, evidence
+
+        chosen: list[ScoredSentence] = [scored[0]]
+        n_words = len(scored[0].text.split())
+        covered = set(terms(scored[0].text))
+        for candidate in scored[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if candidate.score < 0.8 * scored[0].score:
+                break
+            extra = len(candidate.text.split())
+            new_terms = set(terms(candidate.text)) - covered
+            if n_words + extra > self.max_words or len(new_terms) < 3:
+                continue
+            chosen.append(candidate)
+            n_words += extra
+            covered |= new_terms
+
+        sources: list[Source] = []
+        parts: list[str] = []
+        for sentence in chosen:
+            source = _source_for(sources, sentence.hit, sentence.text)
+            parts.append(f"{sentence.text} [{source.n}]")
+        return " ".join(parts), sources, False, evidence
+
+    def closest_sources(self, scored: list[ScoredSentence], hits: list[NodeWithScore], limit: int = 3) -> list[Source]:
+        sources: list[Source] = []
+        for sentence in scored:
+            if len(sources) >= limit:
+                break
+            _source_for(sources, sentence.hit, sentence.text)
+        for hit in hits:  # too little overlap to pick sentences: fall back to the chunks' openings
+            if len(sources) >= limit:
+                break
+            text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
+            spans = sentence_spans(text)
+            _source_for(sources, hit, text[spans[0][0] : spans[0][1]].strip() if spans else text[:200])
+        return sources
+
+
+def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source:
+    """The source numbered for this hit's article, adding it (with this quote) on first citation."""
+    meta = hit.node.metadata
+    article_id = meta.get("article_id", hit.node.node_id)
+    for source in sources:
+        if source.article_id == article_id:
+            return source
+    source = Source(
+        n=len(sources) + 1,
+        article_id=article_id,
+        title=meta.get("title", ""),
+        url=meta.get("url", ""),
+        published_at=meta.get("published_at", ""),
+        quote=quote,
+    )
+    sources.append(source)
+    return source

@@ -1,0 +1,80 @@
+"""One settings object for every door (CLI, API, Slack) and every part of the engine.
+
+Values come from ``NEWSDESK_*`` environment variables (and a ``.env`` file); Slack credentials keep
+Slack's own ``SLACK_*`` names. Nothing reads settings at import time: call :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
+
+    # --- store -----------------------------------------------------------------------------------
+    data_dir: Path = Field(default=Path(".newsdesk"), description="Chroma, BM25 index and logs live here.")
+    collection: str = Field(default="articles", description="Chroma collection name for chunks.")
+    chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the local store.")
+    chroma_port: int = 8000
+
+    # --- embedding -------------------------------------------------------------------------------
+    embedding: Literal["minilm-onnx", "sentence-transformers"] = "minilm-onnx"
+    embedding_model: str = Field(
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        description="Model name or local path for the sentence-transformers embedder.",
+    )
+    embed_batch_size: int = 32
+    embed_threads: int = Field(default=0, description="onnxruntime intra-op threads; 0 = all cores.")
+
+    # --- chunking --------------------------------------------------------------------------------
+    # MiniLM reads 256 word pieces; a chunk (title and date included) must fit or its tail is unseen.
+    chunk_tokens: int = 256
+    chunk_overlap: int = 32
+    ingest_group_articles: int = Field(default=64, description="Articles embedded and committed together.")
+
+    # --- retrieval -------------------------------------------------------------------------------
+    top_k: int = Field(default=5, description="Chunks handed to the answerer (one article each at most twice).")
+    candidate_k: int = Field(default=40, description="Chunks each retriever contributes before fusion.")
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+
+    # --- answering -------------------------------------------------------------------------------
+    llm: Literal["extractive"] = "extractive"
+    max_answer_sentences: int = 3
+    max_answer_words: int = 80
+    # Calibrated on an evaluation set with `newsdesk eval ... --calibrate` (see eval/calibrate.py).
+    decline_threshold: float = 0.35
+
+    # --- API -------------------------------------------------------------------------------------
+    max_question_chars: int = 2000
+
+    # --- Slack (Slack's own names) ---------------------------------------------------------------
+    slack_bot_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "NEWSDESK_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "NEWSDESK_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "NEWSDESK_SLACK_SIGNING_SECRET")
+    )
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.collection
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

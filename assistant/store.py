@@ -1,0 +1,184 @@
+"""Vector store component: Chroma, local (PersistentClient) or a server (HttpClient) by settings.
+
+Two collections per store, both in Chroma so that every process sharing a Chroma server sees the
+same truth:
+
+* ``<name>`` holds the chunks (written through llama-index's ``ChromaVectorStore``);
+* ``<name>__articles`` is the article manifest: one record per article (content hash, status, the
+  file it came from, chunk count) plus one ``__state__`` record whose ``version`` changes on every
+  write. Caches kept beside Chroma (the BM25 index) are stamped with that version.
+
+Crash safety comes from the order of writes (see ``ingest.pipeline``): an article's manifest record
+is marked ``pending`` before its chunks change and ``complete`` after, so a run killed half-way
+leaves only ``pending`` records, which the next run clears and redoes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from assistant.settings import Settings
+
+STATE_ID = "__state__"
+PENDING, COMPLETE = "pending", "complete"
+_PAGE = 2000  # Chroma get() page size
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    id: str
+    content_hash: str
+    status: str
+    title: str
+    url: str
+    published_at: str
+    source: str
+    path: str
+    chunks: int
+
+    @classmethod
+    def from_metadata(cls, article_id: str, meta: dict[str, Any]) -> "ArticleRecord":
+        return cls(
+            id=article_id,
+            content_hash=str(meta.get("content_hash", "")),
+            status=str(meta.get("status", "")),
+            title=str(meta.get("title", "")),
+            url=str(meta.get("url", "")),
+            published_at=str(meta.get("published_at", "")),
+            source=str(meta.get("source", "")),
+            path=str(meta.get("path", "")),
+            chunks=int(meta.get("chunks", 0) or 0),
+        )
+
+
+def make_chroma_client(settings: Settings):
+    """PersistentClient under the data folder, or HttpClient when ``NEWSDESK_CHROMA_HOST`` is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ArticleStore:
+    """The chunk collection, the article manifest and the store version, over one Chroma client."""
+
+    def __init__(self, settings: Settings, client: Any | None = None):
+        self.settings = settings
+        self.client = client if client is not None else make_chroma_client(settings)
+        # embedding_function=None: vectors always come from our embedder; Chroma's default
+        # embedding function would try to download an ONNX model.
+        self.chunks = self.client.get_or_create_collection(
+            name=settings.collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.manifest = self.client.get_or_create_collection(
+            name=f"{settings.collection}__articles", embedding_function=None
+        )
+
+    # --- llama-index view -------------------------------------------------------------------------
+    def vector_store(self):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.chunks)
+
+    # --- version stamp ----------------------------------------------------------------------------
+    def version(self) -> str:
+        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
+        if got["ids"]:
+            return str(got["metadatas"][0].get("version", ""))
+        return ""
+
+    def bump_version(self) -> str:
+        version = uuid.uuid4().hex
+        self.manifest.upsert(ids=[STATE_ID], embeddings=[[1.0]], metadatas=[{"kind": "state", "version": version}])
+        return version
+
+    # --- manifest ---------------------------------------------------------------------------------
+    def records(self) -> dict[str, ArticleRecord]:
+        out: dict[str, ArticleRecord] = {}
+        for ids, metas in self._pages(self.manifest, where={"kind": "article"}, include=["metadatas"]):
+            for article_id, meta in zip(ids, metas):
+                out[article_id] = ArticleRecord.from_metadata(article_id, meta)
+        return out
+
+    def get_record(self, article_id: str) -> ArticleRecord | None:
+        got = self.manifest.get(ids=[article_id], include=["metadatas"])
+        if not got["ids"] or got["metadatas"][0].get("kind") != "article":
+            return None
+        return ArticleRecord.from_metadata(article_id, got["metadatas"][0])
+
+    def write_records(self, records: Iterable[ArticleRecord]) -> None:
+        records = list(records)
+        if not records:
+            return
+        self.manifest.upsert(
+            ids=[r.id for r in records],
+            embeddings=[[1.0]] * len(records),
+            metadatas=[
+                {
+                    "kind": "article",
+                    "content_hash": r.content_hash,
+                    "status": r.status,
+                    "title": r.title,
+                    "url": r.url,
+                    "published_at": r.published_at,
+                    "source": r.source,
+                    "path": r.path,
+                    "chunks": r.chunks,
+                }
+                for r in records
+            ],
+        )
+
+    # --- deletion ---------------------------------------------------------------------------------
+    def delete_chunks(self, article_ids: Iterable[str]) -> None:
+        ids = list(article_ids)
+        for start in range(0, len(ids), 200):
+            self.chunks.delete(where={"article_id": {"$in": ids[start : start + 200]}})
+
+    def delete_articles(self, article_ids: Iterable[str]) -> None:
+        """Chunks first, then the manifest record: a crash in between leaves a pending-like orphan
+        record with no chunks, never chunks without a record."""
+        ids = list(article_ids)
+        if not ids:
+            return
+        self.delete_chunks(ids)
+        self.manifest.delete(ids=ids)
+
+    def article_text(self, article_id: str) -> str:
+        """The article's chunk texts in order (overlaps included): what its citations are checked against."""
+        got = self.chunks.get(where={"article_id": article_id}, include=["documents", "metadatas"])
+        ordered = sorted(zip(got["metadatas"], got["documents"]), key=lambda pair: pair[0].get("position", 0))
+        return "\n".join(doc for _meta, doc in ordered)
+
+    # --- reading chunks ---------------------------------------------------------------------------
+    def count_chunks(self) -> int:
+        return self.chunks.count()
+
+    def iter_chunks(self, include: list[str] | None = None, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
+        """(id, document, metadata) of every chunk, in pages."""
+        include = include or ["documents", "metadatas"]
+        for ids, docs, metas in self._pages(self.chunks, where=where, include=include, with_docs=True):
+            yield from zip(ids, docs, metas)
+
+    @staticmethod
+    def _pages(collection, where=None, include=None, with_docs: bool = False):
+        offset = 0
+        while True:
+            got = collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            if with_docs:
+                yield got["ids"], got.get("documents") or [None] * len(got["ids"]), got["metadatas"]
+            else:
+                yield got["ids"], got["metadatas"]
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE

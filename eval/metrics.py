@@ -1,0 +1,281 @@
+"""Evaluation metrics: pure functions over the per-question rows that ``eval.runner`` writes.
+
+Every number in the report can be recomputed from the rows alone (``compute_metrics(rows)``), so a
+saved JSON report can be re-scored, and tests can check the metrics on hand-made rows.
+
+A row holds (at least): ``answerable``, ``answers`` (gold texts), ``gold_sources``, ``retrieved``
+(article ids, best first), ``answer``, ``declined``, ``answer_in_context`` (bool|None), ``correct``
+(bool|None), ``citations`` ({cited, supported, sentences, sentences_supported}), ``evidence``,
+``latency_ms``, ``timings_ms`` and, with ``--compare``, ``baselines`` ({mode: [article ids]}).
+
+Conventions: a metric whose denominator is 0 is ``None``. Retrieval metrics count answerable
+questions that name gold sources; answer metrics count answerable questions that name gold answers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Iterable, Sequence
+
+from assistant.citations import cited_sentences, supports
+
+RETRIEVAL_KS = (1, 5, 10)
+MRR_K = 10
+CONTEXT_K = 5
+
+RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10")
+METRIC_NAMES = (
+    *RETRIEVAL_METRICS,
+    "answer_in_context@5",
+    "answer_contains_gold",
+    "answer_words_mean",
+    "decline_accuracy",
+    "false_decline_rate",
+    "citation_precision",
+    "citation_recall",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "questions",
+    "answerable",
+    "unanswerable",
+)
+# Metrics where lower is better: --fail-under fails when the metric is *over* the value.
+LOWER_IS_BETTER = ("false_decline_rate", "answer_words_mean", "latency_")
+
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+# --- text matching -------------------------------------------------------------------------------
+def strip_markers(text: str) -> str:
+    """The answer text without its ``[n]`` citation markers."""
+    return _MARKERS.sub("", text)
+
+
+def match_key(text: str) -> str:
+    """Lower-case, punctuation as spaces, whitespace collapsed: "$81.8-Billion" -> "81 8 billion"."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """True when ``text`` contains one of ``answers`` (case- and punctuation-insensitive, on word
+    boundaries: gold "48" is not found in "1480")."""
+    haystack = f" {match_key(text)} "
+    for answer in answers:
+        key = match_key(answer)
+        if key and f" {key} " in haystack:
+            return True
+    return False
+
+
+def answer_words(text: str) -> int:
+    return len(strip_markers(text).split())
+
+
+# --- per-row scoring (used by the runner; pure) -----------------------------------------------------
+def row_correct(answerable: bool, answers: Sequence[str], answer: str, declined: bool) -> bool | None:
+    """Answerable: answered (not declined) and the answer contains a gold answer; None when the
+    question names no gold answer. Unanswerable: declined."""
+    if not answerable:
+        return declined
+    if not answers:
+        return None
+    return (not declined) and contains_answer(strip_markers(answer), answers)
+
+
+def citation_counts(answer: str, sources: Sequence[dict], source_text) -> dict[str, int]:
+    """Citation counts of one (non-declined) answer.
+
+    ``sources`` are the answer's sources as dicts (``n``, ``article_id``); ``source_text(article_id)``
+    returns the article's text. Support is :func:`assistant.citations.supports`; an ``[n]`` naming no
+    source is unsupported. Every sentence counts, trailing uncited text included.
+    """
+    by_n = {int(s["n"]): s for s in sources}
+    cited = supported = sentences = sentences_supported = 0
+    for sentence, numbers in cited_sentences(answer):
+        sentences += 1
+        any_support = False
+        for n in numbers:
+            cited += 1
+            source = by_n.get(n)
+            if source is not None and supports(sentence, source_text(source["article_id"])):
+                supported += 1
+                any_support = True
+        sentences_supported += any_support
+    return {"cited": cited, "supported": supported, "sentences": sentences, "sentences_supported": sentences_supported}
+
+
+# --- aggregate metrics -----------------------------------------------------------------------------
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else num / den
+
+
+def _first_gold_rank(retrieved: Sequence[str], gold: set[str]) -> int | None:
+    for rank, article_id in enumerate(retrieved, start=1):
+        if article_id in gold:
+            return rank
+    return None
+
+
+def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str, float | None]:
+    """recall@1/5/10 (hit rate) and mrr@10 over answerable rows with gold sources.
+
+    ``key`` picks a baseline ranking (``row["baselines"][key]``); default: the row's ``retrieved``.
+    """
+    scored = [r for r in rows if r.get("answerable") and r.get("gold_sources")]
+    ranks = []
+    for r in scored:
+        ranking = r["retrieved"] if key is None else r["baselines"][key]
+        ranks.append(_first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
+    out: dict[str, float | None] = {}
+    for k in RETRIEVAL_KS:
+        out[f"recall@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
+    out[f"mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None), len(ranks))
+    return out
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100), linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    value = ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    return round(value, 2)
+
+
+def latency_metrics(rows: Sequence[dict]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {
+        "latency_p50_ms": percentile([r["latency_ms"] for r in rows], 50),
+        "latency_p95_ms": percentile([r["latency_ms"] for r in rows], 95),
+    }
+    stages: list[str] = []
+    for r in rows:
+        for stage in r.get("timings_ms") or {}:
+            if stage not in stages:
+                stages.append(stage)
+    for stage in stages:
+        values = [r["timings_ms"][stage] for r in rows if stage in (r.get("timings_ms") or {})]
+        out[f"latency_p50_ms.{stage}"] = percentile(values, 50)
+        out[f"latency_p95_ms.{stage}"] = percentile(values, 95)
+    return out
+
+
+def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
+    """Every metric of the report, from the rows alone."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    answered = [r for r in rows if not r["declined"]]
+    with_gold = [r for r in answerable if r.get("correct") is not None]
+    in_context = [r for r in answerable if r.get("answer_in_context") is not None]
+
+    metrics: dict[str, float | int | None] = {}
+    metrics.update(retrieval_metrics(rows))
+    metrics[f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(bool(r["answer_in_context"]) for r in in_context), len(in_context))
+    metrics["answer_contains_gold"] = _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
+    metrics["answer_words_mean"] = _ratio(sum(answer_words(r["answer"]) for r in answered), len(answered))
+    metrics["decline_accuracy"] = _ratio(sum(bool(r["declined"]) for r in unanswerable), len(unanswerable))
+    metrics["false_decline_rate"] = _ratio(sum(bool(r["declined"]) for r in answerable), len(answerable))
+
+    counts = [r["citations"] for r in answered if r.get("citations")]
+    metrics["citation_precision"] = _ratio(sum(c["supported"] for c in counts), sum(c["cited"] for c in counts))
+    metrics["citation_recall"] = _ratio(sum(c["sentences_supported"] for c in counts), sum(c["sentences"] for c in counts))
+
+    metrics.update(latency_metrics(rows))
+    metrics["questions"] = len(rows)
+    metrics["answerable"] = len(answerable)
+    metrics["unanswerable"] = len(unanswerable)
+    return metrics
+
+
+def baseline_metrics(rows: Sequence[dict], modes: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    return {mode: retrieval_metrics(rows, key=mode) for mode in modes}
+
+
+# --- decline-threshold calibration -----------------------------------------------------------------
+def decline_rates(rows: Sequence[dict], threshold: float) -> tuple[float | None, float | None]:
+    """(decline_accuracy, false_decline_rate) if the answerer declined exactly when evidence < threshold."""
+    answerable = [r["evidence"] for r in rows if r["answerable"]]
+    unanswerable = [r["evidence"] for r in rows if not r["answerable"]]
+    return (
+        _ratio(sum(e < threshold for e in unanswerable), len(unanswerable)),
+        _ratio(sum(e < threshold for e in answerable), len(answerable)),
+    )
+
+
+def _short_decimal(low: float, high: float) -> float:
+    """The shortest decimal v with low < v <= high (a threshold that prints and reads back exactly)."""
+    for digits in range(1, 13):
+        step = 10.0**-digits
+        value = round(math.floor(low / step) * step + step, digits)
+        if low < value <= high:
+            return value
+    return high
+
+
+def calibrate_threshold(rows: Sequence[dict], max_false_decline: float = 0.10) -> dict | None:
+    """The decline threshold (on ``evidence``) that maximises decline_accuracy subject to
+    false_decline_rate <= ``max_false_decline``; ties go to the lowest threshold.
+
+    The answerer declines when evidence < threshold, so only the set of declined questions matters:
+    the candidates decline the k lowest-evidence questions, k = 0, 1, ... Of the best decision the
+    threshold reported is the lowest short decimal that makes it (above the highest declined evidence,
+    at most the lowest kept one). Returns ``{"threshold", "decline_accuracy", "false_decline_rate",
+    "max_false_decline", "questions"}``, or None without rows.
+    """
+    evidence = sorted({float(r["evidence"]) for r in rows})
+    if not evidence:
+        return None
+    # (threshold, highest declined evidence or None); threshold = lowest evidence kept (or above all)
+    candidates = [(e, evidence[i - 1] if i else None) for i, e in enumerate(evidence)]
+    candidates.append((math.inf, evidence[-1]))
+    best = None
+    for upper, declined_max in candidates:  # ascending: only a strictly better accuracy replaces the best
+        accuracy, false_rate = decline_rates(rows, upper)
+        if false_rate is not None and false_rate > max_false_decline:
+            continue
+        if best is None or (accuracy or 0.0) > (best[2] or 0.0):
+            best = (upper, declined_max, accuracy, false_rate)
+    upper, declined_max, accuracy, false_rate = best  # the first candidate declines nothing: always allowed
+    if declined_max is None:
+        threshold = min(0.0, evidence[0])
+    else:
+        threshold = _short_decimal(declined_max, upper)
+    return {
+        "threshold": threshold,
+        "decline_accuracy": accuracy,
+        "false_decline_rate": false_rate,
+        "max_false_decline": max_false_decline,
+        "questions": len(rows),
+    }
+
+
+# --- fail-under checks -----------------------------------------------------------------------------
+def lower_is_better(metric: str) -> bool:
+    return metric in LOWER_IS_BETTER or metric.startswith("latency_")
+
+
+def is_known_metric(metric: str) -> bool:
+    """Names valid before a run (per-stage latencies are checked against the run's stages later)."""
+    if metric in METRIC_NAMES:
+        return True
+    base, dot, stage = metric.partition(".")
+    return bool(dot and stage and base in ("latency_p50_ms", "latency_p95_ms"))
+
+
+def check_thresholds(metrics: dict, thresholds: dict[str, float]) -> list[str]:
+    """One message per missed threshold (empty when every check passes)."""
+    failures = []
+    for name, limit in thresholds.items():
+        value = metrics.get(name)
+        if value is None:
+            failures.append(f"{name} is null (no questions to measure it on); required {'<=' if lower_is_better(name) else '>='} {limit:g}")
+        elif lower_is_better(name) and value > limit:
+            failures.append(f"{name} = {value:.4g} is over {limit:g} by {value - limit:.4g}")
+        elif not lower_is_better(name) and value < limit:
+            failures.append(f"{name} = {value:.4g} is under {limit:g} by {limit - value:.4g}")
+    return failures

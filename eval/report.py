@@ -1,0 +1,191 @@
+"""The evaluation report: JSON document, metrics table (rich or plain text) and Markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+from eval.metrics import RETRIEVAL_METRICS
+
+SETTINGS_KEYS = (
+    "top_k",
+    "candidate_k",
+    "rrf_k",
+    "dense_weight",
+    "bm25_weight",
+    "decline_threshold",
+    "max_answer_sentences",
+    "max_answer_words",
+    "llm",
+    "embedding",
+    "embedding_model",
+    "chunk_tokens",
+    "chunk_overlap",
+    "collection",
+)
+
+
+def settings_summary(settings, top_k: int | None) -> dict:
+    out = {key: getattr(settings, key) for key in SETTINGS_KEYS if hasattr(settings, key)}
+    if top_k is not None:
+        out["top_k"] = top_k
+    return out
+
+
+def build_report(
+    *,
+    set_path: str,
+    corpus: str | None,
+    settings: dict,
+    metrics: dict,
+    rows: list[dict],
+    baselines: dict | None = None,
+    ingest: dict | None = None,
+    calibration: dict | None = None,
+    elapsed_s: float | None = None,
+) -> dict:
+    report: dict = {"set": set_path, "corpus": corpus, "settings": settings, "ingest": ingest, "metrics": metrics}
+    if baselines is not None:
+        report["baselines"] = baselines
+    if calibration is not None:
+        report["calibration"] = calibration
+    if elapsed_s is not None:
+        report["elapsed_s"] = round(elapsed_s, 2)
+    report["questions"] = rows
+    return report
+
+
+def write_json(report: dict, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# --- the metrics table -------------------------------------------------------------------------------
+def fmt(name: str, value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if name.startswith("latency_"):
+        return f"{value:.1f}"
+    if name == "answer_words_mean":
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def table_rows(metrics: dict, baselines: dict | None = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: metric, value and (for retrieval metrics) one column per baseline."""
+    modes = list(baselines or {})
+    header = ["metric", "hybrid" if modes else "value", *modes]
+    rows = []
+    for name, value in metrics.items():
+        extra = [fmt(name, baselines[m].get(name)) if name in RETRIEVAL_METRICS else "" for m in modes]
+        rows.append([name, fmt(name, value), *extra])
+    return header, rows
+
+
+def plain_table(metrics: dict, baselines: dict | None = None) -> str:
+    header, rows = table_rows(metrics, baselines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for i, row in enumerate([header, *rows]):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def rich_table(metrics: dict, baselines: dict | None = None, title: str | None = None):
+    from rich.table import Table
+
+    header, rows = table_rows(metrics, baselines)
+    table = Table(title=title)
+    table.add_column(header[0])
+    for name in header[1:]:
+        table.add_column(name, justify="right", style="dim" if name != header[1] else None)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+# --- markdown ------------------------------------------------------------------------------------------
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def failed_rows(rows: Sequence[dict]) -> list[dict]:
+    """Answerable questions not answered correctly (declined, or no gold answer in the answer) and
+    unanswerable questions not declined."""
+    out = []
+    for r in rows:
+        if r["answerable"] and r.get("correct") is not True and (r.get("answers") or r["declined"]):
+            out.append(r)
+        elif not r["answerable"] and not r["declined"]:
+            out.append(r)
+    return out
+
+
+def markdown_report(report: dict) -> str:
+    metrics, baselines = report["metrics"], report.get("baselines")
+    header, rows = table_rows(metrics, baselines)
+    lines = [f"# Evaluation: {report['set']}", ""]
+    if report.get("corpus"):
+        lines += [f"Corpus: `{report['corpus']}` (collection `{report['settings'].get('collection', '')}`)", ""]
+    lines += [
+        "Settings: " + ", ".join(f"{k}={v}" for k, v in report["settings"].items()),
+        "",
+        "## Metrics",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    if report.get("calibration"):
+        c = report["calibration"]
+        lines += [
+            "",
+            f"Calibrated decline threshold: {c['threshold']:.6g} "
+            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}, false_decline_rate {fmt('x', c['false_decline_rate'])}, "
+            f"max false_decline_rate {c['max_false_decline']:g})",
+        ]
+
+    failed = failed_rows(report["questions"])
+    lines += ["", f"## Failed questions ({len(failed)} of {len(report['questions'])})", ""]
+    if not failed:
+        lines.append("None.")
+    for r in failed:
+        kind = "answerable" if r["answerable"] else "unanswerable"
+        lines.append(f"### {r['id']} ({kind})")
+        lines.append("")
+        lines.append(f"- **Question:** {_md_escape(r['question'])}")
+        if r.get("standalone_question") and r["standalone_question"] != r["question"]:
+            lines.append(f"- **Understood as:** {_md_escape(r['standalone_question'])}")
+        gold = "; ".join(r.get("answers") or []) or "(none: should decline)"
+        lines.append(f"- **Gold:** {_md_escape(gold)}")
+        if r.get("gold_sources"):
+            lines.append(f"- **Gold sources:** {', '.join(f'`{s}`' for s in r['gold_sources'])}")
+        said = "(declined) " + r["answer"] if r["declined"] else r["answer"]
+        lines.append(f"- **Answered:** {_md_escape(said)}")
+        lines.append(f"- **Evidence:** {r.get('evidence', 0):.3f}")
+        titles = r.get("retrieved_titles") or []
+        lines.append("- **Top retrieved:**")
+        if not r.get("retrieved"):
+            lines.append("  (nothing)")
+        for i, article_id in enumerate(r.get("retrieved", [])[:3]):
+            title = titles[i] if i < len(titles) and titles[i] else ""
+            mark = " ✓" if article_id in (r.get("gold_sources") or []) else ""
+            label = f"{_md_escape(title)} (`{article_id}`)" if title else f"`{article_id}`"
+            lines.append(f"  {i + 1}. {label}{mark}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_markdown(report: dict, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown_report(report), encoding="utf-8")

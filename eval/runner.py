@@ -1,0 +1,245 @@
+"""Runs an evaluation set through the engine and turns each question into one scored row.
+
+The engine sees only what a user would type: the question and the conversation history. Ids, gold
+answers, gold sources and the answerable flag stay here, for scoring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from eval.metrics import CONTEXT_K, citation_counts, contains_answer, row_correct
+
+BASELINE_MODES = ("bm25", "dense")
+_MAX_COLLECTION = 63 - len("__articles")  # the store adds a manifest collection "<name>__articles"
+
+
+class SetFormatError(ValueError):
+    """A malformed evaluation set: the message names the file and the line."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    question: str
+    answers: list[str]
+    gold_sources: list[str]
+    answerable: bool
+    history: list[dict] = field(default_factory=list)
+
+
+# --- the set file ------------------------------------------------------------------------------------
+def _str_list(obj: dict, key: str, where: str) -> list[str]:
+    value = obj.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SetFormatError(f"{where}: '{key}' must be a list of strings")
+    return value
+
+
+def parse_item(obj, where: str) -> EvalItem:
+    if not isinstance(obj, dict):
+        raise SetFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    for key in ("id", "question"):
+        if key not in obj:
+            raise SetFormatError(f"{where}: missing '{key}'")
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
+    if "answerable" not in obj:
+        raise SetFormatError(f"{where}: missing 'answerable'")
+    if not isinstance(obj["answerable"], bool):
+        raise SetFormatError(f"{where}: 'answerable' must be true or false")
+    answers = _str_list(obj, "answers", where)
+    gold_sources = _str_list(obj, "gold_sources", where)
+    history = obj.get("history") or []
+    if not isinstance(history, list):
+        raise SetFormatError(f"{where}: 'history' must be a list of {{role, content}} objects")
+    for i, turn in enumerate(history, start=1):
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
+        ):
+            raise SetFormatError(f"{where}: history turn {i} must be {{\"role\": \"user\"|\"assistant\", \"content\": str}}")
+    return EvalItem(
+        id=obj["id"],
+        question=obj["question"],
+        answers=answers,
+        gold_sources=gold_sources,
+        answerable=obj["answerable"],
+        history=[{"role": t["role"], "content": t["content"]} for t in history],
+    )
+
+
+def load_set(path: str | Path) -> list[EvalItem]:
+    """The questions of a JSONL set; raises :class:`SetFormatError` naming ``path:line`` on a bad line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise SetFormatError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise SetFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SetFormatError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        item = parse_item(obj, where)
+        if item.id in seen:
+            raise SetFormatError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+        seen[item.id] = number
+        items.append(item)
+    if not items:
+        raise SetFormatError(f"{path}: no questions in the set")
+    return items
+
+
+# --- the corpus --------------------------------------------------------------------------------------
+def corpus_collection_name(corpus: str | Path) -> str:
+    """A Chroma collection name of the corpus's own: ``eval-<parent folder>-<stem>``, slugified.
+
+    Chroma wants 3-63 characters of ``[a-zA-Z0-9._-]`` starting and ending alphanumeric; the store adds
+    ``__articles`` for the manifest, so names stay within 53. A long name is cut and given a short hash
+    of the full path so that two long corpora don't share a collection.
+    """
+    resolved = Path(corpus).resolve()
+    raw = f"eval-{resolved.parent.name}-{resolved.stem}"
+    slug = re.sub(r"-{2,}", "-", re.sub(r"[^a-zA-Z0-9-]+", "-", raw)).strip("-_.")
+    if len(slug) > _MAX_COLLECTION:
+        digest = hashlib.sha1(str(resolved).encode("utf-8")).hexdigest()[:8]
+        slug = slug[: _MAX_COLLECTION - 9].rstrip("-") + "-" + digest
+    return slug if len(slug) >= 3 else f"eval-{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
+
+
+@dataclass
+class EvalSetup:
+    engine: object
+    store: object
+    collection: str
+    ingest: dict | None = None  # the ingest summary when a corpus was ingested
+    ingest_line: str = ""
+
+
+def open_engine(settings, corpus: str | Path | None = None, progress=None) -> EvalSetup:
+    """The engine to evaluate. With ``corpus``: ingest it (idempotently) into a collection of its own
+    in the same data dir, then build the engine over that collection, sharing one embedder."""
+    from assistant.embedding import build_embedding
+    from assistant.engine import Engine
+    from assistant.store import ArticleStore
+
+    if corpus is None:
+        engine = Engine(settings)
+        return EvalSetup(engine=engine, store=engine.store, collection=settings.collection)
+
+    from ingest.pipeline import Ingester
+
+    corpus = Path(corpus)
+    if not corpus.exists():
+        raise FileNotFoundError(2, "no such file or folder", str(corpus))
+    name = corpus_collection_name(corpus)
+    corpus_settings = settings.model_copy(update={"collection": name})
+    store = ArticleStore(corpus_settings)
+    embed_model = build_embedding(corpus_settings)
+    ingester = Ingester(store, embed_model, corpus_settings)
+    # prune: the collection mirrors the corpus, so articles since removed from it go too.
+    summary = ingester.ingest_paths([corpus], prune=True, progress=progress)
+    engine = Engine(corpus_settings, store, embed_model)
+    return EvalSetup(engine=engine, store=store, collection=name, ingest=summary.as_dict(), ingest_line=summary.line())
+
+
+# --- running the questions ---------------------------------------------------------------------------
+class SourceTexts:
+    """``store.article_text`` with a cache: an article is fetched once per evaluation."""
+
+    def __init__(self, store):
+        self.store = store
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, article_id: str) -> str:
+        if article_id not in self.cache:
+            self.cache[article_id] = self.store.article_text(article_id)
+        return self.cache[article_id]
+
+
+def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[[str], str]) -> dict:
+    """One report row: what the engine did with ``item`` and how it scores."""
+    answer = trace.answer
+    sources = [s.model_dump() for s in answer.sources]
+    titles: dict[str, str] = {}
+    for hit in trace.hits:
+        meta = hit.node.metadata
+        titles.setdefault(meta.get("article_id", hit.node.node_id), meta.get("title", ""))
+    if item.answerable and item.answers:
+        context = [hit.node.get_content() for hit in trace.context[:CONTEXT_K]]
+        in_context = any(contains_answer(text, item.answers) for text in context)
+    else:
+        in_context = None
+    if answer.declined:
+        citations = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
+    else:
+        citations = citation_counts(answer.answer, sources, source_text)
+    return {
+        "id": item.id,
+        "question": item.question,
+        "history": item.history,
+        "standalone_question": answer.standalone_question,
+        "answerable": item.answerable,
+        "answers": item.answers,
+        "gold_sources": item.gold_sources,
+        "retrieved": answer.retrieved[:10],
+        "retrieved_titles": [titles.get(article_id, "") for article_id in answer.retrieved[:10]],
+        "answer": answer.answer,
+        "declined": answer.declined,
+        "sources": sources,
+        "answer_in_context": in_context,
+        "evidence": trace.evidence,
+        "latency_ms": round(latency_ms, 2),
+        "timings_ms": dict(answer.timings_ms),
+        "correct": row_correct(item.answerable, item.answers, answer.answer, answer.declined),
+        "citations": citations,
+    }
+
+
+def evaluate(
+    engine,
+    store,
+    items: Sequence[EvalItem],
+    *,
+    top_k: int | None = None,
+    compare: Sequence[str] = (),
+    on_row: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Run every item through ``engine.run`` (question and history only) and score it.
+
+    With ``compare``, answerable questions are also retrieved with each single retriever (on the hybrid
+    run's standalone question); the rankings go to ``row["baselines"][mode]``.
+    """
+    from assistant.retrieval import article_ranking
+
+    texts = SourceTexts(store)
+    rows: list[dict] = []
+    for item in items:
+        started = time.perf_counter()
+        trace = engine.run(item.question, item.history, top_k=top_k)
+        latency_ms = (time.perf_counter() - started) * 1000
+        row = score_trace(item, trace, latency_ms, texts)
+        if compare:
+            row["baselines"] = {}
+            for mode in compare:
+                hits = engine.retrieve(row["standalone_question"], mode) if item.answerable else []
+                row["baselines"][mode] = article_ranking(hits, 10)
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows

@@ -1,0 +1,50 @@
+"""The record every loader produces and every later stage consumes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, normalised from whatever file it came from.
+
+    ``id`` is stable across runs: the article's own id, else its url, else the path it was read from
+    (plus the line number for JSONL rows without id/url), so re-ingesting finds the same record.
+    """
+
+    id: str
+    text: str
+    title: str
+    url: str = ""
+    published_at: str = ""  # ISO date (YYYY-MM-DD) or "" when unknown
+    source: str = ""  # publisher / outlet, or authors joined by ", " when no source is given
+    path: str = ""  # the file the article was read from (absolute), used by --prune
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything that ends up in the index; a change in any of it re-embeds the article."""
+        h = hashlib.sha256()
+        for part in (self.title, self.url, self.published_at, self.source, self.text):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """An input that could not be turned into an article; reported, never fatal to the run."""
+
+    path: str
+    error: str
+    line: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "error": self.error}
+
+
+@dataclass
+class LoadResult:
+    articles: list[Article] = field(default_factory=list)
+    failures: list[LoadFailure] = field(default_factory=list)

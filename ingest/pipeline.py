@@ -1,0 +1,268 @@
+"""Idempotent, crash-safe ingest of articles into the store.
+
+llama-index's ``IngestionPipeline`` does the work per article group (sentence-aware split sized to the
+embedder's window, chunk annotation, batched embedding, write to Chroma). Around it, this module
+decides what to do with each article by comparing content hashes with the manifest:
+
+* unchanged (same hash, complete) -> skipped, nothing embedded;
+* new or changed -> record marked ``pending``, old chunks deleted, new chunks written, record marked
+  ``complete`` — in that order, so a run killed at any point leaves at most ``pending`` records,
+  which the next run deletes (chunks first) and redoes;
+* ``prune`` -> articles once read from the given paths and no longer there are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from llama_index.core import Document
+from llama_index.core.ingestion import IngestionPipeline
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import BaseNode, TransformComponent
+
+from assistant.bm25 import build_bm25
+from assistant.embedding import count_word_pieces
+from assistant.text import split_sentences
+from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
+from ingest.article import Article, LoadFailure
+from ingest.loaders import iter_files, load_file
+
+log = logging.getLogger(__name__)
+
+# Only title and date join the chunk text in the index (embedding and BM25); the rest is metadata.
+INDEXED_METADATA = ("title", "published_at")
+CHUNK_METADATA = ("article_id", "title", "url", "published_at", "source", "position")
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: list[LoadFailure] = field(default_factory=list)
+    chunks: int = 0  # chunks embedded and written by this run
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "failed": [f.as_dict() for f in self.failed],
+            "chunks": self.chunks,
+        }
+
+    def line(self) -> str:
+        return (
+            f"added {self.added} / updated {self.updated} / unchanged {self.unchanged} / "
+            f"deleted {self.deleted} / failed {len(self.failed)} / chunks {self.chunks}"
+        )
+
+
+class AnnotateChunks(TransformComponent):
+    """Numbers each article's chunks and decides which metadata is indexed with the text."""
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs) -> Sequence[BaseNode]:
+        positions: dict[str, int] = {}
+        for node in nodes:
+            article_id = node.metadata["article_id"]
+            node.metadata["position"] = positions.get(article_id, 0)
+            positions[article_id] = node.metadata["position"] + 1
+            hidden = [k for k in node.metadata if k not in INDEXED_METADATA]
+            node.excluded_embed_metadata_keys = hidden
+            node.excluded_llm_metadata_keys = hidden
+        return nodes
+
+
+def make_splitter(chunk_tokens: int, chunk_overlap: int) -> SentenceSplitter:
+    # Sizes are counted in the embedder's own word pieces, title and date included (the splitter is
+    # metadata-aware), leaving room for [CLS]/[SEP]: nothing past the model window goes unseen.
+    return SentenceSplitter(
+        chunk_size=chunk_tokens - 2,
+        chunk_overlap=chunk_overlap,
+        tokenizer=count_word_pieces,
+        chunking_tokenizer_fn=split_sentences,
+        id_func=lambda i, doc: f"{doc.doc_id}::{i}",
+    )
+
+
+def to_document(article: Article) -> Document:
+    metadata = {
+        "article_id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "published_at": article.published_at,
+        "source": article.source,
+    }
+    hidden = [k for k in metadata if k not in INDEXED_METADATA]
+    return Document(
+        id_=article.id,
+        text=article.text,
+        metadata=metadata,
+        excluded_embed_metadata_keys=hidden,
+        excluded_llm_metadata_keys=hidden,
+    )
+
+
+def _record(article: Article, status: str, chunks: int = 0) -> ArticleRecord:
+    return ArticleRecord(
+        id=article.id,
+        content_hash=article.content_hash,
+        status=status,
+        title=article.title,
+        url=article.url,
+        published_at=article.published_at,
+        source=article.source,
+        path=article.path,
+        chunks=chunks,
+    )
+
+
+def _is_under(path: str, roots: list[Path]) -> bool:
+    p = Path(path)
+    return any(p == root or root in p.parents for root in roots)
+
+
+ProgressHook = Callable[[str, int], None]  # (event, amount): "articles_total", "articles", "chunks"
+
+
+class Ingester:
+    """Runs ingests against one store with one embedder (both loaded once, reused across runs)."""
+
+    def __init__(self, store: ArticleStore, embed_model, settings=None):
+        self.store = store
+        self.settings = settings or store.settings
+        self.embed_model = embed_model
+        self.pipeline = IngestionPipeline(
+            transformations=[
+                make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap),
+                AnnotateChunks(),
+                embed_model,
+            ],
+            vector_store=store.vector_store(),
+            disable_cache=True,  # the manifest decides what to skip; a cache would only hold memory
+        )
+
+    def ingest_paths(self, paths: Iterable[str | os.PathLike], prune: bool = False, progress: ProgressHook | None = None) -> IngestSummary:
+        files = iter_files(paths)  # raises FileNotFoundError naming a missing path
+        articles: list[Article] = []
+        failures: list[LoadFailure] = []
+        for path in files:
+            result = load_file(path)
+            articles.extend(result.articles)
+            failures.extend(result.failures)
+        roots = [Path(p).resolve() for p in paths] if prune else None
+        return self.ingest_articles(articles, failures, prune_roots=roots, progress=progress)
+
+    def ingest_articles(
+        self,
+        articles: list[Article],
+        failures: list[LoadFailure] | None = None,
+        prune_roots: list[Path] | None = None,
+        progress: ProgressHook | None = None,
+    ) -> IngestSummary:
+        summary = IngestSummary(failed=list(failures or []))
+        progress = progress or (lambda event, n: None)
+        unique = self._dedupe(articles, summary)
+        records = self.store.records()
+        changed = False
+
+        # Recover from a killed run: pending records may have partial chunks.
+        pending = [r.id for r in records.values() if r.status != COMPLETE]
+        if pending:
+            log.info("clearing %d article(s) left pending by an interrupted ingest", len(pending))
+            self.store.bump_version()
+            changed = True
+            self.store.delete_articles(pending)
+            for article_id in pending:
+                records.pop(article_id, None)
+
+        todo: list[Article] = []
+        for article in unique:
+            record = records.get(article.id)
+            if record is None:
+                summary.added += 1
+                todo.append(article)
+            elif record.content_hash != article.content_hash:
+                summary.updated += 1
+                todo.append(article)
+            else:
+                summary.unchanged += 1
+        progress("articles_total", len(unique))
+        progress("articles", summary.unchanged)
+
+        if todo and not changed:
+            self.store.bump_version()  # before the first write: a crash leaves BM25 visibly stale
+            changed = True
+        size = max(1, self.settings.ingest_group_articles)
+        for start in range(0, len(todo), size):
+            group = todo[start : start + size]
+            summary.chunks += self._write_group(group)
+            progress("articles", len(group))
+            progress("chunks", summary.chunks)
+            log.info("committed %d/%d changed articles", min(start + len(group), len(todo)), len(todo))
+
+        if prune_roots is not None:
+            seen = {a.id for a in unique}
+            failed_paths = {f.path for f in summary.failed}
+            gone = [
+                r.id
+                for r in records.values()
+                if r.id not in seen and r.path and r.path not in failed_paths and _is_under(r.path, prune_roots)
+            ]
+            if gone:
+                if not changed:
+                    self.store.bump_version()
+                    changed = True
+                self.store.delete_articles(gone)
+                summary.deleted += len(gone)
+
+        if changed:
+            self.refresh_bm25()
+        return summary
+
+    def delete(self, article_ids: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Delete articles by id; returns (deleted, unknown)."""
+        ids = list(dict.fromkeys(article_ids))
+        records = self.store.records()
+        known = [i for i in ids if i in records]
+        unknown = [i for i in ids if i not in records]
+        if known:
+            self.store.bump_version()
+            self.store.delete_articles(known)
+            self.refresh_bm25()
+        return known, unknown
+
+    def refresh_bm25(self) -> None:
+        version = self.store.bump_version()
+        build_bm25(self.store, version, self.settings.candidate_k)
+
+    def _write_group(self, group: list[Article]) -> int:
+        self.store.write_records(_record(a, PENDING) for a in group)
+        self.store.delete_chunks(a.id for a in group)
+        nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
+        counts: dict[str, int] = {}
+        for node in nodes:
+            counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
+        self.store.write_records(_record(a, COMPLETE, counts.get(a.id, 0)) for a in group)
+        return len(nodes)
+
+    @staticmethod
+    def _dedupe(articles: list[Article], summary: IngestSummary) -> list[Article]:
+        first: dict[str, Article] = {}
+        for article in articles:
+            if article.id in first:
+                summary.failed.append(
+                    LoadFailure(
+                        path=article.path,
+                        error=f"duplicate article id {article.id!r} (already read from {first[article.id].path})",
+                    )
+                )
+                continue
+            first[article.id] = article
+        return list(first.values())

@@ -1,0 +1,82 @@
+"""Shared fixtures: the real embedder (loaded once per session) and a fresh store per test."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+RTQA = SHARED_DATA / "rtqa-dev"
+SAMPLE_ARTICLES = REPO / "examples" / "articles"
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def require_rtqa() -> Path:
+    if not (RTQA / "corpus.jsonl").exists():
+        pytest.skip(f"../shared/data/rtqa-dev not present (looked in {RTQA}): real-corpus test skipped")
+    return RTQA
+
+
+@pytest.fixture(scope="session")
+def embed_model():
+    from assistant.embedding import MiniLMOnnxEmbedding
+
+    return MiniLMOnnxEmbedding()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from assistant.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture
+def store(settings):
+    from assistant.store import ArticleStore
+
+    return ArticleStore(settings)
+
+
+@pytest.fixture
+def ingester(store, embed_model):
+    from ingest.pipeline import Ingester
+
+    return Ingester(store, embed_model)
+
+
+@pytest.fixture
+def engine(store, embed_model):
+    from assistant.engine import Engine
+
+    return Engine(store.settings, store, embed_model)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_store_consistent(store) -> None:
+    """Exactly one copy of each complete article's chunks, and no chunk without a complete article."""
+    records = store.records()
+    assert all(r.status == "complete" for r in records.values()), "pending records left behind"
+    per_article: dict[str, list[int]] = {}
+    for chunk_id, _text, meta in store.iter_chunks(include=["metadatas"]):
+        assert chunk_id == f"{meta['article_id']}::{meta['position']}"
+        per_article.setdefault(meta["article_id"], []).append(meta["position"])
+    assert set(per_article) == {r.id for r in records.values() if r.chunks}, "orphan chunks or missing chunks"
+    for article_id, positions in per_article.items():
+        assert sorted(positions) == list(range(records[article_id].chunks)), article_id

@@ -1,0 +1,347 @@
+"""The evaluator: metrics on hand-made rows, set-file validation, and `newsdesk eval` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from eval.metrics import (
+    METRIC_NAMES,
+    calibrate_threshold,
+    check_thresholds,
+    citation_counts,
+    compute_metrics,
+    contains_answer,
+    percentile,
+    retrieval_metrics,
+    row_correct,
+)
+from eval.runner import SetFormatError, corpus_collection_name, evaluate, load_set
+from tests.conftest import REPO, SAMPLE_ARTICLES, write
+
+NO_CITATIONS = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
+
+
+def row(**fields) -> dict:
+    base = {
+        "id": "q",
+        "question": "?",
+        "answerable": True,
+        "answers": ["gold"],
+        "gold_sources": ["a"],
+        "retrieved": [],
+        "answer": "",
+        "declined": False,
+        "answer_in_context": False,
+        "correct": False,
+        "evidence": 0.5,
+        "citations": dict(NO_CITATIONS),
+        "latency_ms": 10.0,
+        "timings_ms": {},
+    }
+    base.update(fields)
+    return base
+
+
+# --- matching -------------------------------------------------------------------------------------------
+def test_contains_answer_ignores_case_punctuation_and_spacing():
+    assert contains_answer("It will cost $81.8 billion [1].", ["$81.8-billion"])
+    assert contains_answer("first train at 5:10 a.m.", ["5:10 a.m."])
+    assert contains_answer("President Volodymyr  Zelenskyy's thanks", ["volodymyr zelenskyy"])
+    assert contains_answer("THE UNITED STATES.", ["United States"])
+    assert not contains_answer("about 1480 vendors", ["48"])  # word boundaries, not substrings
+    assert not contains_answer("anything", [])
+    assert not contains_answer("anything", [""])
+
+
+def test_row_correct():
+    assert row_correct(True, ["Pier 4 Plaza"], "It is at Pier 4 plaza. [1]", declined=False) is True
+    assert row_correct(True, ["Pier 4 Plaza"], "Pier 4 Plaza, but declined", declined=True) is False
+    assert row_correct(True, ["Pier 4 Plaza"], "Somewhere else. [1]", declined=False) is False
+    assert row_correct(True, [], "Anything. [1]", declined=False) is None  # no gold answer to judge by
+    assert row_correct(False, [], "declined", declined=True) is True
+    assert row_correct(False, [], "An answer. [1]", declined=False) is False
+
+
+# --- retrieval ------------------------------------------------------------------------------------------
+def test_recall_and_mrr():
+    rows = [
+        row(retrieved=["a", "x"], gold_sources=["a"]),  # rank 1
+        row(retrieved=["x", "y", "b"], gold_sources=["b", "c"]),  # rank 3
+        row(retrieved=["x"] * 6 + ["c"], gold_sources=["c"]),  # rank 7
+        row(retrieved=["x", "y"], gold_sources=["z"]),  # missed
+        row(answerable=False, retrieved=["a"], gold_sources=[], answers=[]),  # not counted
+    ]
+    m = retrieval_metrics(rows)
+    assert m["recall@1"] == pytest.approx(1 / 4)
+    assert m["recall@5"] == pytest.approx(2 / 4)
+    assert m["recall@10"] == pytest.approx(3 / 4)
+    assert m["mrr@10"] == pytest.approx((1 + 1 / 3 + 1 / 7) / 4)
+
+
+def test_mrr_only_counts_top_10_and_baselines_use_their_own_ranking():
+    rows = [row(retrieved=["x"] * 10 + ["a"], gold_sources=["a"], baselines={"bm25": ["a"], "dense": ["x", "a"]})]
+    assert retrieval_metrics(rows) == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
+    assert retrieval_metrics(rows, key="bm25")["mrr@10"] == 1.0
+    assert retrieval_metrics(rows, key="dense")["mrr@10"] == 0.5
+
+
+# --- answers, declines, words ----------------------------------------------------------------------------
+def test_answer_and_decline_metrics():
+    rows = [
+        row(correct=True, answer_in_context=True, answer="Gold it is. [1]"),
+        row(correct=False, answer_in_context=True, answer="One two three four five six. [1][2]"),
+        row(correct=False, declined=True, answer="The ingested articles don't answer this question."),
+        row(answerable=False, answers=[], gold_sources=[], declined=True, correct=True, answer_in_context=None, answer="no"),
+        row(answerable=False, answers=[], gold_sources=[], declined=False, correct=False, answer_in_context=None, answer="Made up answer. [1]"),
+    ]
+    m = compute_metrics(rows)
+    assert m["answer_contains_gold"] == pytest.approx(1 / 3)  # over all answerable, declined ones included
+    assert m["answer_in_context@5"] == pytest.approx(2 / 3)
+    assert m["decline_accuracy"] == pytest.approx(1 / 2)
+    assert m["false_decline_rate"] == pytest.approx(1 / 3)
+    # words without [n] markers, over non-declined answers (3 + 6 + 3)
+    assert m["answer_words_mean"] == pytest.approx(12 / 3)
+    assert (m["questions"], m["answerable"], m["unanswerable"]) == (5, 3, 2)
+
+
+def test_null_denominators():
+    only_unanswerable = [row(answerable=False, answers=[], gold_sources=[], declined=True, correct=True, answer_in_context=None)]
+    m = compute_metrics(only_unanswerable)
+    for name in ("recall@1", "recall@5", "recall@10", "mrr@10", "answer_in_context@5", "answer_contains_gold",
+                 "false_decline_rate", "answer_words_mean", "citation_precision", "citation_recall"):
+        assert m[name] is None, name
+    assert m["decline_accuracy"] == 1.0
+    assert compute_metrics([row(correct=True)])["decline_accuracy"] is None
+    assert set(METRIC_NAMES) <= set(m)
+
+
+# --- citations ------------------------------------------------------------------------------------------
+def test_citation_counts_use_the_shared_support_definition():
+    texts = {"a1": "The festival will be held at Pier 4 Plaza. It runs two days.", "a2": "Nothing relevant here."}
+    sources = [{"n": 1, "article_id": "a1"}, {"n": 2, "article_id": "a2"}]
+    answer = "The festival will be held at Pier 4 Plaza. [1][2] It runs two days. [3] And an uncited tail."
+    counts = citation_counts(answer, sources, texts.__getitem__)
+    # [1] supports, [2] does not, [3] names no source; the tail is a sentence without support.
+    assert counts == {"cited": 3, "supported": 1, "sentences": 3, "sentences_supported": 1}
+
+
+def test_citation_metrics_skip_declined_answers():
+    rows = [
+        row(citations={"cited": 3, "supported": 1, "sentences": 3, "sentences_supported": 1}),
+        row(citations={"cited": 2, "supported": 2, "sentences": 1, "sentences_supported": 1}),
+        row(declined=True, citations={"cited": 5, "supported": 0, "sentences": 5, "sentences_supported": 0}),
+    ]
+    m = compute_metrics(rows)
+    assert m["citation_precision"] == pytest.approx(3 / 5)
+    assert m["citation_recall"] == pytest.approx(2 / 4)
+
+
+# --- latency --------------------------------------------------------------------------------------------
+def test_latency_percentiles_overall_and_per_stage():
+    assert percentile([], 50) is None
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    rows = [row(latency_ms=float(i), timings_ms={"retrieve": i / 2, "answer": 1.0}) for i in range(1, 101)]
+    m = compute_metrics(rows)
+    assert m["latency_p50_ms"] == 50.5
+    assert m["latency_p95_ms"] == pytest.approx(95.05)
+    assert m["latency_p50_ms.retrieve"] == pytest.approx(25.25)
+    assert m["latency_p95_ms.answer"] == 1.0
+
+
+def test_fail_under_directions():
+    metrics = {"recall@5": 0.8, "false_decline_rate": 0.2, "latency_p95_ms.retrieve": 30.0, "citation_recall": None}
+    assert check_thresholds(metrics, {"recall@5": 0.8, "false_decline_rate": 0.2, "latency_p95_ms.retrieve": 30}) == []
+    failures = check_thresholds(metrics, {"recall@5": 0.9, "false_decline_rate": 0.1, "latency_p95_ms.retrieve": 10, "citation_recall": 0.5})
+    assert [f.split()[0] for f in failures] == ["recall@5", "false_decline_rate", "latency_p95_ms.retrieve", "citation_recall"]
+    assert "under 0.9 by 0.1" in failures[0] and "over 0.1 by 0.1" in failures[1]
+
+
+# --- calibration ----------------------------------------------------------------------------------------
+def _ev(answerable: list[float], unanswerable: list[float]) -> list[dict]:
+    return [row(evidence=e) for e in answerable] + [row(answerable=False, evidence=e) for e in unanswerable]
+
+
+def test_calibrate_threshold_maximises_decline_accuracy_within_the_false_decline_budget():
+    rows = _ev([0.30, 0.50, 0.60, 0.70, 0.80, 0.90, 0.91, 0.92, 0.93, 0.94], [0.10, 0.20, 0.40, 0.55])
+    got = calibrate_threshold(rows, max_false_decline=0.10)
+    # Declining < 0.5 catches 0.10, 0.20, 0.40 and falsely declines one of ten answerable (0.30).
+    # Declining 0.55 too would also decline 0.50: 2/10 > 0.10.
+    assert got["decline_accuracy"] == pytest.approx(3 / 4)
+    assert got["false_decline_rate"] == pytest.approx(1 / 10)
+    assert 0.40 < got["threshold"] <= 0.50 and got["threshold"] == 0.5  # lowest short decimal above 0.40
+    got = calibrate_threshold(rows, max_false_decline=0.0)
+    assert got["decline_accuracy"] == pytest.approx(2 / 4) and 0.20 < got["threshold"] <= 0.30
+
+
+def test_calibrate_threshold_ties_go_to_the_lowest_threshold():
+    # Unanswerable all at 0.1: every threshold above 0.1 gives accuracy 1.0; the lowest one wins.
+    rows = _ev([0.6, 0.7], [0.1, 0.1])
+    got = calibrate_threshold(rows)
+    assert got["decline_accuracy"] == 1.0 and got["false_decline_rate"] == 0.0
+    assert got["threshold"] == 0.2  # lowest short decimal above 0.1 (any t in (0.1, 0.6] ties)
+    # Nothing can be declined within budget: threshold declines nothing.
+    rows = _ev([0.1], [0.5])
+    got = calibrate_threshold(rows)
+    assert got["decline_accuracy"] == 0.0 and got["false_decline_rate"] == 0.0 and got["threshold"] <= 0.1
+    assert calibrate_threshold([]) is None
+
+
+# --- the set file ---------------------------------------------------------------------------------------
+GOOD = {"id": "q1", "question": "Who?", "answers": ["X"], "gold_sources": ["a"], "answerable": True}
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("{not json", "invalid JSON"),
+        (json.dumps({"question": "Who?", "answerable": True}), "missing 'id'"),
+        (json.dumps({"id": "q2", "answerable": True}), "missing 'question'"),
+        (json.dumps({**GOOD, "id": "q2", "answers": "X"}), "'answers' must be a list of strings"),
+        (json.dumps({**GOOD, "id": "q2", "answerable": "yes"}), "'answerable' must be true or false"),
+        (json.dumps({**GOOD, "id": "q2", "history": [{"role": "bot", "content": "hi"}]}), "history turn 1"),
+        (json.dumps(GOOD), "duplicate id 'q1'"),
+        (json.dumps(["a list"]), "expected a JSON object"),
+    ],
+)
+def test_malformed_set_line_is_reported_with_its_line_number(tmp_path, bad, message):
+    path = write(tmp_path / "set.jsonl", json.dumps(GOOD) + "\n\n" + bad + "\n")
+    with pytest.raises(SetFormatError) as info:
+        load_set(path)
+    assert f"{path}:3:" in str(info.value) and message in str(info.value)
+
+
+def test_sample_set_loads():
+    items = load_set(REPO / "eval" / "sets" / "sample.jsonl")
+    assert len(items) == 24 and items[19].history and items[19].history[0]["role"] == "user"
+
+
+def test_collection_names_follow_chromas_rules(tmp_path):
+    rule = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
+    assert corpus_collection_name(SAMPLE_ARTICLES) == "eval-examples-articles"
+    assert corpus_collection_name("/data/rtqa-dev/corpus.jsonl") == "eval-rtqa-dev-corpus"
+    for odd in ["/x/__weird__ folder!/c.jsonl", "/" + "long" * 30 + "/" + "name" * 30 + ".jsonl", "/a/_/b.jsonl"]:
+        name = corpus_collection_name(odd)
+        assert rule.match(name) and rule.match(name + "__articles"), name
+    assert corpus_collection_name("/a/" + "x" * 80 + "/c") != corpus_collection_name("/b/" + "x" * 80 + "/c")
+
+
+# --- the runner with a stand-in engine: it sees only the question and the history -----------------------
+class _FakeEngine:
+    def __init__(self):
+        self.calls = []
+
+    def run(self, question, history=None, top_k=None):
+        from llama_index.core.schema import NodeWithScore, TextNode
+
+        from assistant.answer import Answer, Source
+        from assistant.engine import Trace
+
+        self.calls.append({"question": question, "history": history, "top_k": top_k})
+        node = TextNode(id_="art::0", text="The festival is at Pier 4 Plaza. It has 48 vendors.", metadata={"article_id": "art", "title": "Fest"})
+        answer = Answer(
+            question=question,
+            standalone_question=question + " (fest)",
+            answer="The festival is at Pier 4 Plaza. [1]",
+            sources=[Source(n=1, article_id="art", title="Fest", quote="The festival is at Pier 4 Plaza.")],
+            retrieved=["art"],
+            timings_ms={"retrieve": 1.0, "total": 2.0},
+        )
+        return Trace(answer=answer, context=[NodeWithScore(node=node, score=1.0)], hits=[NodeWithScore(node=node, score=1.0)], evidence=0.7)
+
+    def retrieve(self, query, mode="hybrid"):
+        self.calls.append({"retrieve": query, "mode": mode})
+        return []
+
+
+class _FakeStore:
+    def __init__(self):
+        self.fetched = []
+
+    def article_text(self, article_id):
+        self.fetched.append(article_id)
+        return "The festival is at Pier 4 Plaza. It has 48 vendors."
+
+
+def test_runner_passes_only_question_and_history(tmp_path):
+    path = write(tmp_path / "set.jsonl", "\n".join(json.dumps(o) for o in [
+        {"id": "secret-id-1", "question": "Where is the festival?", "answers": ["Pier 4 Plaza"], "gold_sources": ["art"], "answerable": True,
+         "history": [{"role": "user", "content": "Tell me about the festival"}]},
+        {"id": "secret-id-2", "question": "How many vendors?", "answers": ["49"], "gold_sources": ["art"], "answerable": True},
+    ]))
+    engine, store = _FakeEngine(), _FakeStore()
+    rows = evaluate(engine, store, load_set(path), top_k=3, compare=["bm25"])
+    runs = [c for c in engine.calls if "question" in c]
+    assert runs[0] == {"question": "Where is the festival?", "history": [{"role": "user", "content": "Tell me about the festival"}], "top_k": 3}
+    assert "secret-id" not in json.dumps(engine.calls) and "Pier 4" not in json.dumps(runs)
+    assert {"retrieve": "How many vendors? (fest)", "mode": "bm25"} in engine.calls  # the standalone question
+    assert store.fetched == ["art"]  # cached
+    assert rows[0]["correct"] is True and rows[0]["answer_in_context"] is True
+    assert rows[1]["correct"] is False and rows[1]["answer_in_context"] is False
+    assert rows[0]["citations"] == {"cited": 1, "supported": 1, "sentences": 1, "sentences_supported": 1}
+    assert rows[0]["retrieved_titles"] == ["Fest"] and rows[0]["baselines"] == {"bm25": []}
+
+
+# --- end to end: the real command as a subprocess ---------------------------------------------------------
+def _eval(env, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "eval", "eval/sets/sample.jsonl", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def eval_env(tmp_path_factory):
+    data = tmp_path_factory.mktemp("eval") / "data"
+    return {**os.environ, "NEWSDESK_DATA_DIR": str(data)}
+
+
+def test_eval_command_end_to_end(eval_env, tmp_path):
+    out, md = tmp_path / "report.json", tmp_path / "report.md"
+    args = ["--corpus", "examples/articles", "--compare", "bm25,dense",
+            "--fail-under", "recall@10=0.5", "--fail-under", "latency_p95_ms=60000", "--calibrate"]
+    first = _eval(eval_env, *args, "--output", str(out), "--markdown", str(md))
+    assert first.returncode == 0, first.stderr
+    report = json.loads(out.read_text())
+    assert set(METRIC_NAMES) <= set(report["metrics"])
+    assert {"latency_p50_ms.retrieve", "latency_p95_ms.answer"} <= set(report["metrics"])
+    assert len(report["questions"]) == 24 and report["metrics"]["questions"] == 24
+    assert set(report["baselines"]) == {"bm25", "dense"} and set(report["baselines"]["bm25"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
+    assert report["corpus"] == "examples/articles" and report["settings"]["collection"] == "eval-examples-articles"
+    assert report["ingest"]["added"] == len(list(SAMPLE_ARTICLES.iterdir())) and report["ingest"]["chunks"] > 0
+    assert 0 <= report["calibration"]["threshold"] <= 1
+    # The rows are enough to recompute every metric.
+    assert compute_metrics(report["questions"]) == report["metrics"]
+    text = md.read_text()
+    assert "## Metrics" in text and "| metric | hybrid | bm25 | dense |" in text and "| recall@5 |" in text
+    assert "## Failed questions" in text
+    assert "recall@5" in first.stdout and "dense" in first.stdout  # the table, with baseline columns
+
+    # Second run: the corpus is already ingested, nothing is embedded.
+    again_out = tmp_path / "again.json"
+    second = _eval(eval_env, "--corpus", "examples/articles", "--limit", "3", "--output", str(again_out))
+    assert second.returncode == 0, second.stderr
+    again = json.loads(again_out.read_text())
+    assert again["ingest"]["added"] == 0 and again["ingest"]["chunks"] == 0 and again["ingest"]["unchanged"] == report["ingest"]["added"]
+    assert "chunks 0" in second.stderr
+    assert len(again["questions"]) == 3
+
+    # An impossible threshold: exit 2, naming the metric.
+    failed = _eval(eval_env, "--corpus", "examples/articles", "--limit", "4", "--fail-under", "recall@5=1.01")
+    assert failed.returncode == 2, failed.stderr
+    assert "recall@5" in failed.stderr and "under 1.01" in failed.stderr
+
+
+def test_eval_command_errors_are_one_line_exit_1(eval_env, tmp_path):
+    unknown = _eval(eval_env, "--fail-under", "recall@6=0.5")
+    assert unknown.returncode == 1 and "recall@6" in unknown.stderr and "Traceback" not in unknown.stderr
+    bad_set = write(tmp_path / "bad.jsonl", json.dumps(GOOD) + "\n" + '{"id": "q2", "question": 3, "answerable": true}\n')
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "eval", str(bad_set)], cwd=REPO, env=eval_env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and f"{bad_set}:2:" in result.stderr and "Traceback" not in result.stderr

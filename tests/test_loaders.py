@@ -1,0 +1,398 @@
+"""Loaders: every supported format, metadata fallbacks, and bad input reported as failures (never raised)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.article import LoadFailure
+from ingest.loaders import SUPPORTED_SUFFIXES, iter_files, load_file, load_paths, normalise_date
+
+RTQA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rtqa-dev"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def only_article(path: Path):
+    result = load_file(path)
+    assert result.failures == []
+    assert len(result.articles) == 1
+    return result.articles[0]
+
+
+def only_failure(path: Path) -> LoadFailure:
+    result = load_file(path)
+    assert result.articles == []
+    assert len(result.failures) == 1
+    return result.failures[0]
+
+
+# ------------------------------------------------------------------------------------------ markdown
+
+
+def test_markdown_with_front_matter(tmp_path):
+    path = write(
+        tmp_path / "ferry.md",
+        "---\n"
+        "id: harbour-ferry\n"
+        "title: Harbour ferry adds a night service\n"
+        "url: https://example.org/ferry\n"
+        "published_at: 2026-02-03\n"
+        "authors: [A. Writer, B. Editor]\n"
+        "---\n"
+        "The harbour ferry will run a night service from March.\n\n"
+        "Boats leave every forty minutes.\n",
+    )
+    article = only_article(path)
+    assert article.id == "harbour-ferry"
+    assert article.title == "Harbour ferry adds a night service"
+    assert article.url == "https://example.org/ferry"
+    assert article.published_at == "2026-02-03"
+    assert article.source == "A. Writer, B. Editor"  # no source: authors stand in
+    assert article.text == "The harbour ferry will run a night service from March.\n\nBoats leave every forty minutes."
+    assert article.path == str(path.resolve())
+
+
+def test_markdown_front_matter_source_date_alias_and_url_as_id(tmp_path):
+    path = write(
+        tmp_path / "a.markdown",
+        "---\nurl: https://example.org/a\ndate: January 5, 2024\nsource: Test Wire\nauthors: Someone\n---\n# Heading title\n\nBody text here.\n",
+    )
+    article = only_article(path)
+    assert article.id == "https://example.org/a"
+    assert article.published_at == "2024-01-05"
+    assert article.source == "Test Wire"
+    assert article.title == "Heading title"
+    assert article.text == "Body text here."
+
+
+def test_markdown_without_front_matter_takes_title_from_leading_heading(tmp_path):
+    path = write(tmp_path / "bridge.md", "\n# Bridge reopens after repairs #\n\nThe *old* bridge reopened on Monday.\n\n## Traffic\nDelays expected.\n")
+    article = only_article(path)
+    assert article.title == "Bridge reopens after repairs"
+    assert article.text == "The *old* bridge reopened on Monday.\n\n## Traffic\nDelays expected."
+    assert article.id == str(path.resolve())  # no id, no url: the path is the id
+    assert article.published_at == "" and article.url == "" and article.source == ""
+
+
+def test_markdown_heading_not_first_stays_in_body(tmp_path):
+    path = write(tmp_path / "x.md", "Intro paragraph first.\n\n# Later heading\n\nMore text.\n")
+    article = only_article(path)
+    assert article.title == "Later heading"
+    assert article.text == "Intro paragraph first.\n\n# Later heading\n\nMore text."
+
+
+def test_markdown_without_heading_uses_first_line_trimmed(tmp_path):
+    long_line = "word " * 80  # 400 characters
+    path = write(tmp_path / "plain.md", f"{long_line}\n\nSecond paragraph.\n")
+    article = only_article(path)
+    assert len(article.title) <= 200 and article.title.startswith("word word")
+    assert article.text.startswith("word word") and article.text.endswith("Second paragraph.")
+
+
+def test_markdown_bad_front_matter_is_a_failure(tmp_path):
+    bad_yaml = write(tmp_path / "bad.md", "---\ntitle: [unclosed\n---\nBody.\n")
+    failure = only_failure(bad_yaml)
+    assert failure.error.startswith("invalid YAML front matter:")
+    assert failure.path == str(bad_yaml.resolve())
+
+    not_mapping = write(tmp_path / "list.md", "---\n- a\n- b\n---\nBody.\n")
+    assert only_failure(not_mapping).error == "front matter must be a mapping of keys to values, got list"
+
+    unclosed = write(tmp_path / "open.md", "---\ntitle: x\nBody without a closing line.\n")
+    assert "not closed" in only_failure(unclosed).error
+
+
+def test_markdown_with_only_front_matter_has_no_text(tmp_path):
+    failure = only_failure(write(tmp_path / "empty.md", "---\ntitle: Nothing here\n---\n   \n"))
+    assert failure.error == "article has no text" and failure.line is None
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+
+def test_txt_title_from_first_line_and_full_text_kept(tmp_path):
+    path = write(tmp_path / "comet.txt", "Comet exhibit opens\n\nThe science centre opens a comet exhibit.\n")
+    article = only_article(path)
+    assert article.title == "Comet exhibit opens"
+    assert article.text == "Comet exhibit opens\n\nThe science centre opens a comet exhibit."
+    assert article.id == str(path.resolve())
+
+
+def test_txt_title_falls_back_to_stem(tmp_path):
+    single = only_article(write(tmp_path / "one-liner.txt", "Just one line of news.\n"))
+    assert single.title == "one-liner" and single.text == "Just one line of news."
+    long_first = only_article(write(tmp_path / "long-first.txt", "x" * 201 + "\nsecond line\n"))
+    assert long_first.title == "long-first"
+
+
+def test_crlf_and_bom_are_normalised(tmp_path):
+    path = tmp_path / "win.txt"
+    path.write_bytes("\ufeffTitle line\r\n\r\nBody line.\r\n".encode())
+    article = only_article(path)
+    assert article.title == "Title line" and article.text == "Title line\n\nBody line."
+
+
+# ---------------------------------------------------------------------------------------------- html
+
+PAGE = """<!DOCTYPE html>
+<html><head>
+  <title>  Harbour   ferry &amp; night service | Wire </title>
+  <meta property="article:published_time" content="2026-02-03T08:00:00Z">
+  <meta property="og:url" content="https://example.org/ferry-og">
+  <link rel="canonical" href="https://example.org/ferry-canonical">
+  <meta name="author" content="A. Writer">
+  <style>body { color: red; }</style>
+  <script>var tracking = "SCRIPT-TEXT";</script>
+</head><body>
+  <header><p>MASTHEAD</p><nav><a href="/">NAV-LINK</a></nav></header>
+  <div role="navigation">ROLE-NAV</div>
+  <main>
+    <article>
+      <h1>Harbour ferry adds a night service</h1>
+      <p>The harbour <b>ferry</b> will run   a night
+         service from March.</p>
+      <p>Boats leave every<br>forty minutes.</p>
+      <ul><li>First item</li><li>Second item</li></ul>
+      <noscript>NOSCRIPT</noscript>
+      <form><input value="FORM"><label>FORM-LABEL</label></form>
+    </article>
+    <aside>ASIDE-TEXT</aside>
+  </main>
+  <footer>FOOTER-TEXT</footer>
+  <script>console.log("MORE-SCRIPT")</script>
+</body></html>
+"""
+
+
+def test_html_readable_text_without_chrome(tmp_path):
+    article = only_article(write(tmp_path / "ferry.html", PAGE))
+    assert article.title == "Harbour ferry & night service | Wire"
+    assert article.url == "https://example.org/ferry-og"
+    assert article.id == "https://example.org/ferry-og"
+    assert article.published_at == "2026-02-03"
+    assert article.source == "A. Writer"
+    assert article.text == (
+        "Harbour ferry adds a night service\n\n"
+        "The harbour ferry will run a night service from March.\n\n"
+        "Boats leave every\n\nforty minutes.\n\n"
+        "First item\n\nSecond item"
+    )
+    for junk in ("SCRIPT", "color", "MASTHEAD", "NAV", "FORM", "ASIDE", "FOOTER", "NOSCRIPT"):
+        assert junk not in article.text
+
+
+def test_html_fallbacks_h1_title_canonical_url_time_and_body(tmp_path):
+    page = (
+        '<html><head><link rel="canonical" href="https://example.org/c"></head><body>'
+        '<h1>Only a heading</h1><div>Published <time datetime="2024-03-09T10:00">Saturday</time></div>'
+        "<table><tr><td>cell one</td><td>cell two</td></tr></table></body></html>"
+    )
+    article = only_article(write(tmp_path / "page.htm", page))
+    assert article.title == "Only a heading"
+    assert article.id == article.url == "https://example.org/c"
+    assert article.published_at == "2024-03-09"
+    assert article.text == "Only a heading\n\nPublished Saturday\n\ncell one cell two"
+
+
+def test_html_without_title_or_url_uses_stem_and_path(tmp_path):
+    path = write(tmp_path / "bare.html", "<p>Some plain paragraph.</p>")
+    article = only_article(path)
+    assert article.title == "bare" and article.id == str(path.resolve())
+    assert article.text == "Some plain paragraph."
+
+
+def test_html_with_only_chrome_has_no_text(tmp_path):
+    failure = only_failure(write(tmp_path / "chrome.html", "<html><body><nav>Home</nav><script>x()</script></body></html>"))
+    assert failure.error == "article has no text"
+
+
+# ---------------------------------------------------------------------------------------- json/jsonl
+
+
+def test_json_single_object(tmp_path):
+    path = write(tmp_path / "one.json", json.dumps({"id": 42, "body": "A new bakery opened on Elm Street.", "authors": "C. Baker", "published_at": "2024-01-05"}))
+    article = only_article(path)
+    assert article.id == "42"
+    assert article.text == "A new bakery opened on Elm Street."
+    assert article.title == "A new bakery opened on Elm Street."  # no title: first line of the text
+    assert article.source == "C. Baker"
+    assert article.published_at == "2024-01-05"
+
+
+def test_json_single_object_without_id_or_url_uses_path(tmp_path):
+    path = write(tmp_path / "anon.json", json.dumps({"title": "Anon", "text": "Some text."}))
+    article = only_article(path)
+    assert article.id == str(path.resolve()) and article.title == "Anon"
+
+
+def test_json_list_reports_bad_items_by_index(tmp_path):
+    items = [
+        {"id": "j1", "title": "First", "text": "First text.", "source": "Wire", "authors": ["X"]},
+        {"url": "https://example.org/j2", "text": "Second text."},
+        {"title": "No id or url", "text": "Third text."},
+        {"title": "Missing text"},
+        "not an object",
+        {"text": ["not", "a", "string"]},
+    ]
+    path = write(tmp_path / "many.json", json.dumps(items))
+    result = load_file(path)
+    assert [a.id for a in result.articles] == ["j1", "https://example.org/j2", f"{path.resolve()}#2"]
+    assert result.articles[0].source == "Wire"
+    assert [(f.line, f.error) for f in result.failures] == [
+        (None, "item 3: article has no text"),
+        (None, "item 4: expected a JSON object, got string"),
+        (None, "item 5: field 'text' must be a string, got list"),
+    ]
+
+
+def test_invalid_json_file(tmp_path):
+    failure = only_failure(write(tmp_path / "broken.json", '{"id": "a",\n "text": "x" "title": "y"}'))
+    assert failure.error == "invalid JSON: Expecting ',' delimiter (column 14)"
+    assert failure.line == 2
+
+
+def test_json_top_level_must_be_object_or_list(tmp_path):
+    assert only_failure(write(tmp_path / "n.json", "17")).error == "expected a JSON object or a list of objects, got int"
+
+
+def test_jsonl_malformed_line_is_reported_and_the_rest_load(tmp_path):
+    lines = [
+        json.dumps({"id": "r1", "title": "Row one", "text": "Row one text.", "published_at": None}),
+        '{"id": "bad", "text": ',
+        "",
+        json.dumps({"url": "https://example.org/r4", "text": "Row four text.\nSecond line."}),
+        json.dumps({"text": "Row five text."}),
+        json.dumps({"id": "empty", "text": "   "}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"id": "num", "text": 12}),
+    ]
+    path = write(tmp_path / "rows.jsonl", "\n".join(lines) + "\n")
+    result = load_file(path)
+    assert [a.id for a in result.articles] == ["r1", "https://example.org/r4", f"{path.resolve()}#L5"]
+    assert result.articles[0].published_at == ""
+    assert result.articles[1].title == "Row four text."
+    assert [(f.line, f.error) for f in result.failures] == [
+        (2, "invalid JSON: Expecting value (column 23)"),
+        (6, "article has no text"),
+        (7, "expected a JSON object, got list"),
+        (8, "field 'text' must be a string, got int"),
+    ]
+    assert all(f.path == str(path.resolve()) for f in result.failures)
+
+
+# -------------------------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.date(2024, 1, 5), "2024-01-05"),
+        (dt.datetime(2024, 1, 5, 23, 30), "2024-01-05"),
+        ("2024-01-05", "2024-01-05"),
+        ("2024-01-05T10:00:00Z", "2024-01-05"),
+        ("2024-01-05T23:00:00-05:00", "2024-01-05"),  # the date as written, not converted to UTC
+        ("January 5, 2024", "2024-01-05"),
+        ("Fri, 05 Jan 2024 10:00:00 GMT", "2024-01-05"),
+        ("  2024-01-05  ", "2024-01-05"),
+        ("January 5", ""),  # no year: unknown rather than guessed
+        ("not a date", ""),
+        ("", ""),
+        (None, ""),
+        (True, ""),
+    ],
+)
+def test_normalise_date(value, expected):
+    assert normalise_date(value) == expected
+
+
+# --------------------------------------------------------------------------------------- bad files
+
+
+def test_binary_file_with_nul_bytes(tmp_path):
+    path = tmp_path / "blob.txt"
+    path.write_bytes(b"\x00\x01\x02binary")
+    failure = only_failure(path)
+    assert failure.error == "binary file (contains NUL bytes)" and failure.line is None
+
+
+def test_non_utf8_file(tmp_path):
+    path = tmp_path / "latin1.md"
+    path.write_bytes("Caf\u00e9 opens downtown".encode("latin-1"))
+    failure = only_failure(path)
+    assert failure.error == "binary file (not UTF-8 text: invalid byte 0xe9 at offset 3)"
+
+
+def test_unreadable_path_is_a_failure(tmp_path):
+    folder_named_like_a_file = tmp_path / "dir.md"
+    folder_named_like_a_file.mkdir()
+    failure = only_failure(folder_named_like_a_file)
+    assert failure.error == "cannot read file: [Errno 21] Is a directory"
+
+
+def test_unsupported_suffix(tmp_path):
+    pdf = write(tmp_path / "report.pdf", "%PDF-1.7")
+    assert iter_files([pdf]) == [pdf.resolve()]  # named explicitly: returned, then reported
+    failure = only_failure(pdf)
+    assert failure.error.startswith("unsupported file type '.pdf'")
+    assert only_failure(write(tmp_path / "README", "x")).error.startswith("unsupported file type (no file extension)")
+
+
+# ------------------------------------------------------------------------------------------ folders
+
+
+def test_missing_path_raises_file_not_found(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(FileNotFoundError) as info:
+        iter_files([tmp_path, missing])
+    assert info.value.filename == str(missing)
+    assert str(missing) in str(info.value)
+
+
+def test_folder_recursion_skips_hidden_and_unsupported(tmp_path):
+    root = tmp_path / "in"
+    b = write(root / "b.txt", "B title\nb")
+    a = write(root / "a.md", "# A\ntext")
+    nested = write(root / "sub" / "deeper" / "c.JSONL", json.dumps({"text": "c"}))
+    write(root / ".hidden.md", "# hidden\ntext")
+    write(root / ".git" / "notes.md", "# in a hidden folder\ntext")
+    write(root / "sub" / "image.png", "not really an image")
+    write(root / "sub" / "notes.pdf", "unsupported")
+
+    files = iter_files([root, a, str(root / "sub" / ".." / "b.txt")])
+    assert files == sorted([a.resolve(), b.resolve(), nested.resolve()])
+    assert all(p.is_absolute() for p in files)
+    assert iter_files(root) == files  # a single path is accepted too
+    assert set(SUPPORTED_SUFFIXES) >= {p.suffix.lower() for p in files}
+
+
+def test_load_paths_concatenates_articles_and_failures(tmp_path):
+    root = tmp_path / "in"
+    write(root / "good.md", "# Good\n\nGood article.")
+    write(root / "rows.jsonl", '{"id": "ok", "text": "Valid row."}\n{"id": "bad", "text": \n')
+    (root / "blob.txt").write_bytes(b"\x00binary")
+    result = load_paths([root])
+    assert sorted(a.id for a in result.articles) == sorted(["ok", str((root / "good.md").resolve())])
+    assert sorted((Path(f.path).name, f.line) for f in result.failures) == [("blob.txt", None), ("rows.jsonl", 2)]
+
+
+# -------------------------------------------------------------------------------------- real corpus
+
+
+def test_real_corpus_loads_without_failures():
+    corpus = RTQA / "corpus.jsonl"
+    if not corpus.exists():
+        pytest.skip(f"../shared/data/rtqa-dev not present: looked for {corpus}")
+    result = load_file(corpus)
+    assert result.failures == []
+    assert len(result.articles) == 1739
+    assert len({a.id for a in result.articles}) == 1739
+    assert all(a.text and a.title and a.path == str(corpus.resolve()) for a in result.articles)
+    assert all(a.published_at == "" or len(a.published_at) == 10 for a in result.articles)
