@@ -29,11 +29,11 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest
 
-bench-ingest: install-test
-	$(BIN)/python -m bench.ingest
+bench-ingest:
+	bench/ingest
 
-bench-query: install-test
-	$(BIN)/python -m bench.query
+bench-query:
+	bench/query
 
 clean:
 	rm -rf $(VENV) .newsdesk .pytest_cache

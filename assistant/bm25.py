@@ -23,6 +23,11 @@ from assistant.store import ArticleStore
 log = logging.getLogger(__name__)
 
 
+def _quiet_bm25s() -> None:
+    # bm25s sets its own logger to DEBUG on import; its chatter is not ours to print.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
 def _nodes_from_store(store: ArticleStore) -> list[TextNode]:
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
@@ -37,6 +42,7 @@ def build_bm25(store: ArticleStore, version: str, top_k: int):
     import Stemmer
     from llama_index.retrievers.bm25 import BM25Retriever
 
+    _quiet_bm25s()
     nodes = _nodes_from_store(store)
     if not nodes:
         return None
@@ -65,7 +71,8 @@ def load_bm25(store: ArticleStore, version: str, top_k: int):
     if not path.is_dir():
         return None
     try:
-        retriever = BM25Retriever.from_persist_dir(str(path))
+        _quiet_bm25s()
+        retriever = BM25Retriever.from_persist_dir(str(path), show_progress=False)
     except Exception as exc:  # a damaged cache is rebuilt, never fatal
         log.warning("BM25 index at %s unreadable (%s); rebuilding", path, exc)
         return None

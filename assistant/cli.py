@@ -186,10 +186,8 @@ def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) 
 
 def _register_eval() -> None:
     # The evaluator lives in eval/ (tooling, not engine); the CLI only mounts its command.
-    try:
-        from eval.cli import eval_command
-    except ImportError:  # eval/cli.py not present in this checkout
-        return
+    from eval.cli import eval_command
+
     app.command("eval")(eval_command)
 
 

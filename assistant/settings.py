@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     llm: Literal["extractive"] = "extractive"
     max_answer_sentences: int = 3
     max_answer_words: int = 80
-    # Calibrated on an evaluation set with `newsdesk eval ... --calibrate` (see eval/calibrate.py).
+    # Calibrated on an evaluation set with `newsdesk eval ... --calibrate` (eval/metrics.py).
     decline_threshold: float = 0.35
 
     # --- API -------------------------------------------------------------------------------------
