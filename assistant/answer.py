@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -30,3 +31,27 @@ class Answer(BaseModel):
     declined: bool = False
     generator: str = "extractive"
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class SearchFilters(BaseModel):
+    """Restrict retrieval to articles published in a date range and/or from one source."""
+
+    since: dt.date | None = Field(default=None, description="Published on or after this date (YYYY-MM-DD).")
+    until: dt.date | None = Field(default=None, description="Published on or before this date (YYYY-MM-DD).")
+    source: str | None = Field(default=None, description="Only articles whose source is exactly this.")
+
+    def is_empty(self) -> bool:
+        return self.since is None and self.until is None and not self.source
+
+    def admits(self, metadata: dict) -> bool:
+        """Whether a chunk with this metadata passes (the same test the vector store applies)."""
+        day = int(metadata.get("published_day") or 0)
+        if self.since and day < day_number(self.since):
+            return False
+        if self.until and (day == 0 or day > day_number(self.until)):
+            return False
+        return not self.source or metadata.get("source") == self.source
+
+
+def day_number(date: dt.date) -> int:
+    return date.year * 10000 + date.month * 100 + date.day

@@ -52,7 +52,7 @@ def build_bm25(store: ArticleStore, version: str, top_k: int):
     root = store.settings.bm25_dir
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    retriever.persist(str(tmp))
+    retriever.persist(str(tmp), show_progress=False)
     target = root / version
     try:
         os.rename(tmp, target)  # atomic: readers see a whole index or none

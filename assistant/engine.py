@@ -7,13 +7,14 @@ and clients load once, in the constructor; ``ask`` is safe to call from several 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from llama_index.core import VectorStoreIndex
 
-from assistant.answer import Answer, Turn
+from assistant.answer import Answer, SearchFilters, Turn
 from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.embedding import build_embedding
@@ -41,8 +42,9 @@ class Engine:
         self.bm25 = BM25Cache(self.store, self.settings.candidate_k)
         index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self.embed_model)
         self.retriever = HybridRetriever(
-            index.as_retriever(similarity_top_k=self.settings.candidate_k),
+            index,
             self.bm25.get,
+            candidate_k=self.settings.candidate_k,
             rrf_k=self.settings.rrf_k,
             dense_weight=self.settings.dense_weight,
             bm25_weight=self.settings.bm25_weight,
@@ -54,15 +56,48 @@ class Engine:
             decline_threshold=self.settings.decline_threshold,
         )
 
-    def retrieve(self, query: str, mode: Mode = "hybrid"):
+    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None):
         """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines)."""
-        return self.retriever.retrieve_mode(query, mode)
+        return self.retriever.retrieve_mode(query, mode, filters)
 
-    def ask(self, question: str, history: Sequence[Turn | dict] | None = None, top_k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] | None = None,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Answer:
         """Answer ``question`` in the context of ``history`` (earlier turns, oldest first)."""
-        return self.run(question, history, top_k).answer
+        return self.run(question, history, top_k, filters).answer
 
-    def run(self, question: str, history: Sequence[Turn | dict] | None = None, top_k: int | None = None) -> Trace:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] | None = None,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Iterator[tuple[str, object]]:
+        """The answer as events, for front-ends that stream: ``("sources", [Source])``, then
+        ``("delta", str)`` pieces of the answer text, then ``("done", Answer)``.
+
+        The extractive answerer has its whole answer at once, so the pieces are its cited sentences;
+        concatenated they give exactly ``Answer.answer``.
+        """
+        answer = self.ask(question, history, top_k, filters)
+        yield "sources", answer.sources
+        pieces = re.findall(r".+?(?:\]\s*|$)", answer.answer) if not answer.declined else [answer.answer]
+        for piece in pieces:
+            if piece:
+                yield "delta", piece
+        yield "done", answer
+
+    def run(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] | None = None,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Trace:
         question = question.strip()
         if not question:
             raise ValueError("question is empty")
@@ -74,7 +109,7 @@ class Engine:
         timings["condense"] = _ms(started)
 
         mark = time.perf_counter()
-        hits = self.retrieve(standalone)
+        hits = self.retrieve(standalone, filters=filters)
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()

@@ -13,6 +13,7 @@ decides what to do with each article by comparing content hashes with the manife
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -33,9 +34,11 @@ from ingest.loaders import iter_files, load_file
 
 log = logging.getLogger(__name__)
 
+# Bump when chunking or chunk metadata change: every article is then re-indexed on its next ingest.
+INDEX_VERSION = 2
+
 # Only title and date join the chunk text in the index (embedding and BM25); the rest is metadata.
 INDEXED_METADATA = ("title", "published_at")
-CHUNK_METADATA = ("article_id", "title", "url", "published_at", "source", "position")
 
 
 @dataclass
@@ -91,12 +94,19 @@ def make_splitter(chunk_tokens: int, chunk_overlap: int) -> SentenceSplitter:
     )
 
 
+def published_day(iso_date: str) -> int:
+    """YYYYMMDD as an int (0 when unknown): Chroma compares numbers, not strings, in range filters."""
+    digits = iso_date.replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
 def to_document(article: Article) -> Document:
     metadata = {
         "article_id": article.id,
         "title": article.title,
         "url": article.url,
         "published_at": article.published_at,
+        "published_day": published_day(article.published_at),
         "source": article.source,
     }
     hidden = [k for k in metadata if k not in INDEXED_METADATA]
@@ -109,10 +119,10 @@ def to_document(article: Article) -> Document:
     )
 
 
-def _record(article: Article, status: str, chunks: int = 0) -> ArticleRecord:
+def _record(article: Article, index_hash: str, status: str, chunks: int = 0) -> ArticleRecord:
     return ArticleRecord(
         id=article.id,
-        content_hash=article.content_hash,
+        content_hash=index_hash,
         status=status,
         title=article.title,
         url=article.url,
@@ -146,6 +156,9 @@ class Ingester:
             ],
             vector_store=store.vector_store(),
             disable_cache=True,  # the manifest decides what to skip; a cache would only hold memory
+        )
+        self.signature = (
+            f"v{INDEX_VERSION}|{embed_model.model_name}|{self.settings.chunk_tokens}|{self.settings.chunk_overlap}"
         )
 
     def ingest_paths(self, paths: Iterable[str | os.PathLike], prune: bool = False, progress: ProgressHook | None = None) -> IngestSummary:
@@ -188,7 +201,7 @@ class Ingester:
             if record is None:
                 summary.added += 1
                 todo.append(article)
-            elif record.content_hash != article.content_hash:
+            elif record.content_hash != self.index_hash(article):
                 summary.updated += 1
                 todo.append(article)
             else:
@@ -226,6 +239,11 @@ class Ingester:
             self.refresh_bm25()
         return summary
 
+    def index_hash(self, article: Article) -> str:
+        """The article's content hash combined with how it is indexed (chunking, embedder, schema):
+        changing any of them re-indexes the article instead of leaving stale chunks beside new ones."""
+        return hashlib.sha256(f"{article.content_hash}|{self.signature}".encode()).hexdigest()
+
     def delete(self, article_ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """Delete articles by id; returns (deleted, unknown)."""
         ids = list(dict.fromkeys(article_ids))
@@ -243,13 +261,13 @@ class Ingester:
         build_bm25(self.store, version, self.settings.candidate_k)
 
     def _write_group(self, group: list[Article]) -> int:
-        self.store.write_records(_record(a, PENDING) for a in group)
+        self.store.write_records(_record(a, self.index_hash(a), PENDING) for a in group)
         self.store.delete_chunks(a.id for a in group)
         nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
         counts: dict[str, int] = {}
         for node in nodes:
             counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
-        self.store.write_records(_record(a, COMPLETE, counts.get(a.id, 0)) for a in group)
+        self.store.write_records(_record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0)) for a in group)
         return len(nodes)
 
     @staticmethod

@@ -91,3 +91,29 @@ def test_empty_store_declines(engine):
 def test_empty_question_is_an_error(engine):
     with pytest.raises(ValueError, match="question is empty"):
         engine.ask("   ")
+
+
+def test_filters_restrict_both_retrievers(sample_engine):
+    import datetime as dt
+
+    from assistant.answer import SearchFilters
+
+    question = "When does the Cedar Point library branch open?"
+    late = SearchFilters(since=dt.date(2026, 1, 12))
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = sample_engine.retrieve(question, mode=mode, filters=late)
+        assert hits and all(h.node.metadata["published_day"] >= 20260112 for h in hits), mode
+    early = SearchFilters(until=dt.date(2026, 1, 8))
+    assert all(0 < h.node.metadata["published_day"] <= 20260108 for h in sample_engine.retrieve(question, filters=early))
+    only = SearchFilters(source="No Such Wire")
+    answer = sample_engine.ask(question, filters=only)
+    assert answer.declined and answer.retrieved == []
+
+
+def test_stream_events_rebuild_the_answer(sample_engine):
+    events = list(sample_engine.stream("How many food vendors will take part in the Harbourfront Dumpling Festival?"))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "sources" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}
+    done = events[-1][1]
+    assert "".join(data for kind, data in events if kind == "delta") == done.answer
+    assert events[0][1] == done.sources
