@@ -184,6 +184,26 @@ def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) 
     raise typer.Exit(1 if unknown else 0)
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (share a Chroma server via NEWSDESK_CHROMA_HOST)."),
+) -> None:
+    """Run the HTTP API (and Slack events at /slack/events when Slack credentials are set)."""
+    from assistant.api.server import serve as run_server
+
+    run_server(host=host, port=port, workers=workers)
+
+
+@app.command()
+def slack() -> None:
+    """Run the Slack app over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
+    from assistant.slack.socket_mode import run_socket_mode
+
+    run_socket_mode(_settings())
+
+
 def _register_eval() -> None:
     # The evaluator lives in eval/ (tooling, not engine); the CLI only mounts its command.
     from eval.cli import eval_command

@@ -54,6 +54,20 @@ class Settings(BaseSettings):
 
     # --- API -------------------------------------------------------------------------------------
     max_question_chars: int = 2000
+    max_body_bytes: int = Field(default=1_000_000, description="Larger request bodies get 413.")
+    max_history_turns: int = 50
+    # A comma-separated string (one key or several). Kept a str: pydantic-settings would parse a
+    # list field as JSON. Use ``api_key_list``.
+    api_keys: str = ""
+    cors_origins: str = Field(default="", description="Comma-separated allowed origins; empty = CORS off.")
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     # --- Slack (Slack's own names) ---------------------------------------------------------------
     slack_bot_token: str | None = Field(
@@ -65,6 +79,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "NEWSDESK_SLACK_SIGNING_SECRET")
     )
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL (GovSlack, tests).")
+
+    @property
+    def feedback_log(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
 
     @property
     def chroma_path(self) -> Path:
