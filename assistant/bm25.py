@@ -10,6 +10,7 @@ with the store for long and never needs its own crash recovery.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -80,6 +81,31 @@ def load_bm25(store: ArticleStore, version: str, top_k: int):
     return retriever
 
 
+class TermStats:
+    """Inverse document frequencies of the BM25 index's (stemmed) terms, over chunks.
+
+    The answerer weighs question words by them: a rare name ("WWE") says more about which sentence
+    answers than a common word ("deal").
+    """
+
+    def __init__(self, retriever=None):
+        self.num_docs = 0
+        self._df: dict[str, int] = {}
+        if retriever is not None:
+            bm25 = retriever.bm25
+            indptr = bm25.scores["indptr"]
+            self.num_docs = int(bm25.scores["num_docs"])
+            self._df = {
+                term: int(indptr[i + 1] - indptr[i]) for term, i in bm25.vocab_dict.items() if i + 1 < len(indptr)
+            }
+
+    def idf(self, term: str) -> float:
+        if not self.num_docs:
+            return 1.0
+        df = self._df.get(term, 0)
+        return math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5))
+
+
 class BM25Cache:
     """Holds the current BM25 retriever and swaps it when the store's version stamp moves."""
 
@@ -88,6 +114,7 @@ class BM25Cache:
         self.top_k = top_k
         self._version: str | None = None
         self._retriever = None
+        self._stats = TermStats()
         self._lock = threading.Lock()
 
     def get(self):
@@ -99,5 +126,10 @@ class BM25Cache:
                 retriever = load_bm25(self.store, version, self.top_k) if version else None
                 if retriever is None and self.store.count_chunks() > 0:
                     retriever = build_bm25(self.store, version or self.store.bump_version(), self.top_k)
+                self._stats = TermStats(retriever)
                 self._retriever, self._version = retriever, version
         return self._retriever
+
+    def stats(self) -> TermStats:
+        """Term statistics of the index that the last ``get`` returned."""
+        return self._stats

@@ -114,7 +114,7 @@ class Engine:
 
         mark = time.perf_counter()
         context = hits[: top_k or self.settings.top_k]
-        text, sources, declined, evidence = self.answerer.answer(standalone, context)
+        text, sources, declined, evidence = self.answerer.answer(standalone, context, self.bm25.stats().idf)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
 

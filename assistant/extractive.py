@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
@@ -72,16 +73,21 @@ _SENTENCE_OPENERS = {"the", "a", "an", "but", "and", "it", "he", "she", "they", 
                      "there", "as", "for", "if", "when", "while", "after", "before", "we", "i", "its", "their"}
 
 
-def _question_weights(question: str) -> dict[str, float]:
+def _question_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """Weight of each stemmed content word of the question: its rarity in the corpus, raised for
+    names and numbers (they pin down the event the question is about)."""
     weights: dict[str, float] = {}
     for i, word in enumerate(words(question)):
         t = terms(word)
         if not t:
             continue
-        # Names carry the topic; the question's first word is capitalised anyway.
-        weight = 2.0 if (i > 0 and word[0].isupper()) or any(c.isdigit() for c in word) else 1.0
-        weights[t[0]] = max(weights.get(t[0], 0.0), weight)
+        boost = 1.5 if (i > 0 and word[0].isupper()) or any(c.isdigit() for c in word) else 1.0
+        weights[t[0]] = max(weights.get(t[0], 0.0), boost * idf(t[0]))
     return weights
+
+
+def _flat_idf(_term: str) -> float:
+    return 1.0
 
 
 class ExtractiveAnswerer:
@@ -90,8 +96,10 @@ class ExtractiveAnswerer:
         self.max_words = max_words
         self.decline_threshold = decline_threshold
 
-    def score_sentences(self, question: str, hits: list[NodeWithScore]) -> list[ScoredSentence]:
-        weights = _question_weights(question)
+    def score_sentences(
+        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf
+    ) -> list[ScoredSentence]:
+        weights = _question_weights(question, idf)
         total = sum(weights.values()) or 1.0
         kind = expected_type(question)
         question_words = {w.lower() for w in words(question)}
@@ -126,9 +134,13 @@ class ExtractiveAnswerer:
         dense = max((getattr(h, "dense_score", None) or 0.0) for h in hits[:3]) if hits else 0.0
         return 0.6 * best.coverage + 0.4 * max(dense, 0.0)
 
-    def answer(self, question: str, hits: list[NodeWithScore]) -> tuple[str, list[Source], bool, float]:
-        """(answer text with [n] markers, numbered sources, declined, evidence score)."""
-        scored = self.score_sentences(question, hits)
+    def answer(
+        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf
+    ) -> tuple[str, list[Source], bool, float]:
+        """(answer text with [n] markers, numbered sources, declined, evidence score).
+
+        ``idf`` gives a stemmed term's rarity in the corpus (the BM25 index's statistics)."""
+        scored = self.score_sentences(question, hits, idf)
         evidence = self.evidence(scored, hits)
         if evidence < self.decline_threshold or not scored:
             return DECLINE_TEXT, self.closest_sources(scored, hits), True, evidence
