@@ -54,6 +54,7 @@ class Engine:
             max_sentences=self.settings.max_answer_sentences,
             max_words=self.settings.max_answer_words,
             decline_threshold=self.settings.decline_threshold,
+            follow_ratio=self.settings.answer_follow_ratio,
         )
 
     def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None):

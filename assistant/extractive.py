@@ -45,8 +45,8 @@ def expected_type(question: str) -> str | None:
         return "date"
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
         return "name"
-    if re.search(r"\bwhere\b|\bwhich (country|city|state|nation|island|region)\b", q):
-        return "name"
+    if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
+        return "name"  # "which nation/service/team ..." is answered by a name the question lacks
     return None
 
 
@@ -91,7 +91,14 @@ def _flat_idf(_term: str) -> float:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, max_sentences: int = 3, max_words: int = 80, decline_threshold: float = 0.35):
+    def __init__(
+        self, max_sentences: int = 3, max_words: int = 80, decline_threshold: float = 0.35, follow_ratio: float = 0.8
+    ):
+        # A further sentence joins the answer only when it scores within follow_ratio of the best:
+        # more sentences catch more answers but make the reader work harder.
+        self.follow_ratio = follow_ratio
+        self.type_weight = 0.4  # how much holding the asked-for kind of thing counts
+        self.rank_decay = 0.1  # how much a lower-ranked chunk's sentences are discounted
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.decline_threshold = decline_threshold
@@ -120,8 +127,8 @@ class ExtractiveAnswerer:
                 if coverage == 0 or novel == 0:
                     continue
                 length = 1.0 if n_words <= 40 else 40.0 / n_words
-                fit = 0.6 + 0.4 * _type_match(kind, sentence, question_words)
-                prior = 1.0 / (1.0 + 0.1 * rank)
+                fit = 1.0 - self.type_weight + self.type_weight * _type_match(kind, sentence, question_words)
+                prior = 1.0 / (1.0 + self.rank_decay * rank)
                 scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
@@ -151,7 +158,7 @@ class ExtractiveAnswerer:
         for candidate in scored[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if candidate.score < 0.8 * scored[0].score:
+            if candidate.score < self.follow_ratio * scored[0].score:
                 break
             extra = len(candidate.text.split())
             new_terms = set(terms(candidate.text)) - covered
