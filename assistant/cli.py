@@ -72,20 +72,9 @@ def ingest(
     """Chunk, embed and store articles. Unchanged articles are skipped; changed ones replaced."""
     ingester = _ingester()
     if out.is_terminal and not as_json:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from assistant.progress import ingest_progress
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as bar:
-            articles = bar.add_task("articles", total=None)
-            chunks = bar.add_task("chunks", total=None)
-
-            def progress(event: str, n: int) -> None:
-                if event == "articles_total":
-                    bar.update(articles, total=n)
-                elif event == "articles":
-                    bar.advance(articles, n)
-                elif event == "chunks":
-                    bar.update(chunks, completed=n)
-
+        with ingest_progress(err) as progress:
             summary = ingester.ingest_paths(paths, prune=prune, progress=progress)
     else:
         summary = ingester.ingest_paths(paths, prune=prune)

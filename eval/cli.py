@@ -97,21 +97,9 @@ def eval_command(
     started = time.perf_counter()
     settings = get_settings()
     if corpus is not None and interactive:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from assistant.progress import ingest_progress
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            articles = bar.add_task(f"ingest {corpus}: articles", total=None)
-            chunks = bar.add_task("chunks embedded", total=None)
-
-            def progress(event: str, n: int) -> None:
-                if event == "articles_total":
-                    bar.update(articles, total=n)
-                elif event == "articles":
-                    bar.advance(articles, n)
-                elif event == "chunks":
-                    bar.update(chunks, completed=n)
-
+        with ingest_progress(err, f"ingest {corpus}: articles", transient=True) as progress:
             setup = open_engine(settings, corpus, progress=progress)
     else:
         setup = open_engine(settings, corpus)
