@@ -392,6 +392,18 @@ def _json_article(item: dict, path: Path, default_id: str) -> Article:
     return _build(item, text, path, default_id, _short_title(_first_line(text)))
 
 
+def article_from_json(item: object, origin: str, default_id: str) -> Article:
+    """One article in the JSON article format (as in ``.json``/``.jsonl`` files) from an already decoded
+    value, for callers that receive articles rather than files (the HTTP API).
+
+    ``origin`` is recorded as the article's path; ``default_id`` is its id when it has neither ``id``
+    nor ``url``. Raises ``ValueError`` with a message a person can act on for bad content.
+    """
+    if not isinstance(item, dict):
+        raise _Invalid(f"expected a JSON object, got {_type_name(item)}")
+    return _json_article(item, Path(origin), default_id)
+
+
 _LOADERS: dict[str, Callable[[Path, str], LoadResult]] = {
     ".md": _load_markdown,
     ".markdown": _load_markdown,

@@ -1,0 +1,157 @@
+"""``/v1/documents``: list, read, add (through the same idempotent ingest as ``newsdesk ingest``) and
+delete articles. Ids can hold slashes and colons (urls are ids), hence the ``{id:path}`` routes."""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations of these routes.
+
+import hashlib
+import logging
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from assistant.api import Services, get_services
+from assistant.api.errors import ApiError, error_responses
+from assistant.api.schemas import DeleteResponse, Document, DocumentList, IngestFailure, IngestRequest, IngestResponse
+from assistant.settings import Settings
+from assistant.store import COMPLETE, ArticleRecord
+from ingest.article import Article
+from ingest.loaders import article_from_json
+
+log = logging.getLogger("assistant.api")
+
+ORIGIN = "api"  # recorded as the article's path: never under a folder that `ingest --prune` walks
+
+ID_DOC = "Document id (urls and paths are ids: slashes and colons are fine, unescaped)."
+
+
+def _document(record: ArticleRecord) -> Document:
+    return Document(
+        id=record.id,
+        title=record.title,
+        url=record.url,
+        published_at=record.published_at,
+        source=record.source,
+        chunks=record.chunks,
+    )
+
+
+def _not_found(doc_id: str) -> ApiError:
+    shown = doc_id if len(doc_id) <= 200 else doc_id[:200] + "..."
+    return ApiError(404, "not_found", f"no document with id {shown!r}")
+
+
+def _default_id(item: object) -> str:
+    """Id of an article without ``id`` and ``url``: from its text, so posting it again finds it."""
+    text = None
+    if isinstance(item, dict):
+        text = item.get("text") if item.get("text") is not None else item.get("body")
+    digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+    return f"{ORIGIN}:{digest[:16]}"
+
+
+def parse_articles(items: list) -> tuple[list[Article], list[IngestFailure]]:
+    """Articles through the ingest loaders' JSON reader; bad ones (and repeated ids) become failures."""
+    articles: list[Article] = []
+    failed: list[IngestFailure] = []
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        try:
+            article = article_from_json(item, ORIGIN, _default_id(item))
+        except ValueError as exc:
+            failed.append(IngestFailure(index=index, error=str(exc)))
+            continue
+        if article.id in first:
+            failed.append(IngestFailure(index=index, error=f"duplicate article id {article.id!r} (also item {first[article.id]})"))
+            continue
+        first[article.id] = index
+        articles.append(article)
+    return articles, failed
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["documents"])
+
+    @router.get("/v1/documents", response_model=DocumentList, summary="List documents", responses=error_responses(401, 422, 500))
+    def list_documents(
+        offset: int = Query(0, ge=0, description="Documents to skip."),
+        limit: int = Query(50, ge=1, le=500, description="Page size."),
+        services: Services = Depends(get_services),
+    ) -> DocumentList:
+        """The ingested documents, newest first (then by id), a page at a time.
+
+        Example: `curl -s 'localhost:8000/v1/documents?offset=0&limit=20'` →
+        `{"total": 10, "offset": 0, "limit": 20, "items": [{"id": ..., "title": ..., "chunks": 3}, ...]}`
+        """
+        records = [r for r in services.engine.store.records().values() if r.status == COMPLETE]
+        records.sort(key=lambda r: r.id)
+        records.sort(key=lambda r: r.published_at, reverse=True)
+        page = records[offset : offset + limit]
+        return DocumentList(total=len(records), offset=offset, limit=limit, items=[_document(r) for r in page])
+
+    @router.get(
+        "/v1/documents/{id:path}", response_model=Document, summary="Get a document", responses=error_responses(401, 404, 422, 500)
+    )
+    def get_document(id: str = Path(description=ID_DOC), services: Services = Depends(get_services)) -> Document:
+        """One document by id.
+
+        Example: `curl -s localhost:8000/v1/documents/https://example.org/newsdesk-sample/france-uk-troop-pledges`
+        """
+        record = services.engine.store.get_record(id)
+        if record is None or record.status != COMPLETE:
+            raise _not_found(id)
+        return _document(record)
+
+    @router.post(
+        "/v1/documents",
+        response_model=IngestResponse,
+        summary="Add or update documents",
+        responses=error_responses(401, 413, 422, 500),
+    )
+    def add_documents(body: IngestRequest, services: Services = Depends(get_services)) -> IngestResponse:
+        # A plain `def`: FastAPI runs it in a worker thread (embedding is CPU-bound).
+        """Ingest articles given as JSON (the format `newsdesk ingest` reads from .json files).
+
+        Idempotent, like `newsdesk ingest`: an article already stored with the same content is
+        `unchanged` (nothing is embedded), a changed one replaces its old chunks. An article that
+        cannot be read (no text, a field of the wrong type, an id repeated in the request) is listed
+        in `failed` with its index; the others are ingested all the same.
+
+        Example:
+
+            curl -s localhost:8000/v1/documents -H 'Content-Type: application/json' -d '{"articles": [
+                {"id": "wire-0412", "title": "City opens library", "published_at": "2025-04-12",
+                 "text": "The city opened its new library on Saturday ..."}]}'
+        """
+        articles, failed = parse_articles(body.articles)
+        with services.write_lock:
+            summary = services.ingester.ingest_articles(articles)
+        for extra in summary.failed:  # none expected: repeated ids are caught above
+            failed.append(IngestFailure(index=-1, error=extra.error))
+        return IngestResponse(
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            deleted=summary.deleted,
+            chunks=summary.chunks,
+            ids=[a.id for a in articles],
+            failed=failed,
+        )
+
+    @router.delete(
+        "/v1/documents/{id:path}",
+        response_model=DeleteResponse,
+        summary="Delete a document",
+        responses=error_responses(401, 404, 422, 500),
+    )
+    def delete_document(id: str = Path(description=ID_DOC), services: Services = Depends(get_services)) -> DeleteResponse:
+        """Remove a document and all its chunks from the store.
+
+        Example: `curl -s -X DELETE localhost:8000/v1/documents/sample-reactions` → `{"deleted": "sample-reactions"}`
+        """
+        with services.write_lock:
+            deleted, _unknown = services.ingester.delete([id])
+        if not deleted:
+            raise _not_found(id)
+        return DeleteResponse(deleted=id)
+
+    return router
+

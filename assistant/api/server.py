@@ -1,0 +1,21 @@
+"""``newsdesk serve``: uvicorn running the app factory (once per worker process)."""
+
+from __future__ import annotations
+
+APP_FACTORY = "assistant.api.app:create_app"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the HTTP API. Each worker process builds its own app (engine, models) through the factory;
+    several workers (or hosts) share one store through a Chroma server (``NEWSDESK_CHROMA_HOST``)."""
+    import uvicorn
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=max(1, workers),
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )

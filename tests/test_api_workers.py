@@ -1,0 +1,152 @@
+"""Stateless workers over one store: two `newsdesk serve` processes share a Chroma server; an article
+ingested through one is found through the other (its BM25 cache notices the store's new version)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+KEY = "workers-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+SEED = [
+    {
+        "id": "workers/harbour-ferry",
+        "title": "Harbour ferry adds a night crossing",
+        "published_at": "2026-02-01",
+        "source": "Workers Wire",
+        "text": "The harbour ferry will add a night crossing at 23:40 from March, the port authority said. "
+        "Tickets for the new crossing cost the same as daytime fares.",
+    },
+    {
+        "id": "workers/school-roof",
+        "title": "School roof repairs finish early",
+        "published_at": "2026-02-02",
+        "source": "Workers Wire",
+        "text": "Repairs to the roof of Elmwood Primary School finished two weeks early, the district said. "
+        "Pupils return to the main building on Monday.",
+    },
+]
+NEW = {
+    "id": "https://example.org/workers/observatory",
+    "title": "Zorblatt observatory opens in Tromsø",
+    "published_at": "2026-02-03",
+    "source": "Workers Wire",
+    "text": "The Zorblatt observatory opened in Tromsø on 3 February with seventeen telescopes. "
+    "Its director, Ilse Varga, said the first public night is planned for March.",
+}
+NEW_Q = "How many telescopes does the Zorblatt observatory have?"
+
+
+def _wait_until(url: str, proc: subprocess.Popen, log: Path, seconds: float = 90) -> None:
+    deadline = time.time() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, log.read_text()
+        assert time.time() < deadline, f"{url} not ready:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+@contextmanager
+def _process(args: list[str], log: Path, ready_url: str, env: dict | None = None, cwd: Path | None = None):
+    out = log.open("w")
+    proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    try:
+        _wait_until(ready_url, proc, log)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        out.close()
+
+
+@pytest.fixture(scope="module")
+def chroma_port(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("chroma")
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    args = [exe, "run", "--path", str(tmp / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with _process(args, tmp / "chroma.log", f"http://127.0.0.1:{port}/api/v2/heartbeat"):
+        yield port
+
+
+@contextmanager
+def serve(tmp: Path, name: str, chroma_port: int):
+    """`newsdesk serve` as a user runs it (the console entry point's code, the uvicorn factory)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "NEWSDESK_DATA_DIR": str(tmp / name),  # its own BM25 cache: only Chroma is shared
+        "NEWSDESK_CHROMA_HOST": "127.0.0.1",
+        "NEWSDESK_CHROMA_PORT": str(chroma_port),
+        "NEWSDESK_API_KEYS": KEY,
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    args = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with _process(args, tmp / f"{name}.log", f"http://127.0.0.1:{port}/readyz", env=env, cwd=tmp):
+        yield f"http://127.0.0.1:{port}"
+
+
+def bm25_versions(data_dir: Path) -> list[str]:
+    """The store versions a worker's BM25 cache holds an index for."""
+    root = data_dir / "bm25" / "articles"
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) if root.is_dir() else []
+
+
+def store_version(tmp: Path, chroma_port: int) -> str:
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+
+    settings = Settings(data_dir=tmp / "probe", chroma_host="127.0.0.1", chroma_port=chroma_port, _env_file=None)
+    return ArticleStore(settings).version()
+
+
+def test_an_article_ingested_through_one_worker_is_found_through_another(tmp_path, chroma_port):
+    with serve(tmp_path, "a", chroma_port) as a, serve(tmp_path, "b", chroma_port) as b:
+        one = httpx.Client(base_url=a, headers=AUTH, timeout=120)
+        other = httpx.Client(base_url=b, headers=AUTH, timeout=120)
+
+        seeded = one.post("/v1/documents", json={"articles": SEED}).json()
+        assert seeded["added"] == 2 and seeded["failed"] == []
+        # Worker B answers from the seed: its BM25 index is built and cached at this store version.
+        warm = other.post("/v1/ask", json={"question": "When does the harbour ferry night crossing leave?"}).json()
+        assert warm["sources"][0]["article_id"] == "workers/harbour-ferry"
+
+        before = bm25_versions(tmp_path / "b")
+        assert before == [store_version(tmp_path, chroma_port)]
+
+        added = one.post("/v1/documents", json={"articles": [NEW]}).json()
+        assert added["added"] == 1
+        answer = other.post("/v1/ask", json={"question": NEW_Q}).json()
+        assert answer["sources"][0]["article_id"] == NEW["id"] and "seventeen" in answer["answer"]
+        # B noticed the new store version and rebuilt its own BM25 index for it.
+        after = bm25_versions(tmp_path / "b")
+        assert after == [store_version(tmp_path, chroma_port)] and after != before
+        assert other.get(f"/v1/documents/{NEW['id']}").json()["title"] == NEW["title"]
+        assert other.get("/v1/documents").json()["total"] == 3
+
+        # And the other way round: deleted through B, gone through A.
+        assert other.delete(f"/v1/documents/{NEW['id']}").status_code == 200
+        assert one.get(f"/v1/documents/{NEW['id']}").status_code == 404
+        assert NEW["id"] not in one.post("/v1/ask", json={"question": NEW_Q}).json()["retrieved"]
+        # Re-posting through B what A ingested is a no-op: one store, one manifest.
+        again = other.post("/v1/documents", json={"articles": SEED}).json()
+        assert again["unchanged"] == 2 and again["added"] == 0
