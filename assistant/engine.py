@@ -3,11 +3,19 @@
 ``Engine.ask(question, history)`` condenses a follow-up into a standalone question, retrieves with
 the hybrid retriever, answers with the configured answerer and returns one :class:`Answer`. Models
 and clients load once, in the constructor; ``ask`` is safe to call from several threads.
+
+The answerer is the extractive one unless ``NEWSDESK_LLM`` names an LLM (:mod:`assistant.llm`); then
+answers are generated and their citations verified (:mod:`assistant.generative`), follow-ups are
+condensed by the LLM, and whenever the LLM is unreachable, fails or runs past ``llm_timeout_s`` (one
+budget per question, condensing and answering together) the extractive answer stands in, with
+``Answer.fallback_reason`` saying why.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -19,9 +27,13 @@ from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer
+from assistant.generative import GenerativeAnswerer, LLMCondenser
+from assistant.llm import LLMError, build_llm, model_name
 from assistant.retrieval import HybridRetriever, Mode, article_ranking
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,7 +47,10 @@ class Trace:
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, store: ArticleStore | None = None, embed_model=None):
+    def __init__(
+        self, settings: Settings | None = None, store: ArticleStore | None = None, embed_model=None, llm=None
+    ):
+        """``llm``: a llama-index LLM to answer with instead of the one the settings name."""
         self.settings = settings or get_settings()
         self.store = store or ArticleStore(self.settings)
         self.embed_model = embed_model or build_embedding(self.settings)
@@ -56,6 +71,21 @@ class Engine:
             decline_threshold=self.settings.decline_threshold,
             follow_ratio=self.settings.answer_follow_ratio,
         )
+        self.llm = llm if llm is not None else build_llm(self.settings)
+        self.generative: GenerativeAnswerer | None = None
+        if self.llm is not None:
+            # An in-process llama.cpp model is not thread-safe: its calls take turns.
+            lock = threading.Lock() if self.settings.llm == "llamacpp" else None
+            self.generative = GenerativeAnswerer(
+                self.llm,
+                self.settings.llm_model or getattr(self.llm, "model", None) or model_name(self.settings),
+                self.answerer,
+                context=self.settings.llm_context,
+                context_window=self.settings.llm_context_window,
+                max_tokens=self.settings.llm_max_tokens,
+                lock=lock,
+            )
+            self.condenser = LLMCondenser(self.llm, timeout_s=self.settings.llm_timeout_s, lock=lock)
 
     def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None):
         """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines)."""
@@ -83,14 +113,29 @@ class Engine:
 
         The extractive answerer has its whole answer at once, so the pieces are its cited sentences;
         concatenated they give exactly ``Answer.answer``.
+
+        With an LLM the deltas are the model's tokens as they arrive, and ``sources`` comes first with
+        the *candidate* sources: the retrieved articles numbered as the prompt numbers them, which the
+        model's raw ``[n]`` refer to. The ``done`` Answer is the *verified* one: unsupported citations
+        dropped, unsupported sentences removed, sources renumbered 1..N (a reply with nothing supported
+        becomes a decline), so its ``answer`` and ``sources`` may differ from the concatenated deltas and
+        the first event. Front-ends should replace what they streamed with ``done``'s answer. When the
+        evidence is too weak (a decline without asking the LLM) or the LLM fails before its first token,
+        the deltas are the final answer's pieces, as for the extractive answerer; when it fails later,
+        ``done`` carries the extractive answer with ``fallback_reason`` set.
         """
-        answer = self.ask(question, history, top_k, filters)
-        yield "sources", answer.sources
-        pieces = re.findall(r".+?(?:\]\s*|$)", answer.answer) if not answer.declined else [answer.answer]
-        for piece in pieces:
-            if piece:
+        if self.generative is None:
+            answer = self.ask(question, history, top_k, filters)
+            yield "sources", answer.sources
+            for piece in _pieces(answer):
                 yield "delta", piece
-        yield "done", answer
+            yield "done", answer
+            return
+        for kind, payload in self._generate(question, history, top_k, filters, stream=True):
+            if kind == "trace":
+                yield "done", payload.answer
+            else:
+                yield kind, payload
 
     def run(
         self,
@@ -99,6 +144,11 @@ class Engine:
         top_k: int | None = None,
         filters: SearchFilters | None = None,
     ) -> Trace:
+        if self.generative is not None:
+            for kind, payload in self._generate(question, history, top_k, filters, stream=False):
+                if kind == "trace":
+                    return payload
+            raise AssertionError("the answer pipeline ended without an answer")  # pragma: no cover
         question = question.strip()
         if not question:
             raise ValueError("question is empty")
@@ -130,6 +180,111 @@ class Engine:
             timings_ms=timings,
         )
         return Trace(answer=answer, context=context, hits=hits, evidence=evidence)
+
+    def _generate(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] | None,
+        top_k: int | None,
+        filters: SearchFilters | None,
+        stream: bool,
+    ) -> Iterator[tuple[str, object]]:
+        """The LLM pipeline as events: with ``stream``, ``sources`` and ``delta`` events; always a last
+        ``("trace", Trace)``. Falls back to the extractive answer when the LLM fails."""
+        question = question.strip()
+        if not question:
+            raise ValueError("question is empty")
+        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.settings.llm_timeout_s  # one LLM budget per question
+        failure: str | None = None
+
+        condenser = self.condenser
+        if isinstance(condenser, LLMCondenser):
+            try:
+                standalone = condenser.condense_or_raise(question, turns, deadline)
+            except LLMError as exc:
+                failure = f"condensing the follow-up: {exc}"
+                standalone = condenser.fallback.condense(question, turns)
+        else:
+            standalone = condenser.condense(question, turns)
+        timings["condense"] = _ms(started)
+
+        mark = time.perf_counter()
+        hits = self.retrieve(standalone, filters=filters)
+        timings["retrieve"] = _ms(mark)
+
+        mark = time.perf_counter()
+        context = hits[: top_k or self.settings.top_k]
+        idf = self.bm25.stats().idf
+        generative = self.generative
+        plan = generative.prepare(standalone, context, idf)
+        result = None
+        fallback: tuple | None = None
+        streamed = sources_sent = False
+        if plan.declined:
+            result = generative.decline(plan)
+        elif failure is None:
+            if stream:
+                yield "sources", plan.candidate_sources
+                streamed = sources_sent = True
+            pieces: list[str] = []
+            try:
+                for delta in generative.stream(plan, deadline):
+                    pieces.append(delta)
+                    if stream:
+                        yield "delta", delta
+                result = generative.finish(plan, "".join(pieces))
+            except LLMError as exc:
+                failure = str(exc)
+                streamed = streamed and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
+        if result is None:
+            log.warning("LLM %s failed, answering extractively instead: %s", generative.model, failure)
+            fallback = self.answerer.answer(standalone, context, idf)
+        timings["answer"] = _ms(mark)
+        timings["total"] = _ms(started)
+
+        if fallback is not None:
+            text, sources, declined, evidence = fallback
+            answer = Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=text,
+                sources=sources,
+                retrieved=article_ranking(hits, 10),
+                declined=declined,
+                generator="extractive",
+                fallback_reason=failure,
+                timings_ms=timings,
+            )
+        else:
+            answer = Answer(
+                question=question,
+                standalone_question=standalone,
+                answer=result.text,
+                sources=result.sources,
+                retrieved=article_ranking(hits, 10),
+                declined=result.declined,
+                generator=generative.generator,
+                verification=result.verification,
+                timings_ms=timings,
+            )
+            evidence = result.evidence
+        if stream and not streamed:
+            # No token streamed: the deltas are the final answer's pieces, as for the extractive answerer
+            # (and the sources event too, unless the candidates already went out).
+            if not sources_sent:
+                yield "sources", answer.sources
+            for piece in _pieces(answer):
+                yield "delta", piece
+        yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=evidence)
+
+
+def _pieces(answer: Answer) -> list[str]:
+    """The answer text cut after each citation: what the stream's deltas carry when nothing streamed."""
+    pieces = re.findall(r".+?(?:\]\s*|$)", answer.answer) if not answer.declined else [answer.answer]
+    return [p for p in pieces if p]
 
 
 def _ms(since: float) -> float:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,7 +46,35 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
 
     # --- answering -------------------------------------------------------------------------------
-    llm: Literal["extractive"] = "extractive"
+    llm: Literal["extractive", "openai", "ollama", "llamacpp"] = Field(
+        default="extractive",
+        description="Who writes answers: the built-in extractive answerer (no LLM), an OpenAI-compatible server "
+        "(extra newsdesk[openai]), Ollama (newsdesk[ollama]) or a local GGUF file (newsdesk[llamacpp]).",
+    )
+    llm_model: str | None = Field(
+        default=None,
+        description="Model name sent to the server (openai: default gpt-4o-mini; ollama: default llama3.2; "
+        "llamacpp: only a label, default the GGUF file's name).",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="openai: an OpenAI-compatible server's /v1 URL (default OpenAI's); ollama: its URL."
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="openai: the API key (else OPENAI_API_KEY; not needed with a base URL)."
+    )
+    llm_model_path: Path | None = Field(default=None, description="llamacpp: the GGUF file to load in-process.")
+    # The most one request waits for the LLM, generation included (condensing and answering share it);
+    # past it the engine answers extractively instead. Also each HTTP call's own timeout.
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0, description="Retries of a failed LLM call (within the timeout).")
+    llm_context_window: int = Field(default=4096, ge=512, description="The model's context window, in tokens.")
+    llm_max_tokens: int = Field(default=256, ge=1, description="Most tokens the LLM may write for one answer.")
+    llm_temperature: float = Field(default=0.0, ge=0.0)
+    llm_context: Literal["chunks", "sentences"] = Field(
+        default="chunks",
+        description="What the LLM reads: the retrieved chunks, or only their sentences that best match the "
+        "question (far better for small models).",
+    )
     max_answer_sentences: int = 3
     max_answer_words: int = 80
     # A second or third sentence joins the answer when it scores within this share of the best one.

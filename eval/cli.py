@@ -123,6 +123,10 @@ def eval_command(
     else:
         rows = evaluate(setup.engine, setup.store, items, top_k=top_k, compare=modes)
 
+    fell_back = [row for row in rows if row.get("fallback_reason")]
+    if fell_back:
+        err.print(f"warning: {len(fell_back)} of {len(rows)} answers are extractive stand-ins for the LLM "
+                  f"(first: {fell_back[0]['fallback_reason']})", style="yellow", highlight=False, markup=False, soft_wrap=True)
     metrics = m.compute_metrics(rows)
     baselines = m.baseline_metrics(rows, modes) if modes else None
     calibration = m.calibrate_threshold(rows) if calibrate else None

@@ -18,6 +18,7 @@ SETTINGS_KEYS = (
     "max_answer_sentences",
     "max_answer_words",
     "llm",
+    "llm_model",
     "embedding",
     "embedding_model",
     "chunk_tokens",

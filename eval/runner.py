@@ -206,6 +206,9 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[
         "evidence": trace.evidence,
         "latency_ms": round(latency_ms, 2),
         "timings_ms": dict(answer.timings_ms),
+        "generator": answer.generator,
+        "fallback_reason": answer.fallback_reason,
+        "verification": answer.verification.model_dump(),
         "correct": row_correct(item.answerable, item.answers, answer.answer, answer.declined),
         "citations": citations,
     }
