@@ -149,37 +149,28 @@ class Engine:
                 if kind == "trace":
                     return payload
             raise AssertionError("the answer pipeline ended without an answer")  # pragma: no cover
-        question = question.strip()
-        if not question:
-            raise ValueError("question is empty")
-        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
+        question, turns = _validated(question, history)
         timings: dict[str, float] = {}
         started = time.perf_counter()
 
         standalone = self.condenser.condense(question, turns)
         timings["condense"] = _ms(started)
 
+        hits, context = self._retrieve_timed(standalone, filters, top_k, timings)
         mark = time.perf_counter()
-        hits = self.retrieve(standalone, filters=filters)
-        timings["retrieve"] = _ms(mark)
-
-        mark = time.perf_counter()
-        context = hits[: top_k or self.settings.top_k]
         text, sources, declined, evidence = self.answerer.answer(standalone, context, self.bm25.stats().idf)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
 
-        answer = Answer(
-            question=question,
-            standalone_question=standalone,
-            answer=text,
-            sources=sources,
-            retrieved=article_ranking(hits, 10),
-            declined=declined,
-            generator="extractive",
-            timings_ms=timings,
-        )
+        answer = _answer(question, standalone, hits, timings, answer=text, sources=sources, declined=declined)
         return Trace(answer=answer, context=context, hits=hits, evidence=evidence)
+
+    def _retrieve_timed(self, standalone: str, filters, top_k: int | None, timings: dict[str, float]):
+        """(every fused hit, the chunks handed to the answerer), timing the retrieval stage."""
+        mark = time.perf_counter()
+        hits = self.retrieve(standalone, filters=filters)
+        timings["retrieve"] = _ms(mark)
+        return hits, hits[: top_k or self.settings.top_k]
 
     def _generate(
         self,
@@ -191,10 +182,7 @@ class Engine:
     ) -> Iterator[tuple[str, object]]:
         """The LLM pipeline as events: with ``stream``, ``sources`` and ``delta`` events; always a last
         ``("trace", Trace)``. Falls back to the extractive answer when the LLM fails."""
-        question = question.strip()
-        if not question:
-            raise ValueError("question is empty")
-        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
+        question, turns = _validated(question, history)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.llm_timeout_s  # one LLM budget per question
@@ -211,12 +199,8 @@ class Engine:
             standalone = condenser.condense(question, turns)
         timings["condense"] = _ms(started)
 
+        hits, context = self._retrieve_timed(standalone, filters, top_k, timings)
         mark = time.perf_counter()
-        hits = self.retrieve(standalone, filters=filters)
-        timings["retrieve"] = _ms(mark)
-
-        mark = time.perf_counter()
-        context = hits[: top_k or self.settings.top_k]
         idf = self.bm25.stats().idf
         generative = self.generative
         plan = generative.prepare(standalone, context, idf)
@@ -247,28 +231,15 @@ class Engine:
 
         if fallback is not None:
             text, sources, declined, evidence = fallback
-            answer = Answer(
-                question=question,
-                standalone_question=standalone,
-                answer=text,
-                sources=sources,
-                retrieved=article_ranking(hits, 10),
-                declined=declined,
-                generator="extractive",
-                fallback_reason=failure,
-                timings_ms=timings,
+            answer = _answer(
+                question, standalone, hits, timings,
+                answer=text, sources=sources, declined=declined, fallback_reason=failure,
             )
         else:
-            answer = Answer(
-                question=question,
-                standalone_question=standalone,
-                answer=result.text,
-                sources=result.sources,
-                retrieved=article_ranking(hits, 10),
-                declined=result.declined,
-                generator=generative.generator,
-                verification=result.verification,
-                timings_ms=timings,
+            answer = _answer(
+                question, standalone, hits, timings,
+                answer=result.text, sources=result.sources, declined=result.declined,
+                generator=generative.generator, verification=result.verification,
             )
             evidence = result.evidence
         if stream and not streamed:
@@ -279,6 +250,25 @@ class Engine:
             for piece in _pieces(answer):
                 yield "delta", piece
         yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=evidence)
+
+
+def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:
+    question = question.strip()
+    if not question:
+        raise ValueError("question is empty")
+    return question, [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
+
+
+def _answer(question: str, standalone: str, hits: list, timings: dict[str, float], **fields) -> Answer:
+    """The Answer every path returns: the question as asked and as retrieved, the top-10 articles."""
+    fields.setdefault("generator", "extractive")
+    return Answer(
+        question=question,
+        standalone_question=standalone,
+        retrieved=article_ranking(hits, 10),
+        timings_ms=timings,
+        **fields,
+    )
 
 
 def _pieces(answer: Answer) -> list[str]:

@@ -313,14 +313,16 @@ def test_api_streams_the_generated_answer(llm_engine):
 def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extractive_engine, tmp_path):
     own = LlamaServer(smollm2_gguf(), tmp_path / "server.log").start()
     try:
-        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=10, llm_max_tokens=32)
-        assert engine.ask(LIBRARY_Q).generator == f"llm:{MODEL}"  # up: generated
+        # 30 s: the first answer of a fresh server on a busy 2-core machine can take over 10 s.
+        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=30, llm_max_tokens=32)
+        up = engine.ask(LIBRARY_Q)
+        assert up.generator == f"llm:{MODEL}", up.fallback_reason  # up: generated
     finally:
         own.stop()
     started = time.monotonic()
     answer = engine.ask(LIBRARY_Q)
     elapsed = time.monotonic() - started
-    assert elapsed < 10 + 2, f"fallback took {elapsed:.1f}s (timeout 10s)"
+    assert elapsed < 30 + 2, f"fallback took {elapsed:.1f}s (timeout 30s)"
     expected = extractive_engine.ask(LIBRARY_Q)
     assert answer.generator == "extractive" and "unreachable" in answer.fallback_reason, answer.fallback_reason
     assert answer.answer == expected.answer and answer.sources == expected.sources and not answer.declined
