@@ -274,6 +274,7 @@ def test_chat_completions_stream_with_the_openai_client(api):
     assert chunks[-1].model_extra["sources"] == chunks[0].model_extra["sources"]  # the final sources ride on the last chunk
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert text == api.engine.ask(FESTIVAL_Q).answer
+    assert chunks[-1].model_extra["answer"] == text and chunks[-1].model_extra["generator"] == "extractive"
 
 
 def test_chat_stream_ends_with_done_marker(client):

@@ -143,7 +143,13 @@ async def _chunks(services: Services, request: Request, completion_id: str, crea
                 yield chunk({"content": payload})
             elif kind == "done":
                 services.metrics.observe_answer(payload)
-                yield chunk({}, "stop", sources=[s.model_dump(mode="json") for s in payload.sources])
+                # The streamed text is the model's raw reply; the verified answer (citations checked,
+                # unsupported sentences removed) rides along for clients that can show it instead.
+                yield chunk(
+                    {}, "stop",
+                    sources=[s.model_dump(mode="json") for s in payload.sources],
+                    answer=payload.answer, generator=payload.generator, fallback_reason=payload.fallback_reason,
+                )
         yield "data: [DONE]\n\n"
     except Exception:  # noqa: BLE001 - the status line is sent: the failure goes in the stream
         request_id = request.state.request_id
