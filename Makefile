@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-QUESTION ?= What did Canada promise in the Ukraine security guarantees?
+QUESTION ?= Who will help monitor a ceasefire in Ukraine?
 
 .PHONY: demo test install install-test bench-ingest bench-query clean
 
