@@ -113,6 +113,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "NEWSDESK_SLACK_SIGNING_SECRET")
     )
     slack_api_url: str | None = Field(default=None, description="Slack Web API base URL (GovSlack, tests).")
+    slack_stream_interval_s: float = Field(
+        default=1.0, description="Least time between two chat.update calls while a generated answer streams."
+    )
 
     @property
     def feedback_log(self) -> Path:

@@ -403,3 +403,41 @@ def test_eval_runs_unchanged_with_the_llm(llm_engine, sample_store):
     for row in rows:
         if not row["declined"]:
             assert row["citations"]["supported"] == row["citations"]["cited"]  # verified before scoring
+
+
+def test_slack_message_follows_the_stream(llm_engine, tmp_path):
+    """A generated answer reaches Slack as it is written: the placeholder is updated with the text so
+    far (at most once per interval), then once more with the verified answer and its sources."""
+    from fastapi import FastAPI
+
+    from assistant.slack.http import mount_slack
+    from tests.test_slack import BOT_TOKEN, SECRET, SlackStub, _serve, mention, send_event, texts
+
+    stub = SlackStub()
+    settings = llm_engine.settings.model_copy(update=dict(
+        data_dir=tmp_path / "slack-data", slack_bot_token=BOT_TOKEN, slack_signing_secret=SECRET,
+        slack_api_url=stub.api_url, slack_stream_interval_s=0.05,
+    ))
+    api = FastAPI()
+    mount_slack(api, llm_engine, settings)
+    server, thread, url = _serve(api)
+    try:
+        send_event({"url": url}, mention("CSTREAM", "1700000900.000100", LIBRARY_Q), "EvStream")
+        deadline = time.monotonic() + 120
+        while True:
+            updates = stub.find("chat.update", "CSTREAM")
+            final = [u for u in updates if not any(b.get("block_id") in ("nd_partial",) for b in u["params"]["blocks"])]
+            if final:
+                break
+            assert time.monotonic() < deadline, "no final answer in Slack"
+            time.sleep(0.2)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        stub.close()
+    partial = [u for u in updates if any(b.get("block_id") == "nd_partial" for b in u["params"]["blocks"])]
+    assert partial, "the text so far was shown while the model wrote"
+    assert updates.index(partial[-1]) < updates.index(final[0]), "the verified answer comes last"
+    assert all(u["params"]["ts"] == final[0]["params"]["ts"] for u in updates), "one message, updated in place"
+    rendered = texts(final[0]["params"]["blocks"])
+    assert "*Sources*" in rendered or "sources" in rendered.lower(), "the final message lists its sources"

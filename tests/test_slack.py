@@ -182,6 +182,9 @@ class BrokenEngine(Engine):
     def ask(self, question, history=None, top_k=None, filters=None):
         raise RuntimeError("the index is on fire")
 
+    def stream(self, question, history=None, top_k=None, filters=None):
+        raise RuntimeError("the index is on fire")
+
 
 def _serve(api: FastAPI):
     config = uvicorn.Config(api, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off")

@@ -13,6 +13,7 @@ placeholder where the answer belongs, ask the engine (with the thread as history
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -91,6 +92,7 @@ def register_listeners(app: App, engine, settings) -> None:
     state = SlackState.for_settings(settings)
     max_turns = settings.max_history_turns
     max_chars = settings.max_question_chars
+    stream_interval = settings.slack_stream_interval_s
 
     # --- acks: return at once, the work is in the lazy listeners ----------------------------------
 
@@ -135,7 +137,7 @@ def register_listeners(app: App, engine, settings) -> None:
                 history = thread_history(
                     messages, bot_user_id=bot_user_id, bot_id=context.bot_id, before_ts=ts, max_turns=max_turns
                 )
-            answer: Answer = engine.ask(question, history)
+            answer = stream_into(client, channel, placeholder_ts, engine.stream(question, history))
             client.chat_update(
                 channel=channel,
                 ts=placeholder_ts,
@@ -151,6 +153,24 @@ def register_listeners(app: App, engine, settings) -> None:
                                    blocks=blocks.apology_blocks(request_id))
             except Exception:
                 log.exception("slack request=%s: could not post the apology either", request_id)
+
+    def stream_into(client, channel, placeholder_ts, events) -> Answer:
+        """Follow the engine's stream: the text so far replaces the placeholder at most once per
+        ``slack_stream_interval_s`` (chat.update is rate-limited), and the final Answer is returned.
+        An extractive answer arrives at once, so it goes straight to the final update."""
+        shown, last_update, answer = "", time.monotonic(), None
+        for kind, payload in events:
+            if kind == "delta":
+                shown += payload
+                if shown.strip() and time.monotonic() - last_update >= stream_interval:
+                    client.chat_update(channel=channel, ts=placeholder_ts, text=shown,
+                                       blocks=blocks.partial_blocks(shown))
+                    last_update = time.monotonic()
+            elif kind == "done":
+                answer = payload
+        if answer is None:
+            raise RuntimeError("the engine's stream ended without an answer")
+        return answer
 
     def guarded(kind, work):
         """Lazy listeners swallow exceptions with a terse log line: log them fully ourselves."""

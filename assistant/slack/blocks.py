@@ -224,6 +224,12 @@ def ephemeral_answer_blocks(answer: Answer, token: str, request_id: str = "") ->
     return answer_blocks(answer, feedback=False, extra=[post])
 
 
+def partial_blocks(text: str) -> list[dict]:
+    """An answer still being written (a generated one, streaming): its text so far, unverified."""
+    body = _truncate(escape(text.strip()), MAX_SECTION_CHARS - 2)
+    return [_section(body + " …", "nd_partial"), _context(":writing_hand: writing… (citations are checked when done)", "nd_pending")]
+
+
 def placeholder_blocks() -> list[dict]:
     return [_context(f":mag: {PLACEHOLDER_TEXT}", "nd_pending")]
 
