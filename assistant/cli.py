@@ -144,7 +144,7 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     from assistant.store import ArticleStore
 
     store = ArticleStore(_settings())
-    records = [r for r in store.records().values() if r.status == "complete"]
+    records = store.complete_records()
     dates = sorted({r.published_at for r in records if r.published_at}, reverse=True)
     per_source = Counter(r.source or "(unknown)" for r in records)
     report = {

@@ -108,6 +108,14 @@ class ArticleStore:
                 out[article_id] = ArticleRecord.from_metadata(article_id, meta)
         return out
 
+    def complete_records(self) -> list[ArticleRecord]:
+        """The articles a reader sees: complete ones (a pending one is mid-ingest or left by a crash)."""
+        return [r for r in self.records().values() if r.status == COMPLETE]
+
+    def count_articles(self) -> int:
+        """Manifest records, without reading them (the one state record not counted)."""
+        return max(0, self.manifest.count() - (1 if self.version() else 0))
+
     def get_record(self, article_id: str) -> ArticleRecord | None:
         got = self.manifest.get(ids=[article_id], include=["metadatas"])
         if not got["ids"] or got["metadatas"][0].get("kind") != "article":

@@ -1,9 +1,14 @@
-"""Shared bits of the benchmarks: where the dev data is, and percentiles."""
+"""Shared bits of the benchmarks (and the tests): where the dev data is, percentiles, and servers
+started on loopback for the length of a run."""
 
 from __future__ import annotations
 
 import json
+import socket
 import statistics
+import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,3 +38,40 @@ def percentile(values: list[float], q: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_process(args: list[str], log: Path, ready_url: str, env: dict | None = None, cwd: Path | None = None,
+                    seconds: float = 90):
+    """A server process: started, waited for until ``ready_url`` answers 200, stopped afterwards."""
+    import httpx
+
+    out = log.open("w")
+    proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    try:
+        deadline = time.time() + seconds
+        while True:
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                out.flush()
+                raise RuntimeError(f"{args[0]} did not become ready at {ready_url}:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+        out.close()

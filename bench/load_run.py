@@ -15,7 +15,6 @@ import asyncio
 import ipaddress
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.common import REPO, percentile, read_jsonl
+from bench.common import REPO, free_port, percentile, read_jsonl, running_process
 
 QUESTIONS = REPO / "eval" / "sets" / "sample.jsonl"
 SAMPLE_ARTICLES = REPO / "examples" / "articles"
@@ -43,12 +42,6 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def local_server():
     """`newsdesk serve` over a temporary data folder holding the sample articles; yields its URL."""
@@ -60,31 +53,9 @@ def local_server():
         subprocess.run([*cli, "ingest", str(SAMPLE_ARTICLES)], env=env, cwd=tmp, check=True, stdout=subprocess.DEVNULL)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        log = (Path(tmp) / "serve.log").open("w")
-        server = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.time() > deadline:
-                    log.flush()
-                    raise SystemExit("newsdesk serve did not start:\n" + (Path(tmp) / "serve.log").read_text())
-                time.sleep(0.2)
+        args = [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        with running_process(args, Path(tmp) / "serve.log", f"{url}/readyz", env=env, cwd=tmp, seconds=120):
             yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=30)
-            log.close()
 
 
 async def run_load(url: str, clients: int, seconds: float, api_key: str | None, questions: list[dict]) -> dict:

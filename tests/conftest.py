@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
+import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from bench.common import free_port, running_process  # noqa: F401 - shared with the benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -57,10 +61,14 @@ def engine(store, embed_model):
     return Engine(store.settings, store, embed_model)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@contextmanager
+def chroma_server(tmp: Path):
+    """A real `chroma run` on a free loopback port, storing under ``tmp``; yields the port."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    args = [exe, "run", "--path", str(tmp / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_process(args, tmp / "chroma.log", f"http://127.0.0.1:{port}/api/v2/heartbeat", seconds=60):
+        yield port
 
 
 def write(path: Path, text: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import chroma_server, free_port, running_process
 
 KEY = "workers-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -48,43 +48,9 @@ NEW = {
 NEW_Q = "How many telescopes does the Zorblatt observatory have?"
 
 
-def _wait_until(url: str, proc: subprocess.Popen, log: Path, seconds: float = 90) -> None:
-    deadline = time.time() + seconds
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, log.read_text()
-        assert time.time() < deadline, f"{url} not ready:\n{log.read_text()}"
-        time.sleep(0.2)
-
-
-@contextmanager
-def _process(args: list[str], log: Path, ready_url: str, env: dict | None = None, cwd: Path | None = None):
-    out = log.open("w")
-    proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-    try:
-        _wait_until(ready_url, proc, log)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
-        out.close()
-
-
 @pytest.fixture(scope="module")
 def chroma_port(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("chroma")
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    args = [exe, "run", "--path", str(tmp / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
-    with _process(args, tmp / "chroma.log", f"http://127.0.0.1:{port}/api/v2/heartbeat"):
+    with chroma_server(tmp_path_factory.mktemp("chroma")) as port:
         yield port
 
 
@@ -101,7 +67,7 @@ def serve(tmp: Path, name: str, chroma_port: int):
         "ANONYMIZED_TELEMETRY": "False",
     }
     args = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with _process(args, tmp / f"{name}.log", f"http://127.0.0.1:{port}/readyz", env=env, cwd=tmp):
+    with running_process(args, tmp / f"{name}.log", f"http://127.0.0.1:{port}/readyz", env=env, cwd=tmp):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -2,52 +2,25 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
 
 from assistant.settings import Settings
-from tests.conftest import SAMPLE_ARTICLES, assert_store_consistent, free_port
+from tests.conftest import SAMPLE_ARTICLES, assert_store_consistent, chroma_server
 
 
 @pytest.fixture
-def chroma_server(tmp_path):
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "chroma.log").read_text()
-            assert time.time() < deadline, "chroma server did not start"
-            time.sleep(0.2)
+def chroma_port(tmp_path):
+    with chroma_server(tmp_path) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
-def test_http_client_store(chroma_server, tmp_path, embed_model):
+def test_http_client_store(chroma_port, tmp_path, embed_model):
     from assistant.engine import Engine
     from assistant.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = Settings(
-        data_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=chroma_server, _env_file=None
+        data_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=chroma_port, _env_file=None
     )
     store = ArticleStore(settings)
     assert type(store.client).__name__ != "PersistentClient"
@@ -56,7 +29,7 @@ def test_http_client_store(chroma_server, tmp_path, embed_model):
     assert not (tmp_path / "local" / "chroma").exists(), "nothing is written to a local Chroma"
 
     # A second process-like client (new store object, new engine, its own BM25 cache dir) sees it all.
-    other = Settings(data_dir=tmp_path / "worker2", chroma_host="127.0.0.1", chroma_port=chroma_server, _env_file=None)
+    other = Settings(data_dir=tmp_path / "worker2", chroma_host="127.0.0.1", chroma_port=chroma_port, _env_file=None)
     engine = Engine(other, ArticleStore(other), embed_model)
     answer = engine.ask("How many food vendors will take part in the Harbourfront Dumpling Festival?")
     assert not answer.declined and "48" in answer.answer

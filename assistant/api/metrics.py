@@ -28,11 +28,6 @@ HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 3
 STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-def document_count(store) -> int:
-    """Articles in the store's manifest (its one state record not counted)."""
-    return max(0, store.manifest.count() - (1 if store.version() else 0))
-
-
 class Metrics:
     def __init__(self, store=None):
         self.store = store
@@ -71,7 +66,7 @@ class Metrics:
         """The exposition text; blocking (reads the store), so call it off the event loop."""
         if self.store is not None:
             try:
-                self.documents.set(document_count(self.store))
+                self.documents.set(self.store.count_articles())
                 self.chunks.set(self.store.count_chunks())
             except Exception as exc:  # noqa: BLE001 - an unreachable store must not break the scrape
                 log.warning("metrics: store unreachable: %s", exc)

@@ -81,7 +81,7 @@ def build_router(settings: Settings) -> APIRouter:
         Example: `curl -s 'localhost:8000/v1/documents?offset=0&limit=20'` →
         `{"total": 10, "offset": 0, "limit": 20, "items": [{"id": ..., "title": ..., "chunks": 3}, ...]}`
         """
-        records = [r for r in services.engine.store.records().values() if r.status == COMPLETE]
+        records = services.engine.store.complete_records()
         records.sort(key=lambda r: r.id)
         records.sort(key=lambda r: r.published_at, reverse=True)
         page = records[offset : offset + limit]
