@@ -29,7 +29,7 @@ from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
-from assistant.retrieval import HybridRetriever, Mode, article_ranking
+from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
 
@@ -63,6 +63,10 @@ class Engine:
             rrf_k=self.settings.rrf_k,
             dense_weight=self.settings.dense_weight,
             bm25_weight=self.settings.bm25_weight,
+            recency=RecencyPrior(self.settings.recency_weight, self.settings.recency_half_life_days),
+            newest_day=lambda: self.bm25.stats().newest_day,
+            article_bm25_source=self.bm25.get_articles,
+            article_weight=self.settings.article_bm25_weight,
         )
         self.condenser: Condenser = KeywordCondenser()
         self.answerer = ExtractiveAnswerer(

@@ -1,5 +1,9 @@
 """Hybrid retrieval: dense (Chroma) and BM25, fused by weighted reciprocal rank, diversified by article.
 
+Three ranked lists are fused: dense chunks, BM25 chunks, and BM25 over whole articles. The last one
+ranks articles, not chunks: each chunk found by the first two gains what its article's place there is
+worth. A recency prior then prefers newer articles among near ties (:class:`RecencyPrior`).
+
 A llama-index ``BaseRetriever``, so the engine (or anyone) can swap it for another retriever. The
 library's ``QueryFusionRetriever`` fuses too, but its reciprocal-rank mode ignores retriever weights and
 keeps no per-retriever scores; both matter here (weights are tuned on the evaluation set; the decline
@@ -8,8 +12,10 @@ decision reads the dense and BM25 scores of the best hits).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from typing import Literal
+from dataclasses import dataclass
+from typing import Callable, Literal
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -27,6 +33,30 @@ class HybridHit(NodeWithScore):
     bm25_score: float | None = None  # raw BM25 score, when BM25 found it
 
 
+@dataclass(frozen=True)
+class RecencyPrior:
+    """Prefers newer articles among hits that match about equally: news supersedes news, and a
+    question about a recurring event ("who won the primary", "where is the Super Bowl") usually means
+    the latest one. Age is counted back from the newest article in the store, not from today, so an
+    archive answers as of its own last day. Undated chunks gain nothing."""
+
+    weight: float = 0.5  # a brand-new chunk gains this share of a first place in one more retriever
+    half_life_days: float = 120.0
+
+    def bonus(self, published_day: int, newest_day: int, rrf_k: int) -> float:
+        if self.weight <= 0 or not published_day or not newest_day:
+            return 0.0
+        age = max(0, (_date(newest_day) - _date(published_day)).days)
+        return self.weight * 0.5 ** (age / self.half_life_days) / (rrf_k + 1)
+
+
+def _date(day: int) -> dt.date:
+    try:
+        return dt.date(day // 10000, day // 100 % 100, day % 100)
+    except ValueError:  # a malformed stored day: treat it as very old rather than fail the query
+        return dt.date(1, 1, 1)
+
+
 class HybridRetriever(BaseRetriever):
     def __init__(
         self,
@@ -40,6 +70,10 @@ class HybridRetriever(BaseRetriever):
         top_n: int = 30,
         candidate_k: int = 40,
         mode: Mode = "hybrid",
+        recency: RecencyPrior | None = None,
+        newest_day: Callable[[], int] = lambda: 0,
+        article_bm25_source: Callable[[], object] = lambda: None,
+        article_weight: float = 1.0,
     ):
         super().__init__()
         self.index = index  # a VectorStoreIndex over the chunk collection
@@ -51,6 +85,10 @@ class HybridRetriever(BaseRetriever):
         self.top_n = top_n
         self.candidate_k = candidate_k
         self.mode = mode
+        self.recency = recency  # applied to fused (hybrid) results only: baselines stay plain
+        self.newest_day = newest_day  # callable -> the store's newest published day (YYYYMMDD int)
+        self.article_bm25_source = article_bm25_source  # callable -> whole-article BM25Retriever | None
+        self.article_weight = article_weight
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return self.retrieve_mode(query_bundle, self.mode)
@@ -83,25 +121,43 @@ class HybridRetriever(BaseRetriever):
                     hit.dense_score = 1.0 + math.log(max(result.score or 1e-12, 1e-12))
                 else:
                     hit.bm25_score = result.score
+        if mode == "hybrid" and self.article_weight > 0:
+            articles = _masked(self.article_bm25_source(), filters)
+            if articles is not None:
+                found = [r for r in articles.retrieve(bundle) if r.score and r.score > 0]
+                article_rank = {r.node.node_id: rank for rank, r in enumerate(found)}
+                for hit in hits.values():
+                    rank = article_rank.get(hit.node.metadata.get("article_id"))
+                    if rank is not None:
+                        hit.score += self.article_weight / (self.rrf_k + rank + 1)
+        if mode == "hybrid" and self.recency is not None:
+            newest = self.newest_day()
+            for hit in hits.values():
+                day = int(hit.node.metadata.get("published_day") or 0)
+                hit.score += self.recency.bonus(day, newest, self.rrf_k)
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
 
 
     def _bm25(self, filters: SearchFilters | None):
-        bm25 = self.bm25_source()
-        if bm25 is None or filters is None:
-            return bm25
-        # The library's own way to filter BM25: a 0/1 weight per chunk, over the shared index.
-        from llama_index.retrievers.bm25 import BM25Retriever
+        return _masked(self.bm25_source(), filters)
 
-        mask = [int(filters.admits(doc)) for doc in bm25.corpus]
-        if not any(mask):
-            return None
-        return BM25Retriever(
-            existing_bm25=bm25.bm25,
-            similarity_top_k=min(bm25.similarity_top_k, sum(mask)),
-            stemmer=bm25.stemmer,
-            corpus_weight_mask=mask,
-        )
+
+def _masked(bm25, filters: SearchFilters | None):
+    """The BM25 retriever restricted to what ``filters`` admit (None when nothing is admitted)."""
+    if bm25 is None or filters is None:
+        return bm25
+    # The library's own way to filter BM25: a 0/1 weight per document, over the shared index.
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    mask = [int(filters.admits(doc)) for doc in bm25.corpus]
+    if not any(mask):
+        return None
+    return BM25Retriever(
+        existing_bm25=bm25.bm25,
+        similarity_top_k=min(bm25.similarity_top_k, sum(mask)),
+        stemmer=bm25.stemmer,
+        corpus_weight_mask=mask,
+    )
 
 
 def _vector_filters(filters: SearchFilters | None) -> MetadataFilters | None:
