@@ -4,8 +4,10 @@ No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk,
 ``[n]`` of the article it came from. A sentence is scored by how much of the question it covers
 (stemmed content words, names weighted up), whether it holds the kind of thing the question asks for
 (a number for "how many", a name for "who", a date for "when"), whether it says something the
-question does not already say, and how well its chunk ranked. When the best evidence scores under
-``decline_threshold`` the answerer declines instead of guessing.
+question does not already say, and how well its chunk ranked. Then the sources vote: a name or number
+the question lacks that several articles' well-scoring sentences repeat is probably the answer, so
+the sentences holding it move up (redundancy, as in the AskMSR web QA system). When the best
+evidence scores under ``decline_threshold`` the answerer declines instead of guessing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eigh
 _YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|"
                            r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z’'\-]+")
+# A run of capitalised words ("New Castle County", "Bank of England") or a number with its unit.
+_CANDIDATE = re.compile(
+    r"[A-Z][\w’'\-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'\-]+)*|\$?\d[\d,.]*(?:\s*(?:million|billion|trillion|percent|%))?"
+)
 
 
 @dataclass
@@ -73,6 +79,17 @@ _SENTENCE_OPENERS = {"the", "a", "an", "but", "and", "it", "he", "she", "they", 
                      "there", "as", "for", "if", "when", "while", "after", "before", "we", "i", "its", "their"}
 
 
+def answer_candidates(sentence: str, question_words: set[str]) -> set[str]:
+    """Names and numbers in the sentence that the question does not already say (lower-cased)."""
+    found: set[str] = set()
+    for match in _CANDIDATE.finditer(sentence):
+        tokens = [t for t in match.group(0).strip(".,").split() if t.lower() not in question_words]
+        tokens = [t for t in tokens if t.lower() not in _SENTENCE_OPENERS]
+        if tokens:
+            found.add(" ".join(tokens).lower())
+    return found
+
+
 def _question_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
     """Weight of each stemmed content word of the question: its rarity in the corpus, raised for
     names and numbers (they pin down the event the question is about)."""
@@ -99,6 +116,10 @@ class ExtractiveAnswerer:
         self.follow_ratio = follow_ratio
         self.type_weight = 0.4  # how much holding the asked-for kind of thing counts
         self.rank_decay = 0.1  # how much a lower-ranked chunk's sentences are discounted
+        # How much a sentence gains for holding the candidate answer the top sentences repeat most
+        # (1 + consensus_weight at most), and how many top sentences vote.
+        self.consensus_weight = 0.6
+        self.consensus_voters = 15
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.decline_threshold = decline_threshold
@@ -131,7 +152,30 @@ class ExtractiveAnswerer:
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
                 scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))
         scored.sort(key=lambda s: s.score, reverse=True)
+        if kind is not None and self.consensus_weight > 0:
+            self._vote(scored, question_words)
         return scored
+
+    def _vote(self, scored: list[ScoredSentence], question_words: set[str]) -> None:
+        """Raise the top sentences that hold the candidate answer most repeated across articles (each
+        article votes once per candidate, with its best sentence's score); re-sorts ``scored``."""
+        voters = scored[: self.consensus_voters]
+        candidates = [answer_candidates(s.text, question_words) for s in voters]
+        votes: dict[str, float] = {}
+        counted: set[tuple[str, str]] = set()
+        for sentence, found in zip(voters, candidates):
+            article = sentence.hit.node.metadata.get("article_id", sentence.hit.node.node_id)
+            for candidate in found:
+                if (candidate, article) not in counted:
+                    counted.add((candidate, article))
+                    votes[candidate] = votes.get(candidate, 0.0) + sentence.score
+        if not votes:
+            return
+        most = max(votes.values())
+        for sentence, found in zip(voters, candidates):
+            support = max((votes[c] for c in found), default=0.0)
+            sentence.score *= 1.0 + self.consensus_weight * support / most
+        scored.sort(key=lambda s: s.score, reverse=True)
 
     def evidence(self, scored: list[ScoredSentence], hits: list) -> float:
         """How strongly the retrieved text answers the question, in [0, 1]; compared with the threshold."""

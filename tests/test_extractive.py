@@ -1,0 +1,48 @@
+"""The extractive answerer's sentence choice, on hand-made chunks (no store needed: it reads nodes)."""
+
+from __future__ import annotations
+
+from llama_index.core.schema import NodeWithScore, TextNode
+
+from assistant.extractive import ExtractiveAnswerer, answer_candidates
+
+
+def _hit(article_id: str, text: str) -> NodeWithScore:
+    return NodeWithScore(node=TextNode(id_=f"{article_id}::0", text=text, metadata={"article_id": article_id}), score=1.0)
+
+
+def test_answer_candidates_are_names_and_numbers_the_question_lacks():
+    question_words = {"which", "county", "in", "delaware", "saw", "the", "most", "damage"}
+    found = answer_candidates("The storm hit New Castle County hardest, Delaware officials said on 3 January.", question_words)
+    assert "new castle" in found and "3" in found
+    assert not any("delaware" in c for c in found), "names the question already says are not candidates"
+    assert answer_candidates("They said it was bad.", question_words) == set()
+
+
+HITS = [
+    # The best-covering sentence names a crew that no other source mentions.
+    _hit("a", "Fans of the harbour regatta cup final cheered the Gull crew at the harbour on Saturday evening."),
+    _hit("b", "The Tern crew won the harbour regatta cup in a close race."),
+    _hit("c", "After the final the Tern crew lifted the regatta cup."),
+]
+
+
+def test_sources_vote_for_the_answer_they_repeat():
+    question = "Which crew won the harbour regatta cup final?"
+    voting = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    alone = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    alone.consensus_weight = 0.0
+
+    assert "Gull" in alone.answer(question, HITS)[0], "by word coverage alone the Gull sentence wins"
+    text, sources, declined, _evidence = voting.answer(question, HITS)
+    assert not declined and "Tern crew" in text and sources[0].article_id in {"b", "c"}
+
+
+def test_no_vote_for_questions_without_an_answer_type():
+    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    plain = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    plain.consensus_weight = 0.0
+    question = "Tell me about the harbour regatta cup final"
+    assert [s.text for s in answerer.score_sentences(question, HITS)] == [
+        s.text for s in plain.score_sentences(question, HITS)
+    ]
