@@ -27,6 +27,9 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eigh
                      r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
 _YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|"
                            r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+# A sentence ends in . ! or ? (perhaps inside closing quotes or brackets). Headings, captions, link
+# texts ("REQUIRED READING: ...") and sentences cut at a chunk's edge do not, and are not quoted.
+_TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
 _CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z’'\-]+")
 # A run of capitalised words ("New Castle County", "Bank of England") or a number with its unit.
 _CANDIDATE = re.compile(
@@ -116,6 +119,7 @@ class ExtractiveAnswerer:
         self.follow_ratio = follow_ratio
         self.type_weight = 0.4  # how much holding the asked-for kind of thing counts
         self.rank_decay = 0.1  # how much a lower-ranked chunk's sentences are discounted
+        self.long_sentence_words = 40  # longer sentences are discounted: they crowd others out of the answer
         # How much a sentence gains for holding the candidate answer the top sentences repeat most
         # (1 + consensus_weight at most), and how many top sentences vote.
         self.consensus_weight = 0.6
@@ -138,7 +142,7 @@ class ExtractiveAnswerer:
             for start, end in sentence_spans(text):
                 sentence = text[start:end].strip()
                 n_words = len(sentence.split())
-                if n_words < 4 or sentence in seen:
+                if n_words < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
                 seen.add(sentence)
                 sentence_terms = set(terms(sentence))
@@ -147,7 +151,7 @@ class ExtractiveAnswerer:
                 novel = len(sentence_terms - set(weights))
                 if coverage == 0 or novel == 0:
                     continue
-                length = 1.0 if n_words <= 40 else 40.0 / n_words
+                length = min(1.0, self.long_sentence_words / n_words)
                 fit = 1.0 - self.type_weight + self.type_weight * _type_match(kind, sentence, question_words)
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
                 scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))

@@ -46,3 +46,16 @@ def test_no_vote_for_questions_without_an_answer_type():
     assert [s.text for s in answerer.score_sentences(question, HITS)] == [
         s.text for s in plain.score_sentences(question, HITS)
     ]
+
+
+def test_headings_and_cut_off_sentences_are_not_quoted():
+    hits = [
+        _hit(
+            "a",
+            "Harbour regatta cup final: who won the crews' race\n\n"
+            "The Tern crew won the regatta cup on Saturday. The final of the harbour regatta cup was won by",
+        )
+    ]
+    answerer = ExtractiveAnswerer(decline_threshold=0.0)
+    scored = answerer.score_sentences("Which crew won the harbour regatta cup final?", hits)
+    assert [s.text for s in scored] == ["The Tern crew won the regatta cup on Saturday."]
