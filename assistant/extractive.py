@@ -19,6 +19,7 @@ from typing import Callable
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source
+from assistant.settings import Settings
 from assistant.text import sentence_spans, terms, words
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
@@ -110,9 +111,19 @@ def _flat_idf(_term: str) -> float:
     return 1.0
 
 
+def _default(field: str):
+    # The answerer's defaults are the settings' defaults (class-level field defaults: no environment is
+    # read), so an answerer built without the engine behaves like the engine's.
+    return Settings.model_fields[field].default
+
+
 class ExtractiveAnswerer:
     def __init__(
-        self, max_sentences: int = 3, max_words: int = 80, decline_threshold: float = 0.35, follow_ratio: float = 0.8
+        self,
+        max_sentences: int = _default("max_answer_sentences"),
+        max_words: int = _default("max_answer_words"),
+        decline_threshold: float = _default("decline_threshold"),
+        follow_ratio: float = _default("answer_follow_ratio"),
     ):
         # A further sentence joins the answer only when it scores within follow_ratio of the best:
         # more sentences catch more answers but make the reader work harder.
