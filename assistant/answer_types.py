@@ -30,6 +30,15 @@ SENTENCE_OPENERS = frozenset(
     "the a an but and it he she they in on at this that there as for if when while after before we i its their "
     "his her why how what which who where".split()
 )
+# "How many ...", "what is the estimated cost of ...", "what was the final score ...".
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much)\b|\bwhat time\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
+    r"(number|percentage|amount|cost|price|score|share|rate)\b"
+)
+# "When did ...", "in which month ..." — not "which team did he play for when he won".
+_ASKS_DATE = re.compile(
+    r"^\W*when\b|\bwhen (did|does|do|will|is|was|are|were)\b|\b(what|which) (year|date|day|month)\b"
+)
 # "which <focus>": the (at most four) words after "which" or "what".
 _FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w\-.]+\s+){0,3}[\w\-.]+)", re.I)
 _GAZETTEER_FOCUS = {"state": "us_states", "country": "countries", "nation": "countries", "city": "cities"}
@@ -58,9 +67,9 @@ class AnswerType:
 
 def answer_type(question: str) -> AnswerType:
     q = question.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|amount)\b", q):
+    if _ASKS_NUMBER.search(q):
         return AnswerType("number")
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b|\bwhich (year|day|month)\b", q):
+    if _ASKS_DATE.search(q):
         return AnswerType("date")
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
         return AnswerType("name", person=True)

@@ -12,7 +12,13 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
     ("question", "expected"),
     [
         ("How many people were evacuated?", AnswerType("number")),
+        ("What was the final score of the cup final?", AnswerType("number")),
+        ("What is the estimated cost of the new bridge?", AnswerType("number")),
+        ("What time can bars start serving?", AnswerType("number")),
         ("When did the bridge reopen?", AnswerType("date")),
+        ("In which month is the filing deadline?", AnswerType("date")),
+        ("Which team did she play for when she won the title?", AnswerType("name")),
+        ("What is the best time to book a beach house?", AnswerType(None)),
         ("Which US state sued the agency this week?", AnswerType("name", places="us_states")),
         ("The president of which African nation postponed the vote?", AnswerType("name", places="countries")),
         ("Which countries signed the pact?", AnswerType("name", places="countries")),
