@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     slack_stream_interval_s: float = Field(
         default=1.0, description="Least time between two chat.update calls while a generated answer streams."
     )
+    slack_dm_memory_minutes: float = Field(
+        default=30.0,
+        ge=0,
+        description="A direct message sent outside a thread follows up on the DM exchange of this many minutes "
+        "before it (0: every such DM stands alone). Threads are always read whole.",
+    )
 
     @property
     def feedback_log(self) -> Path:

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -47,6 +48,7 @@ class SlackStub:
     def __init__(self):
         self.calls: list[dict] = []
         self.threads: dict[tuple[str, str], list[dict]] = {}
+        self.histories: dict[str, list[dict]] = {}  # channel -> its top-level messages
         self.bad_tokens: set[str] = {"xoxb-wrong"}
         self.not_in_channel: set[str] = set()
         self._lock = threading.Lock()
@@ -127,6 +129,11 @@ class SlackStub:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.history":
+            latest, oldest = Decimal(params.get("latest") or "9e12"), Decimal(params.get("oldest") or "0")
+            messages = [m for m in self.histories.get(params.get("channel"), []) if oldest < Decimal(m["ts"]) < latest]
+            messages.sort(key=lambda m: Decimal(m["ts"]), reverse=True)
+            return {"ok": True, "messages": messages, "has_more": False}
         if method == "conversations.replies":
             messages = self.threads.get((params.get("channel"), params.get("ts")), [])
             return {"ok": True, "messages": messages, "has_more": False, "response_metadata": {"next_cursor": ""}}
@@ -425,6 +432,41 @@ def test_direct_message_is_answered_in_the_dm(slack_env, stub):
     assert len(placeholder) == 1 and placeholder[0]["params"]["channel"] == "DDM"
     assert not placeholder[0]["params"].get("thread_ts"), "a top-level DM is answered at the top of the DM"
     assert "48" in texts(update["params"]["blocks"])
+
+
+def _dm_exchange(channel: str, asked: str, answered: str) -> list[dict]:
+    """A question and the bot's answer at the top of a DM, as conversations.history returns them."""
+    return [
+        {"type": "message", "user": "U4", "ts": asked, "text": "Which rail line is getting a new timetable in March?"},
+        {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": answered,
+         "text": "The Northshore Line adds trains and an earlier first departure [1].",
+         "blocks": [{"type": "section", "block_id": "nd_answer_0",
+                     "text": {"type": "mrkdwn", "text": "The Northshore Line adds trains <https://x|[1]>."}}]},
+    ]
+
+
+def test_direct_message_follows_up_on_the_recent_dm_exchange(slack_env, stub):
+    current = "1700000049.000100"
+    stub.histories["DMEMORY"] = _dm_exchange("DMEMORY", "1700000045.000100", "1700000046.000100")
+    event = {"type": "message", "channel_type": "im", "channel": "DMEMORY", "user": "U4", "ts": current,
+             "text": "When does it take effect?", "event_ts": current}
+    send_event(slack_env, event, "EvDMMemory")
+    update = stub.wait("chat.update", "DMEMORY")[0]
+    history_call = stub.find("conversations.history", "DMEMORY")[0]["params"]
+    assert history_call["latest"] == current
+    assert Decimal(history_call["oldest"]) == Decimal(current) - 30 * 60, "the default memory is 30 minutes"
+    assert "March 2" in texts(update["params"]["blocks"]), "'it' was read as the Northshore Line from the DM"
+
+
+def test_direct_message_after_a_long_pause_stands_alone(slack_env, stub):
+    current = "1700009000.000100"  # more than 30 minutes after the exchange
+    stub.histories["DPAUSE"] = _dm_exchange("DPAUSE", "1700000045.000100", "1700000046.000100")
+    event = {"type": "message", "channel_type": "im", "channel": "DPAUSE", "user": "U4", "ts": current,
+             "text": "When does it take effect?", "event_ts": current}
+    send_event(slack_env, event, "EvDMPause")
+    update = stub.wait("chat.update", "DPAUSE")[0]
+    assert stub.find("conversations.history", "DPAUSE"), "the DM was read"
+    assert "March 2" not in texts(update["params"]["blocks"]), "an old exchange is not this question's context"
 
 
 def test_bot_messages_and_edits_are_ignored(slack_env, stub):

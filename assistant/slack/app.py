@@ -28,6 +28,7 @@ from assistant.slack.dedupe import SlackState
 from assistant.slack.feedback import record_feedback
 from assistant.slack.threads import (
     bot_in_thread,
+    fetch_recent,
     fetch_thread,
     is_from_bot,
     mentions,
@@ -93,6 +94,7 @@ def register_listeners(app: App, engine, settings) -> None:
     max_turns = settings.max_history_turns
     max_chars = settings.max_question_chars
     stream_interval = settings.slack_stream_interval_s
+    dm_memory_s = settings.slack_dm_memory_minutes * 60
 
     # --- acks: return at once, the work is in the lazy listeners ----------------------------------
 
@@ -130,10 +132,13 @@ def register_listeners(app: App, engine, settings) -> None:
                 notice = f"That question is too long ({len(question)} characters; the limit is {max_chars})."
                 client.chat_update(channel=channel, ts=placeholder_ts, text=notice, blocks=blocks.notice_blocks(notice))
                 return
-            history = []
             if thread_ts and thread_ts != ts:  # a reply in a thread: the thread is the conversation
                 if messages is None:
                     messages = fetch_thread(client, channel, thread_ts)
+            elif kind == "dm" and dm_memory_s > 0:  # a DM outside a thread: the DM's recent exchange
+                messages = fetch_recent(client, channel, ts, dm_memory_s)
+            history = []
+            if messages is not None:
                 history = thread_history(
                     messages, bot_user_id=bot_user_id, bot_id=context.bot_id, before_ts=ts, max_turns=max_turns
                 )

@@ -1,7 +1,9 @@
 """Threads: a Slack thread (``conversations.replies``) becomes the engine's conversation history.
 
 The thread itself is the only memory: the bot belongs in a thread when one of its messages is there
-or someone mentioned it there, so any process (or a restarted one) decides the same way.
+or someone mentioned it there, so any process (or a restarted one) decides the same way. People rarely
+open threads in a direct message, so there the DM's own recent messages (``conversations.history``)
+are the conversation instead.
 """
 
 from __future__ import annotations
@@ -120,3 +122,13 @@ def fetch_thread(client, channel: str, thread_ts: str, page_size: int = 200) -> 
         if not cursor:
             break
     return messages
+
+
+def fetch_recent(client, channel: str, before_ts: str, window_s: float, limit: int = 100) -> list[dict]:
+    """The conversation's top-level messages of the ``window_s`` seconds before ``before_ts``, newest
+    first (one ``conversations.history`` page: more than ``limit`` messages is past any useful history)."""
+    oldest = ts_key(before_ts) - Decimal(str(window_s))
+    response = client.conversations_history(
+        channel=channel, latest=before_ts, oldest=f"{max(oldest, Decimal(0)):.6f}", inclusive=False, limit=limit
+    )
+    return response.get("messages") or []
