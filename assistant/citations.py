@@ -2,7 +2,9 @@
 
 Shared by the evaluator (citation precision and recall) and by tests: one definition everywhere.
 An extractive sentence is supported when it occurs verbatim (whitespace-normalised) in the source's
-text; a generated sentence when most of its content words occur in the source's text.
+text; a generated sentence when most of its content words occur in the source's text and every
+number it states does too (a sentence that gets the words right and the date or amount wrong is the
+error readers are least likely to catch).
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from assistant.text import terms
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "one" is left out: it is as often a pronoun ("no one", "one of them") as a number.
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split()) if i >= 2}
 
 
 def normalise(text: str) -> str:
@@ -49,5 +55,15 @@ def supports(sentence: str, source_text: str, min_overlap: float = 0.8) -> bool:
     sentence_terms = set(terms(sentence))
     if not sentence_terms:
         return False
+    if not numbers(sentence) <= numbers(source_text):
+        return False
     source_terms = set(terms(source_text))
     return len(sentence_terms & source_terms) / len(sentence_terms) >= min_overlap
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, as digits without thousands separators or leading zeros ("2,000"
+    and "2000" agree, so do "05" and "5"; "five" is "5")."""
+    found = {m.group(0).replace(",", "").lstrip("0") or "0" for m in _NUMBER.finditer(text)}
+    found |= {_NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+    return found
