@@ -3,11 +3,13 @@
 No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk, followed by the
 ``[n]`` of the article it came from. A sentence is scored by how much of the question it covers
 (stemmed content words, names weighted up), whether it holds the kind of thing the question asks for
-(a number for "how many", a name for "who", a date for "when"), whether it says something the
-question does not already say, and how well its chunk ranked. Then the sources vote: a name or number
-the question lacks that several articles' well-scoring sentences repeat is probably the answer, so
-the sentences holding it move up (redundancy, as in the AskMSR web QA system). When the best
-evidence scores under ``decline_threshold`` the answerer declines instead of guessing.
+(:mod:`assistant.answer_types`: a number for "how many", a person for "who", a US state for "which
+state", ...), whether it says something the question does not already say, and how well its chunk
+ranked. A sentence that only refers back ("She won ...") is scored, and quoted, with the sentence
+before it. Then the sources vote: a candidate of the asked kind that several articles' well-scoring
+sentences repeat is probably the answer, so the sentences holding it move up (redundancy, as in the
+AskMSR web QA system). When the evidence scores under ``decline_threshold`` the answerer declines
+instead of guessing.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Callable
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source
-from assistant.settings import Settings
 from assistant.answer_types import AnswerType, answer_type, candidates, type_match
+from assistant.settings import Settings
 from assistant.text import sentence_spans, terms, words
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
