@@ -98,7 +98,7 @@ def _focus_words(question: str) -> list[str]:
     found: list[str] = []
     for word in match.group(1).split():
         word = word.lower().strip(".,?")
-        if word in STOPWORDS or word.endswith("ed") or word in {"is", "has", "won"}:
+        if word in STOPWORDS or word in {"is", "has", "won"} or (found and word.endswith("ed")):
             break
         found.append(word)
     return found

@@ -27,6 +27,7 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
         ("Which county saw the most damage?", AnswerType("name", head="counti")),
         ("Who was named director of the year?", AnswerType("name", person=True)),
         ("Which British racing driver launched a championship?", AnswerType("name", person=True)),
+        ("Which speed skater won gold?", AnswerType("name", person=True)),
         # "service" does not end the names of streaming services: any name will do.
         ("Which streaming service signed a deal with the league?", AnswerType("name")),
         ("Tell me about the harbour festival", AnswerType(None)),
