@@ -49,6 +49,7 @@ class SlackStub:
         self.calls: list[dict] = []
         self.threads: dict[tuple[str, str], list[dict]] = {}
         self.histories: dict[str, list[dict]] = {}  # channel -> its top-level messages
+        self.history_errors: dict[str, str] = {}  # channel -> the error conversations.history gives
         self.bad_tokens: set[str] = {"xoxb-wrong"}
         self.not_in_channel: set[str] = set()
         self._lock = threading.Lock()
@@ -129,6 +130,8 @@ class SlackStub:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.history" and params.get("channel") in self.history_errors:
+            return {"ok": False, "error": self.history_errors[params.get("channel")]}
         if method == "conversations.history":
             latest, oldest = Decimal(params.get("latest") or "9e12"), Decimal(params.get("oldest") or "0")
             messages = [m for m in self.histories.get(params.get("channel"), []) if oldest < Decimal(m["ts"]) < latest]
@@ -467,6 +470,18 @@ def test_direct_message_after_a_long_pause_stands_alone(slack_env, stub):
     update = stub.wait("chat.update", "DPAUSE")[0]
     assert stub.find("conversations.history", "DPAUSE"), "the DM was read"
     assert "March 2" not in texts(update["params"]["blocks"]), "an old exchange is not this question's context"
+
+
+def test_direct_message_is_answered_when_the_dm_history_cannot_be_read(slack_env, stub, caplog):
+    ts = "1700000060.000100"
+    stub.history_errors["DNOSCOPE"] = "missing_scope"
+    event = {"type": "message", "channel_type": "im", "channel": "DNOSCOPE", "user": "U3", "ts": ts,
+             "text": "How many food vendors will take part in the Harbourfront Dumpling Festival?", "event_ts": ts}
+    with caplog.at_level("WARNING", logger="assistant.slack"):
+        send_event(slack_env, event, "EvDMNoScope")
+        update = stub.wait("chat.update", "DNOSCOPE")[0]
+    assert "48" in texts(update["params"]["blocks"]), "answered without the history, not with an apology"
+    assert any("missing_scope" in r.getMessage() for r in caplog.records)
 
 
 def test_bot_messages_and_edits_are_ignored(slack_env, stub):

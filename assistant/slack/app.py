@@ -132,11 +132,15 @@ def register_listeners(app: App, engine, settings) -> None:
                 notice = f"That question is too long ({len(question)} characters; the limit is {max_chars})."
                 client.chat_update(channel=channel, ts=placeholder_ts, text=notice, blocks=blocks.notice_blocks(notice))
                 return
-            if thread_ts and thread_ts != ts:  # a reply in a thread: the thread is the conversation
-                if messages is None:
-                    messages = fetch_thread(client, channel, thread_ts)
-            elif kind == "dm" and dm_memory_s > 0:  # a DM outside a thread: the DM's recent exchange
-                messages = fetch_recent(client, channel, ts, dm_memory_s)
+            try:
+                if thread_ts and thread_ts != ts:  # a reply in a thread: the thread is the conversation
+                    if messages is None:
+                        messages = fetch_thread(client, channel, thread_ts)
+                elif kind == "dm" and dm_memory_s > 0:  # a DM outside a thread: the DM's recent exchange
+                    messages = fetch_recent(client, channel, ts, dm_memory_s)
+            except SlackApiError as error:  # e.g. installed without a *:history scope: answer anyway
+                log.warning("slack %s request=%s: history unreadable (%s); answering without it",
+                            kind, request_id, error.response.get("error"))
             history = []
             if messages is not None:
                 history = thread_history(
