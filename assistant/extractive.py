@@ -108,7 +108,7 @@ class ExtractiveAnswerer:
                     continue
                 seen.add(sentence)
                 match = type_match(atype, sentence, question_words)
-                if match == 0.0 and atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence):
+                if match < 1.0 and atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence):
                     # "She won the award." does not say who; with the sentence before it, it may.
                     window = " ".join(text[spans[i - 1][0] : end].split())
                     before = text[spans[i - 1][0] : spans[i - 1][1]].strip()

@@ -14,7 +14,10 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
         ("How many people were evacuated?", AnswerType("number")),
         ("What was the final score of the cup final?", AnswerType("number")),
         ("What is the estimated cost of the new bridge?", AnswerType("number")),
-        ("What time can bars start serving?", AnswerType("number")),
+        ("What time can bars start serving?", AnswerType("time")),
+        # "state" as a condition, unless "which" or "US" makes it a place
+        ("What state is its army in right now?", AnswerType("name")),
+        ("What U.S. state hosts the final?", AnswerType("name", places="us_states")),
         ("When did the bridge reopen?", AnswerType("date")),
         ("In which month is the filing deadline?", AnswerType("date")),
         ("Which team did she play for when she won the title?", AnswerType("name")),
@@ -25,6 +28,7 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
         ("A graffiti-covered tower is the newest landmark in which US city?", AnswerType("name", places="cities")),
         ("A door panel blew out on a flight operated by which airline?", AnswerType("name", head="airlin")),
         ("Which county saw the most damage?", AnswerType("name", head="counti")),
+        ("Which island nation elected a new leader?", AnswerType("name", places="countries")),
         ("Who was named director of the year?", AnswerType("name", person=True)),
         ("Which British racing driver launched a championship?", AnswerType("name", person=True)),
         ("Which speed skater won gold?", AnswerType("name", person=True)),
@@ -52,6 +56,21 @@ def test_name_heads_and_person_names():
     found = candidates("On Monday Comedy Central said Jon Stewart will host again.", {"which", "comedian"}, person)
     assert found == {"jon stewart"}, "a first name starts a person's name; days and channels are not people"
     assert candidates("Former prime minister Theresa May spoke.", {"which", "comedian"}, person) == {"theresa may"}
+
+
+def test_persons_by_census_first_name_or_by_title_and_others_with_less_certainty():
+    atype = answer_type("Whose support does the deal depend on?")
+    words = {"whose", "support", "does", "the", "deal", "depend", "on"}
+    assert candidates("British Prime Minister Keir Starmer spoke first.", words, atype) == {"keir starmer"}
+    assert candidates("Gov. Newsom signed it.", words, atype) == {"newsom"}
+    assert type_match(atype, "It hangs on Vladimir Putin alone.", words) == 0.5, "a full name the census lists lack"
+    assert type_match(atype, "It hangs on South Korea alone.", words) == 0.0, "a country is no person"
+
+
+def test_a_time_of_day_question_wants_a_clock_time_not_any_number():
+    atype = answer_type("What time will the first train leave?")
+    assert type_match(atype, "The first train will leave at 5:10 a.m. on weekdays.", set()) == 1.0
+    assert type_match(atype, "The timetable starts on Monday, March 2, 2026.", set()) == 0.0
 
 
 def test_type_match_ignores_days_months_and_sentence_openers_for_names():
