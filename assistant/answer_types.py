@@ -172,7 +172,7 @@ def _person(tokens: list[str], after_title: bool = False) -> str | None:
 def _unlisted_person(sentence: str, question_words: set[str]) -> bool:
     """Whether the sentence has a two- or three-word name, new to the question, that is no place."""
     for match in _CANDIDATE.finditer(sentence):
-        tokens = match.group(0).strip(".,").split()
+        tokens = _tokens(match.group(0))
         while tokens and _common(tokens[0]):
             tokens.pop(0)
         if not 2 <= len(tokens) <= 3 or not all(t.isalpha() for t in tokens):
@@ -189,7 +189,7 @@ def candidates(sentence: str, question_words: set[str], atype: AnswerType | None
     question that asks for a place or a name of some kind, only those of that kind."""
     found: set[str] = set()
     for match in _CANDIDATE.finditer(sentence):
-        raw = match.group(0).strip(".,").split()
+        raw = _tokens(match.group(0))
         if atype is not None and atype.person:
             name = _person(raw, after_title=bool(_ABBREVIATED_TITLE.search(sentence[: match.start()])))
             if name and not all(t in question_words for t in name.split()):  # not "Luke Combs" again
@@ -215,6 +215,11 @@ _CALENDAR = frozenset(
 )
 
 
+def _tokens(run: str) -> list[str]:
+    """The words of a capitalised run, possessives cut ("California's" -> "California")."""
+    return [t for t in (re.sub(r"[’']s?$", "", t) for t in run.strip(".,").split()) if t]
+
+
 def _common(word: str) -> bool:
     """A capitalised word that is no name: a function or question word opening a sentence, a day, a month."""
     lowered = word.lower().rstrip(".")
@@ -235,7 +240,8 @@ def _places_in(tokens: list[str], places: frozenset[str]) -> set[str]:
 def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> float:
     """1.0 when the sentence holds a thing of the asked-for kind that the question does not already
     name (a number for "how many" other than the question's own "five years"), else 0.0; 0.5 when the
-    question does not say what kind of thing it wants."""
+    question does not say what kind of thing it wants, or for a person question, when the sentence
+    names someone only by a first name the census lists lack."""
     def new(found: list[str]) -> bool:
         return any(f.lower().strip(".,") not in question_words for f in found)
 

@@ -45,6 +45,7 @@ def test_place_candidates_come_from_the_gazetteer_and_exclude_the_question_s_own
     atype = answer_type("Which state sued Texas over the border?")
     sentence = "Governor Maria Lopez said New Mexico and Texas would share the cost, the Justice Department said."
     assert candidates(sentence, {"which", "state", "sued", "texas", "over", "the", "border"}, atype) == {"new mexico"}
+    assert candidates("California’s governor and Oregon's spoke.", {"which", "state"}, atype) == {"california", "oregon"}
     countries = answer_type("Which country launched a lunar lander?")
     assert candidates("South Korea and Japan both plan launches.", {"which", "country"}, countries) == {"south korea", "japan"}
 
