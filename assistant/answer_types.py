@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import STOPWORDS, stem
+from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, stem
 
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
@@ -153,9 +153,7 @@ def _person(tokens: list[str], after_title: bool = False) -> str | None:
     first name ("On Monday Jon Stewart" -> "jon stewart"), or the name after a title ("British Prime
     Minister Keir Starmer" -> "keir starmer", "President Biden" -> "biden"; ``after_title`` when an
     abbreviated title ends just before the run: "Gov. Newsom")."""
-    tokens = list(tokens)
-    while tokens and _common(tokens[0]):  # "On Monday Jon Stewart": the name starts after them
-        tokens.pop(0)
+    tokens = _drop_leading_common(tokens)
     if after_title and 1 <= len(tokens) <= 3:
         return " ".join(tokens).lower()
     titled = [i for i, t in enumerate(tokens) if t.lower() in _TITLES]
@@ -172,9 +170,7 @@ def _person(tokens: list[str], after_title: bool = False) -> str | None:
 def _unlisted_person(sentence: str, question_words: set[str]) -> bool:
     """Whether the sentence has a two- or three-word name, new to the question, that is no place."""
     for match in _CANDIDATE.finditer(sentence):
-        tokens = _tokens(match.group(0))
-        while tokens and _common(tokens[0]):
-            tokens.pop(0)
+        tokens = _drop_leading_common(_tokens(match.group(0)))
         if not 2 <= len(tokens) <= 3 or not all(t.isalpha() for t in tokens):
             continue
         name = " ".join(tokens).lower()
@@ -208,16 +204,22 @@ def candidates(sentence: str, question_words: set[str], atype: AnswerType | None
     return found
 
 
-# Capitalised, but they date things rather than name an answer to "who" or "which".
-_CALENDAR = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april june july august "
-    "september october november december jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+# Capitalised, but they date things rather than name an answer to "who" or "which" ("May" is left
+# to be a name: Theresa May).
+_CALENDAR = WEEKDAYS | (MONTHS - {"may"}) | frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 
 
 def _tokens(run: str) -> list[str]:
     """The words of a capitalised run, possessives cut ("California's" -> "California")."""
     return [t for t in (re.sub(r"[’']s?$", "", t) for t in run.strip(".,").split()) if t]
+
+
+def _drop_leading_common(tokens: list[str]) -> list[str]:
+    """"On Monday Jon Stewart" -> ["Jon", "Stewart"]: a name starts after the words opening the run."""
+    start = 0
+    while start < len(tokens) and _common(tokens[start]):
+        start += 1
+    return tokens[start:]
 
 
 def _common(word: str) -> bool:

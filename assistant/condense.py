@@ -12,7 +12,7 @@ import re
 from typing import Protocol, Sequence
 
 from assistant.answer import Turn
-from assistant.text import STOPWORDS, terms, words
+from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, terms, words
 
 _PRONOUNS = {
     "it": "{}",
@@ -36,9 +36,7 @@ class Condenser(Protocol):
     def condense(self, question: str, history: Sequence[Turn]) -> str: ...
 
 
-_NOT_A_REFERENT = _QUESTION_WORDS | {"the", "a", "an", "in", "on", "at", "and", "but", "monday", "tuesday", "wednesday",
-                                     "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
-                                     "may", "june", "july", "august", "september", "october", "november", "december"}
+_NOT_A_REFERENT = _QUESTION_WORDS | {"the", "a", "an", "in", "on", "at", "and", "but"} | WEEKDAYS | MONTHS
 
 
 def _names(text: str) -> list[str]:

@@ -107,8 +107,12 @@ class ExtractiveAnswerer:
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
                 seen.add(sentence)
+                refers_back = atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence)
+                coverage, novel = self._coverage(sentence, weights, total)
+                if (coverage == 0 or novel == 0) and not refers_back:
+                    continue  # nothing of the question, or nothing but it: not worth typing
                 match = type_match(atype, sentence, question_words)
-                if match < 1.0 and atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence):
+                if match < 1.0 and refers_back:
                     # "She won the award." does not say who; with the sentence before it, it may.
                     window = " ".join(text[spans[i - 1][0] : end].split())
                     before = text[spans[i - 1][0] : spans[i - 1][1]].strip()
@@ -116,10 +120,7 @@ class ExtractiveAnswerer:
                         window_match = type_match(atype, window, question_words)
                         if window_match > match:
                             sentence, match = window, window_match
-                sentence_terms = set(terms(sentence))
-                matched = sum(w for t, w in weights.items() if t in sentence_terms)
-                coverage = matched / total
-                novel = len(sentence_terms - set(weights))
+                            coverage, novel = self._coverage(sentence, weights, total)
                 if coverage == 0 or novel == 0:
                     continue
                 length = min(1.0, self.long_sentence_words / len(sentence.split()))
@@ -130,6 +131,13 @@ class ExtractiveAnswerer:
         if atype.kind is not None and self.consensus_weight > 0:
             self._vote(scored, question_words, atype)
         return scored
+
+    @staticmethod
+    def _coverage(sentence: str, weights: dict[str, float], total: float) -> tuple[float, int]:
+        """(weighted share of the question's words the sentence has, how many other words it has)."""
+        sentence_terms = set(terms(sentence))
+        matched = sum(w for t, w in weights.items() if t in sentence_terms)
+        return matched / total, len(sentence_terms - set(weights))
 
     def _vote(self, scored: list[ScoredSentence], question_words: set[str], atype: AnswerType) -> None:
         """Raise the top sentences that hold the candidate answer most repeated across articles (each

@@ -19,6 +19,11 @@ STOPWORDS = frozenset(
 )
 
 
+# Capitalised words that date things rather than name them.
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+MONTHS = frozenset("january february march april may june july august september october november december".split())
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``text``; a line break always ends a sentence.
 
