@@ -130,6 +130,7 @@ def eval_command(
     metrics = m.compute_metrics(rows)
     baselines = m.baseline_metrics(rows, modes) if modes else None
     calibration = m.calibrate_threshold(rows) if calibrate else None
+    diagnostics = {"answer_bearing": m.answer_bearing_metrics(rows)}
     report = rep.build_report(
         set_path=str(set_path),
         corpus=str(corpus) if corpus is not None else None,
@@ -139,6 +140,7 @@ def eval_command(
         baselines=baselines,
         ingest=setup.ingest,
         calibration=calibration,
+        diagnostics=diagnostics,
         elapsed_s=time.perf_counter() - started,
     )
     if output is not None:
@@ -152,6 +154,9 @@ def eval_command(
     else:
         print(title)
         print(rep.plain_table(metrics, baselines))
+    bearing = rep.answer_bearing_line(diagnostics)
+    if bearing:
+        print(f"retrieval {bearing}")
 
     if calibration is not None:
         current = setup.engine.settings.decline_threshold

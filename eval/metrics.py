@@ -6,7 +6,8 @@ saved JSON report can be re-scored, and tests can check the metrics on hand-made
 A row holds (at least): ``answerable``, ``answers`` (gold texts), ``gold_sources``, ``retrieved``
 (article ids, best first), ``answer``, ``declined``, ``answer_in_context`` (bool|None), ``correct``
 (bool|None), ``citations`` ({cited, supported, sentences, sentences_supported}), ``evidence``,
-``latency_ms``, ``timings_ms`` and, with ``--compare``, ``baselines`` ({mode: [article ids]}).
+``latency_ms``, ``timings_ms``, ``answer_bearing`` (per retrieved article: does it contain a gold
+answer; None for unanswerable rows) and, with ``--compare``, ``baselines`` ({mode: [article ids]}).
 
 Conventions: a metric whose denominator is 0 is ``None``. Retrieval metrics count answerable
 questions that name gold sources; answer metrics count answerable questions that name gold answers.
@@ -120,6 +121,15 @@ def _first_gold_rank(retrieved: Sequence[str], gold: set[str]) -> int | None:
     return None
 
 
+def _rank_metrics(ranks: Sequence[int | None]) -> dict[str, float | None]:
+    """recall@k and mrr@10 from each question's first relevant rank (1-based; None: none in the top 10)."""
+    out: dict[str, float | None] = {}
+    for k in RETRIEVAL_KS:
+        out[f"recall@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
+    out[f"mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None), len(ranks))
+    return out
+
+
 def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str, float | None]:
     """recall@1/5/10 (hit rate) and mrr@10 over answerable rows with gold sources.
 
@@ -130,11 +140,22 @@ def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str,
     for r in scored:
         ranking = r["retrieved"] if key is None else r["baselines"][key]
         ranks.append(_first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
-    out: dict[str, float | None] = {}
-    for k in RETRIEVAL_KS:
-        out[f"recall@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
-    out[f"mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None), len(ranks))
-    return out
+    return _rank_metrics(ranks)
+
+
+def answer_bearing_metrics(rows: Sequence[dict]) -> dict[str, float | None]:
+    """recall@1/5/10 and mrr@10 with a looser relevance: a retrieved article counts when it is a gold
+    source or its text contains a gold answer (``row["answer_bearing"]``). A diagnostic beside the
+    real metrics, never instead of them: a short answer ("Japan") occurs in articles about other
+    things, so this overstates; a gap between it and ``recall@k`` says how incomplete the gold lists are.
+    """
+    scored = [r for r in rows if r.get("answerable") and r.get("gold_sources") and r.get("answer_bearing") is not None]
+    ranks = []
+    for r in scored:
+        gold = set(r["gold_sources"])
+        hits = [a in gold or bearing for a, bearing in zip(r["retrieved"][:MRR_K], r["answer_bearing"])]
+        ranks.append(next((rank for rank, hit in enumerate(hits, start=1) if hit), None))
+    return _rank_metrics(ranks)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -44,9 +44,12 @@ def build_report(
     baselines: dict | None = None,
     ingest: dict | None = None,
     calibration: dict | None = None,
+    diagnostics: dict | None = None,
     elapsed_s: float | None = None,
 ) -> dict:
     report: dict = {"set": set_path, "corpus": corpus, "settings": settings, "ingest": ingest, "metrics": metrics}
+    if diagnostics:
+        report["diagnostics"] = diagnostics
     if baselines is not None:
         report["baselines"] = baselines
     if calibration is not None:
@@ -114,6 +117,16 @@ def rich_table(metrics: dict, baselines: dict | None = None, title: str | None =
     return table
 
 
+def answer_bearing_line(diagnostics: dict | None) -> str | None:
+    """One line on retrieval with answer-bearing articles counted relevant (see
+    ``eval.metrics.answer_bearing_metrics``), or None when the run has no such numbers."""
+    found = (diagnostics or {}).get("answer_bearing") or {}
+    if found.get("recall@5") is None:
+        return None
+    numbers = ", ".join(f"{name} {fmt(name, found.get(name))}" for name in RETRIEVAL_METRICS)
+    return f"counting any retrieved article that contains a gold answer as relevant (diagnostic): {numbers}"
+
+
 # --- markdown ------------------------------------------------------------------------------------------
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -129,6 +142,17 @@ def failed_rows(rows: Sequence[dict]) -> list[dict]:
         elif not r["answerable"] and not r["declined"]:
             out.append(r)
     return out
+
+
+MISS_K = 5
+
+
+def retrieval_misses(rows: Sequence[dict]) -> list[dict]:
+    """Answerable questions naming gold sources none of which was retrieved in the top ``MISS_K``."""
+    return [
+        r for r in rows
+        if r["answerable"] and r.get("gold_sources") and not set(r["gold_sources"]) & set(r.get("retrieved", [])[:MISS_K])
+    ]
 
 
 def markdown_report(report: dict) -> str:
@@ -154,6 +178,25 @@ def markdown_report(report: dict) -> str:
             f"(decline_accuracy {fmt('x', c['decline_accuracy'])}, false_decline_rate {fmt('x', c['false_decline_rate'])}, "
             f"max false_decline_rate {c['max_false_decline']:g})",
         ]
+
+    line = answer_bearing_line(report.get("diagnostics"))
+    if line:
+        lines += ["", f"Retrieval {line}."]
+
+    misses = retrieval_misses(report["questions"])
+    if misses:
+        lines += ["", f"## Retrieval misses: no gold article in the top {MISS_K} ({len(misses)})", ""]
+        for r in misses:
+            lines.append(f"- **{r['id']}** {_md_escape(r['question'])} (gold: {_md_escape('; '.join(r.get('answers') or []))})")
+            for gold_id, title in zip(r["gold_sources"], r.get("gold_titles") or [None] * len(r["gold_sources"])):
+                shown = "(not in the store)" if title is None and "gold_titles" in r else _md_escape(title or "")
+                lines.append(f"  - gold: {shown} (`{gold_id}`)")
+            titles = r.get("retrieved_titles") or []
+            bearing = r.get("answer_bearing") or []
+            for i, article_id in enumerate(r.get("retrieved", [])[:3]):
+                title = titles[i] if i < len(titles) else ""
+                mark = " (contains a gold answer)" if i < len(bearing) and bearing[i] else ""
+                lines.append(f"  - got {i + 1}: {_md_escape(title)} (`{article_id}`){mark}")
 
     failed = failed_rows(report["questions"])
     lines += ["", f"## Failed questions ({len(failed)} of {len(report['questions'])})", ""]

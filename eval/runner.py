@@ -171,6 +171,16 @@ class SourceTexts:
             self.cache[article_id] = self.store.article_text(article_id)
         return self.cache[article_id]
 
+    def title(self, article_id: str) -> str | None:
+        """The stored article's title ("" when it has none), or None when the store lacks the article."""
+        record = self.store.get_record(article_id)
+        return None if record is None else record.title
+
+
+def _title(source_text, article_id: str) -> str | None:
+    lookup = getattr(source_text, "title", None)  # plain text callables (tests) have no titles
+    return lookup(article_id) if lookup is not None else None
+
 
 def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[[str], str]) -> dict:
     """One report row: what the engine did with ``item`` and how it scores."""
@@ -183,8 +193,12 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[
     if item.answerable and item.answers:
         context = [hit.node.get_content() for hit in trace.context[:CONTEXT_K]]
         in_context = any(contains_answer(text, item.answers) for text in context)
+        # Which retrieved articles hold a gold answer anywhere: a gold list that names only some of
+        # them (as one built from a web search's results does) shows up as answer-bearing misses.
+        answer_bearing = [contains_answer(source_text(a), item.answers) for a in answer.retrieved[:10]]
     else:
         in_context = None
+        answer_bearing = None
     if answer.declined:
         citations = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
     else:
@@ -197,12 +211,14 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[
         "answerable": item.answerable,
         "answers": item.answers,
         "gold_sources": item.gold_sources,
+        "gold_titles": [_title(source_text, a) for a in item.gold_sources],
         "retrieved": answer.retrieved[:10],
         "retrieved_titles": [titles.get(article_id, "") for article_id in answer.retrieved[:10]],
         "answer": answer.answer,
         "declined": answer.declined,
         "sources": sources,
         "answer_in_context": in_context,
+        "answer_bearing": answer_bearing,
         "evidence": trace.evidence,
         "latency_ms": round(latency_ms, 2),
         "timings_ms": dict(answer.timings_ms),

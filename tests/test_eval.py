@@ -7,11 +7,13 @@ import os
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from eval.metrics import (
     METRIC_NAMES,
+    answer_bearing_metrics,
     calibrate_threshold,
     check_thresholds,
     citation_counts,
@@ -21,6 +23,7 @@ from eval.metrics import (
     retrieval_metrics,
     row_correct,
 )
+from eval.report import build_report, markdown_report
 from eval.runner import SetFormatError, corpus_collection_name, evaluate, load_set
 from tests.conftest import REPO, SAMPLE_ARTICLES, write
 
@@ -89,6 +92,36 @@ def test_mrr_only_counts_top_10_and_baselines_use_their_own_ranking():
     assert retrieval_metrics(rows) == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
     assert retrieval_metrics(rows, key="bm25")["mrr@10"] == 1.0
     assert retrieval_metrics(rows, key="dense")["mrr@10"] == 0.5
+
+
+def test_answer_bearing_diagnostic_counts_gold_or_answer_holding_articles():
+    rows = [
+        # the gold article is 3rd; the 2nd holds the answer too, and counts here (not in recall@k)
+        row(retrieved=["x", "y", "a"], gold_sources=["a"], answer_bearing=[False, True, True]),
+        row(retrieved=["x", "y"], gold_sources=["z"], answer_bearing=[False, False]),  # missed both ways
+        row(retrieved=["a"], gold_sources=["a"], answer_bearing=None),  # unscored: no texts were checked
+        row(answerable=False, retrieved=["a"], gold_sources=[], answers=[], answer_bearing=None),
+    ]
+    bearing = answer_bearing_metrics(rows)
+    assert bearing == {"recall@1": 0.0, "recall@5": 0.5, "recall@10": 0.5, "mrr@10": 0.25}
+    assert retrieval_metrics(rows[:2])["mrr@10"] == pytest.approx(1 / 6)  # the real metric is unchanged
+
+
+def test_markdown_lists_retrieval_misses_with_gold_and_retrieved_titles():
+    rows = [
+        row(id="q1", question="Where is it?", retrieved=["x", "y"], retrieved_titles=["Other story", "Y story"],
+            gold_sources=["a", "gone"], gold_titles=["The gold story", None], answer_bearing=[True, False]),
+        row(id="q2", retrieved=["a"], retrieved_titles=["Found"], gold_sources=["a"], gold_titles=["Found"]),
+    ]
+    report = build_report(set_path="s.jsonl", corpus=None, settings={}, metrics=compute_metrics(rows), rows=rows,
+                          diagnostics={"answer_bearing": answer_bearing_metrics(rows)})
+    text = markdown_report(report)
+    misses = text.split("## Retrieval misses")[1].split("## Failed")[0]
+    assert "(1)" in misses and "q1" in misses and "q2" not in misses
+    assert "gold: The gold story (`a`)" in misses and "gold: (not in the store) (`gone`)" in misses
+    assert "got 1: Other story (`x`) (contains a gold answer)" in misses
+    assert "got 2: Y story (`y`)\n" in misses + "\n"
+    assert "contains a gold answer as relevant (diagnostic): recall@1 1.000" in text  # q1 by its answer-bearing 1st hit
 
 
 # --- answers, declines, words ----------------------------------------------------------------------------
@@ -268,6 +301,9 @@ class _FakeStore:
         self.fetched.append(article_id)
         return "The festival is at Pier 4 Plaza. It has 48 vendors."
 
+    def get_record(self, article_id):
+        return SimpleNamespace(title="Fest") if article_id == "art" else None
+
 
 def test_runner_passes_only_question_and_history(tmp_path):
     path = write(tmp_path / "set.jsonl", "\n".join(json.dumps(o) for o in [
@@ -286,6 +322,7 @@ def test_runner_passes_only_question_and_history(tmp_path):
     assert rows[1]["correct"] is False and rows[1]["answer_in_context"] is False
     assert rows[0]["citations"] == {"cited": 1, "supported": 1, "sentences": 1, "sentences_supported": 1}
     assert rows[0]["retrieved_titles"] == ["Fest"] and rows[0]["baselines"] == {"bm25": []}
+    assert rows[0]["gold_titles"] == ["Fest"] and rows[0]["answer_bearing"] == [True] and rows[1]["answer_bearing"] == [False]
 
 
 # --- end to end: the real command as a subprocess ---------------------------------------------------------
@@ -321,6 +358,13 @@ def test_eval_command_end_to_end(eval_env, tmp_path):
     text = md.read_text()
     assert "## Metrics" in text and "| metric | hybrid | bm25 | dense |" in text and "| recall@5 |" in text
     assert "## Failed questions" in text
+    # Per answerable row: which retrieved articles hold a gold answer, and the gold articles' titles.
+    answerable = [r for r in report["questions"] if r["answerable"]]
+    assert all(len(r["answer_bearing"]) == len(r["retrieved"]) for r in answerable)
+    assert all(r["gold_titles"] and all(r["gold_titles"]) for r in answerable if r["gold_sources"])
+    assert set(report["diagnostics"]["answer_bearing"]) == {"recall@1", "recall@5", "recall@10", "mrr@10"}
+    assert report["diagnostics"]["answer_bearing"]["recall@10"] >= report["metrics"]["recall@10"]
+    assert "contains a gold answer as relevant (diagnostic)" in first.stdout
     assert "recall@5" in first.stdout and "dense" in first.stdout  # the table, with baseline columns
 
     # Second run: the corpus is already ingested, nothing is embedded.
