@@ -33,6 +33,9 @@ _TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
 # A sentence that opens like this refers back to something the sentence before it named ("She was
 # named director of the year", "The comedian will return"); when that something is the answer, the
 # sentence before it is quoted too.
+# A wire dateline opening a story ("LAS VEGAS ‒", "BANGUI, Central African Republic (AP) —") says where
+# it was filed, not what happened: it is not quoted, and its place does not answer "which city".
+_DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s+\([A-Za-z]+\))?\s*[—–‒]+\s+(?=[A-Z\"“])")
 _REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
 
 
@@ -103,7 +106,7 @@ class ExtractiveAnswerer:
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
             spans = sentence_spans(text)
             for i, (start, end) in enumerate(spans):
-                sentence = text[start:end].strip()
+                sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
                 seen.add(sentence)

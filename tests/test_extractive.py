@@ -86,3 +86,17 @@ def test_a_sentence_that_refers_back_is_quoted_with_the_sentence_naming_the_pers
     assert not declined
     assert text == "Jane Holloway spoke first. She was named captain of the regatta team for the coming season. [1]"
     assert sources[0].quote in hits[0].node.get_content(), "the quote is verbatim from the source"
+
+
+def test_a_dateline_is_not_quoted_and_does_not_answer_a_place_question():
+    hits = [
+        _hit("a", "LISBON (AP) — The harbour regatta cup final was moved to Porto after a storm, organisers said."),
+        _hit("b", "BRISTOL — Organisers of the harbour regatta cup final said ticket sales were strong this year."),
+    ]
+    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    text, sources, declined, _evidence = answerer.answer("Which city will host the harbour regatta cup final?", hits)
+    assert not declined and text.startswith("The harbour regatta cup final was moved to Porto")
+    assert "LISBON" not in text and sources[0].quote.startswith("The harbour")
+    # Not a dateline: a sentence that opens with an acronym and a dash keeps it.
+    acronym = [_hit("c", "NATO – the alliance of the harbour regatta cup crews – met in Bristol this week.")]
+    assert answerer.answer("Which city did the harbour regatta cup crews meet in?", acronym)[0].startswith("NATO")
