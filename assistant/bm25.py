@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def _quiet_bm25s() -> None:
-    # bm25s sets its own logger to DEBUG on import; its chatter is not ours to print.
+    # bm25s sets its own logger to DEBUG when first imported, so import it before turning it down:
+    # its chatter ("Building index from IDs objects") is not ours to print.
+    import bm25s  # noqa: F401
+
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 

@@ -29,6 +29,7 @@ def newsdesk(env, *args, input=None):
 def ingested(env):
     result = newsdesk(env, "ingest", str(SAMPLE_ARTICLES), "--json")
     assert result.returncode == 0, result.stderr
+    assert "bm25s" not in result.stderr, "the BM25 library's debug chatter reached the user"
     return json.loads(result.stdout)
 
 
