@@ -12,6 +12,10 @@ def _hit(article_id: str, text: str) -> NodeWithScore:
     return NodeWithScore(node=TextNode(id_=f"{article_id}::0", text=text, metadata={"article_id": article_id}), score=1.0)
 
 
+def _answer_in_one_sentence(question: str, hits: list[NodeWithScore]):
+    return ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0).answer(question, hits)
+
+
 def test_answer_candidates_are_names_and_numbers_the_question_lacks():
     question_words = {"which", "county", "in", "delaware", "saw", "the", "most", "damage"}
     found = candidates("The storm hit New Castle County hardest, Delaware officials said on 3 January.", question_words)
@@ -68,8 +72,7 @@ def test_a_place_question_is_answered_by_a_sentence_naming_a_place_of_that_kind(
         _hit("a", "Governor Maria Lopez said the flood alerts covered nearly the entire population on Tuesday."),
         _hit("b", "Flood alerts were issued across Oregon as the river rose."),
     ]
-    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
-    text, sources, declined, _evidence = answerer.answer("Which state issued flood alerts to nearly its entire population?", hits)
+    text, sources, declined, _evidence = _answer_in_one_sentence("Which state issued flood alerts to nearly its entire population?", hits)
     assert not declined and "Oregon" in text and sources[0].article_id == "b"
 
 
@@ -81,8 +84,7 @@ def test_a_sentence_that_refers_back_is_quoted_with_the_sentence_naming_the_pers
             "She was named captain of the regatta team for the coming season.",
         )
     ]
-    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
-    text, sources, declined, _evidence = answerer.answer("Who was named captain of the regatta team?", hits)
+    text, sources, declined, _evidence = _answer_in_one_sentence("Who was named captain of the regatta team?", hits)
     assert not declined
     assert text == "Jane Holloway spoke first. She was named captain of the regatta team for the coming season. [1]"
     assert sources[0].quote in hits[0].node.get_content(), "the quote is verbatim from the source"
@@ -93,10 +95,9 @@ def test_a_dateline_is_not_quoted_and_does_not_answer_a_place_question():
         _hit("a", "LISBON (AP) — The harbour regatta cup final was moved to Porto after a storm, organisers said."),
         _hit("b", "BRISTOL — Organisers of the harbour regatta cup final said ticket sales were strong this year."),
     ]
-    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
-    text, sources, declined, _evidence = answerer.answer("Which city will host the harbour regatta cup final?", hits)
+    text, sources, declined, _evidence = _answer_in_one_sentence("Which city will host the harbour regatta cup final?", hits)
     assert not declined and text.startswith("The harbour regatta cup final was moved to Porto")
     assert "LISBON" not in text and sources[0].quote.startswith("The harbour")
     # Not a dateline: a sentence that opens with an acronym and a dash keeps it.
     acronym = [_hit("c", "NATO – the alliance of the harbour regatta cup crews – met in Bristol this week.")]
-    assert answerer.answer("Which city did the harbour regatta cup crews meet in?", acronym)[0].startswith("NATO")
+    assert _answer_in_one_sentence("Which city did the harbour regatta cup crews meet in?", acronym)[0].startswith("NATO")
