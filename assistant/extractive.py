@@ -30,12 +30,12 @@ DECLINE_TEXT = "The ingested articles don't answer this question."
 # A sentence ends in . ! or ? (perhaps inside closing quotes or brackets). Headings, captions, link
 # texts ("REQUIRED READING: ...") and sentences cut at a chunk's edge do not, and are not quoted.
 _TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
-# A sentence that opens like this refers back to something the sentence before it named ("She was
-# named director of the year", "The comedian will return"); when that something is the answer, the
-# sentence before it is quoted too.
 # A wire dateline opening a story ("LAS VEGAS ‒", "BANGUI, Central African Republic (AP) —") says where
 # it was filed, not what happened: it is not quoted, and its place does not answer "which city".
 _DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s+\([A-Za-z]+\))?\s*[—–‒]+\s+(?=[A-Z\"“])")
+# A sentence that opens like this refers back to something the sentence before it named ("She was
+# named director of the year", "The comedian will return"); when that something is the answer, the
+# sentence before it is quoted too.
 _REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
 
 

@@ -188,8 +188,9 @@ def markdown_report(report: dict) -> str:
         lines += ["", f"## Retrieval misses: no gold article in the top {MISS_K} ({len(misses)})", ""]
         for r in misses:
             lines.append(f"- **{r['id']}** {_md_escape(r['question'])} (gold: {_md_escape('; '.join(r.get('answers') or []))})")
-            for gold_id, title in zip(r["gold_sources"], r.get("gold_titles") or [None] * len(r["gold_sources"])):
-                shown = "(not in the store)" if title is None and "gold_titles" in r else _md_escape(title or "")
+            gold_titles = r.get("gold_titles") or [""] * len(r["gold_sources"])  # older reports have none
+            for gold_id, title in zip(r["gold_sources"], gold_titles):
+                shown = "(not in the store)" if title is None else _md_escape(title)
                 lines.append(f"  - gold: {shown} (`{gold_id}`)")
             titles = r.get("retrieved_titles") or []
             bearing = r.get("answer_bearing") or []

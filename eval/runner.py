@@ -177,12 +177,7 @@ class SourceTexts:
         return None if record is None else record.title
 
 
-def _title(source_text, article_id: str) -> str | None:
-    lookup = getattr(source_text, "title", None)  # plain text callables (tests) have no titles
-    return lookup(article_id) if lookup is not None else None
-
-
-def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[[str], str]) -> dict:
+def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTexts) -> dict:
     """One report row: what the engine did with ``item`` and how it scores."""
     answer = trace.answer
     sources = [s.model_dump() for s in answer.sources]
@@ -211,7 +206,7 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: Callable[
         "answerable": item.answerable,
         "answers": item.answers,
         "gold_sources": item.gold_sources,
-        "gold_titles": [_title(source_text, a) for a in item.gold_sources],
+        "gold_titles": [source_text.title(a) for a in item.gold_sources],
         "retrieved": answer.retrieved[:10],
         "retrieved_titles": [titles.get(article_id, "") for article_id in answer.retrieved[:10]],
         "answer": answer.answer,
