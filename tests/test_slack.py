@@ -437,7 +437,7 @@ def test_direct_message_is_answered_in_the_dm(slack_env, stub):
     assert "48" in texts(update["params"]["blocks"])
 
 
-def _dm_exchange(channel: str, asked: str, answered: str) -> list[dict]:
+def _dm_exchange(asked: str, answered: str) -> list[dict]:
     """A question and the bot's answer at the top of a DM, as conversations.history returns them."""
     return [
         {"type": "message", "user": "U4", "ts": asked, "text": "Which rail line is getting a new timetable in March?"},
@@ -450,7 +450,7 @@ def _dm_exchange(channel: str, asked: str, answered: str) -> list[dict]:
 
 def test_direct_message_follows_up_on_the_recent_dm_exchange(slack_env, stub):
     current = "1700000049.000100"
-    stub.histories["DMEMORY"] = _dm_exchange("DMEMORY", "1700000045.000100", "1700000046.000100")
+    stub.histories["DMEMORY"] = _dm_exchange("1700000045.000100", "1700000046.000100")
     event = {"type": "message", "channel_type": "im", "channel": "DMEMORY", "user": "U4", "ts": current,
              "text": "When does it take effect?", "event_ts": current}
     send_event(slack_env, event, "EvDMMemory")
@@ -463,7 +463,7 @@ def test_direct_message_follows_up_on_the_recent_dm_exchange(slack_env, stub):
 
 def test_direct_message_after_a_long_pause_stands_alone(slack_env, stub):
     current = "1700009000.000100"  # more than 30 minutes after the exchange
-    stub.histories["DPAUSE"] = _dm_exchange("DPAUSE", "1700000045.000100", "1700000046.000100")
+    stub.histories["DPAUSE"] = _dm_exchange("1700000045.000100", "1700000046.000100")
     event = {"type": "message", "channel_type": "im", "channel": "DPAUSE", "user": "U4", "ts": current,
              "text": "When does it take effect?", "event_ts": current}
     send_event(slack_env, event, "EvDMPause")
