@@ -6,6 +6,7 @@ Slack's own ``SLACK_*`` names. Nothing reads settings at import time: call :func
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     # unanswerable declined, 0.078 of answerable); 0.435 declines one unanswerable question fewer
     # (0.684 / 0.078) and keeps a margin for unseen ones.
     decline_threshold: float = 0.435
+    today: date | None = Field(
+        default=None,
+        description="The day 'this week' and 'yesterday' in questions count from (YYYY-MM-DD); unset: the clock's "
+        "today, or an archive's newest article day (assistant/timescope.py).",
+    )
 
     # --- API -------------------------------------------------------------------------------------
     max_question_chars: int = 2000
