@@ -13,7 +13,17 @@ import typer
 FAIL_UNDER_HELP = (
     "METRIC=VALUE, repeatable: exit 2 when the metric misses. For most metrics a miss is metric < VALUE; "
     "for false_decline_rate, answer_words_mean and latency_* (lower is better) it is metric > VALUE "
-    "('fail over'). Per-stage latencies are named like latency_p95_ms.retrieve. A null metric misses."
+    "('fail over'). Per-stage latencies are named like latency_p95_ms.retrieve, the decline accuracy of one "
+    "kind of unanswerable question like decline_accuracy.absent. A null metric misses."
+)
+REFS_HELP = (
+    "A set (e.g. ../shared/data/rtqa-dev/questions.jsonl) that items with a 'ref' take their answers, "
+    "gold_sources, answerable and unanswerable_kind from: the question with id == ref. Needed when "
+    "the set has such items (a follow-up set)."
+)
+STANDALONE_HELP = (
+    "For items with a 'ref': ask the referenced question's own text, with no history, instead of the "
+    "follow-up in its conversation; to compare follow-ups with the same questions asked standalone."
 )
 
 
@@ -55,19 +65,24 @@ def _parse_compare(spec: str | None) -> list[str]:
 
 def eval_command(
     set_path: Path = typer.Argument(..., metavar="SET.jsonl", help="Evaluation set: one JSON object a line "
-                                    "(id, question, answers[], gold_sources[], answerable, optional history)."),
+                                    "(id, question, answers[], gold_sources[], answerable, optional history and "
+                                    "unanswerable_kind; or id, question, history and a 'ref' with --refs)."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Ingest this corpus first (idempotently) into a "
                                           "collection of its own, named from the corpus, and evaluate on it. "
                                           "Default: the current store."),
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Chunks handed to the answerer (default: settings)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the JSON report (metrics and one row per question)."),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write a Markdown report: metrics and failed questions."),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write a Markdown report: metrics, retrieval misses, "
+                                            "unanswerable questions answered, failed questions."),
     fail_under: List[str] = typer.Option([], "--fail-under", metavar="METRIC=VALUE", help=FAIL_UNDER_HELP),
     compare: Optional[str] = typer.Option(None, "--compare", metavar="bm25,dense",
                                           help="Also score these single retrievers (retrieval metrics only) as baselines."),
     calibrate: bool = typer.Option(False, "--calibrate", help="Print the decline threshold that maximises decline_accuracy "
-                                   "with false_decline_rate <= 0.10 on this set."),
+                                   "with false_decline_rate <= 0.10 on this set, and the decline rate of each "
+                                   "unanswerable_kind at it."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N questions."),
+    refs: Optional[Path] = typer.Option(None, "--refs", metavar="REFS.jsonl", help=REFS_HELP),
+    standalone: bool = typer.Option(False, "--standalone", help=STANDALONE_HELP),
 ) -> None:
     """Evaluate the assistant on a question set: retrieval, answers, declines, citations, latency.
 
@@ -90,7 +105,9 @@ def eval_command(
         raise ValueError(f"--top-k must be at least 1, got {top_k}")
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be at least 1, got {limit}")
-    items = load_set(set_path)
+    if standalone and refs is None:
+        raise ValueError("--standalone asks the questions named by 'ref': it needs --refs REFS.jsonl")
+    items = load_set(set_path, refs=refs, standalone=standalone)
     if limit is not None:
         items = items[:limit]
 
@@ -161,17 +178,21 @@ def eval_command(
     if calibration is not None:
         current = setup.engine.settings.decline_threshold
         now_acc, now_false = m.decline_rates(rows, current)
+        now_kinds = rep.by_kind_text(m.decline_rates_by_kind(rows, current))
+        kinds = rep.by_kind_text(calibration["decline_accuracy_by_kind"])
         print(
             f"calibrated decline threshold: {calibration['threshold']:.6g} -> decline_accuracy "
-            f"{rep.fmt('x', calibration['decline_accuracy'])}, false_decline_rate {rep.fmt('x', calibration['false_decline_rate'])} "
-            f"(current {current:g}: decline_accuracy {rep.fmt('x', now_acc)}, false_decline_rate {rep.fmt('x', now_false)}); "
+            f"{rep.fmt('x', calibration['decline_accuracy'])}{kinds}, false_decline_rate {rep.fmt('x', calibration['false_decline_rate'])} "
+            f"(current {current:g}: decline_accuracy {rep.fmt('x', now_acc)}{now_kinds}, false_decline_rate {rep.fmt('x', now_false)}); "
             f"set NEWSDESK_DECLINE_THRESHOLD={calibration['threshold']:.6g}"
         )
 
     missing = [name for name in thresholds if name not in metrics]
     if missing:
-        stages = sorted({k.partition(".")[2] for k in metrics if k.startswith("latency_p50_ms.")})
-        raise ValueError(f"--fail-under: unknown metric {missing[0]!r} (stages measured: {', '.join(stages)})")
+        name = missing[0]
+        what = "kinds" if name.partition(".")[0] in m.PER_KIND_METRICS else "stages"
+        measured = ", ".join(m.measured_parts(metrics, name)) or "none"
+        raise ValueError(f"--fail-under: unknown metric {name!r} ({what} measured: {measured})")
     failures = m.check_thresholds(metrics, thresholds)
     for message in failures:
         err.print(f"FAIL {message}", style="red", highlight=False, markup=False, soft_wrap=True)

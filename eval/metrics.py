@@ -7,7 +7,9 @@ A row holds (at least): ``answerable``, ``answers`` (gold texts), ``gold_sources
 (article ids, best first), ``answer``, ``declined``, ``answer_in_context`` (bool|None), ``correct``
 (bool|None), ``citations`` ({cited, supported, sentences, sentences_supported}), ``evidence``,
 ``latency_ms``, ``timings_ms``, ``answer_bearing`` (per retrieved article: does it contain a gold
-answer; None for unanswerable rows) and, with ``--compare``, ``baselines`` ({mode: [article ids]}).
+answer; None for unanswerable rows), ``unanswerable_kind`` (why an unanswerable question is so, e.g.
+"absent" or "incidental"; None or missing when the set does not say) and, with ``--compare``,
+``baselines`` ({mode: [article ids]}).
 
 Conventions: a metric whose denominator is 0 is ``None``. Retrieval metrics count answerable
 questions that name gold sources; answer metrics count answerable questions that name gold answers.
@@ -42,6 +44,10 @@ METRIC_NAMES = (
     "answerable",
     "unanswerable",
 )
+# Metrics named "<base>.<part>" whose parts come from the run: per-stage latencies and the decline
+# accuracy of each kind of unanswerable question ("decline_accuracy.absent").
+PER_STAGE_METRICS = ("latency_p50_ms", "latency_p95_ms")
+PER_KIND_METRICS = ("decline_accuracy",)
 # Metrics where lower is better: --fail-under fails when the metric is *over* the value.
 LOWER_IS_BETTER = ("false_decline_rate", "answer_words_mean", "latency_")
 
@@ -186,6 +192,21 @@ def latency_metrics(rows: Sequence[dict]) -> dict[str, float | None]:
     return out
 
 
+def unanswerable_kinds(rows: Sequence[dict]) -> list[str]:
+    """The kinds named by the rows' unanswerable questions, sorted (rows without a kind name none)."""
+    return sorted({r["unanswerable_kind"] for r in rows if not r["answerable"] and r.get("unanswerable_kind")})
+
+
+def decline_accuracy_by_kind(rows: Sequence[dict], declined=lambda r: r["declined"]) -> dict[str, float]:
+    """{kind: share of the unanswerable rows of that kind for which ``declined(row)`` holds} (by
+    default: that were declined). Rows of unanswerable questions without a kind count in no kind."""
+    out = {}
+    for kind in unanswerable_kinds(rows):
+        of_kind = [r for r in rows if not r["answerable"] and r.get("unanswerable_kind") == kind]
+        out[kind] = sum(bool(declined(r)) for r in of_kind) / len(of_kind)
+    return out
+
+
 def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
     """Every metric of the report, from the rows alone."""
     answerable = [r for r in rows if r["answerable"]]
@@ -200,6 +221,8 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
     metrics["answer_contains_gold"] = _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
     metrics["answer_words_mean"] = _ratio(sum(answer_words(r["answer"]) for r in answered), len(answered))
     metrics["decline_accuracy"] = _ratio(sum(bool(r["declined"]) for r in unanswerable), len(unanswerable))
+    for kind, rate in decline_accuracy_by_kind(rows).items():
+        metrics[f"decline_accuracy.{kind}"] = rate
     metrics["false_decline_rate"] = _ratio(sum(bool(r["declined"]) for r in answerable), len(answerable))
 
     counts = [r["citations"] for r in answered if r.get("citations")]
@@ -228,6 +251,12 @@ def decline_rates(rows: Sequence[dict], threshold: float) -> tuple[float | None,
     )
 
 
+def decline_rates_by_kind(rows: Sequence[dict], threshold: float) -> dict[str, float]:
+    """{kind: decline accuracy on the unanswerable rows of that kind} if the answerer declined exactly
+    when evidence < threshold (the per-kind companion of :func:`decline_rates`)."""
+    return decline_accuracy_by_kind(rows, declined=lambda r: r["evidence"] < threshold)
+
+
 def _short_decimal(low: float, high: float) -> float:
     """The shortest decimal v with low < v <= high (a threshold that prints and reads back exactly)."""
     for digits in range(1, 13):
@@ -246,7 +275,10 @@ def calibrate_threshold(rows: Sequence[dict], max_false_decline: float = 0.10) -
     the candidates decline the k lowest-evidence questions, k = 0, 1, ... Of the best decision the
     threshold reported is the lowest short decimal that makes it (above the highest declined evidence,
     at most the lowest kept one). Returns ``{"threshold", "decline_accuracy", "false_decline_rate",
-    "max_false_decline", "questions"}``, or None without rows.
+    "decline_accuracy_by_kind", "max_false_decline", "questions"}``, or None without rows;
+    ``decline_accuracy_by_kind`` ({kind: rate}, empty when no row names a kind) is what the chosen
+    threshold does to each kind of unanswerable question: the objective is the overall accuracy, and
+    this shows whether it is bought on one kind ("absent") while the other ("incidental") gets through.
     """
     evidence = sorted({float(r["evidence"]) for r in rows})
     if not evidence:
@@ -270,6 +302,7 @@ def calibrate_threshold(rows: Sequence[dict], max_false_decline: float = 0.10) -
         "threshold": threshold,
         "decline_accuracy": accuracy,
         "false_decline_rate": false_rate,
+        "decline_accuracy_by_kind": decline_rates_by_kind(rows, threshold),
         "max_false_decline": max_false_decline,
         "questions": len(rows),
     }
@@ -281,11 +314,22 @@ def lower_is_better(metric: str) -> bool:
 
 
 def is_known_metric(metric: str) -> bool:
-    """Names valid before a run (per-stage latencies are checked against the run's stages later)."""
+    """Names valid before a run (per-stage latencies and per-kind decline accuracies are checked
+    against the run's stages and kinds later: see :func:`measured_parts`)."""
     if metric in METRIC_NAMES:
         return True
-    base, dot, stage = metric.partition(".")
-    return bool(dot and stage and base in ("latency_p50_ms", "latency_p95_ms"))
+    base, dot, part = metric.partition(".")
+    return bool(dot and part and base in (*PER_STAGE_METRICS, *PER_KIND_METRICS))
+
+
+def measured_parts(metrics: dict, metric: str) -> list[str]:
+    """For a per-stage or per-kind name (``latency_p50_ms.retrieve``, ``decline_accuracy.absent``):
+    the stages or kinds the run measured, to name in the error when the asked one is not among them."""
+    base = metric.partition(".")[0]
+    if base in PER_STAGE_METRICS:
+        base = "latency_p50_ms"  # both percentiles are measured for the same stages
+    prefix = base + "."
+    return sorted(k[len(prefix):] for k in metrics if k.startswith(prefix))
 
 
 def check_thresholds(metrics: dict, thresholds: dict[str, float]) -> list[str]:

@@ -117,6 +117,13 @@ def rich_table(metrics: dict, baselines: dict | None = None, title: str | None =
     return table
 
 
+def by_kind_text(rates: dict | None) -> str:
+    """Per-kind decline accuracies as `` (absent 0.900, incidental 0.500)``; "" when there are none."""
+    if not rates:
+        return ""
+    return " (" + ", ".join(f"{kind} {fmt('x', rate)}" for kind, rate in rates.items()) + ")"
+
+
 def answer_bearing_line(diagnostics: dict | None) -> str | None:
     """One line on retrieval with answer-bearing articles counted relevant (see
     ``eval.metrics.answer_bearing_metrics``), or None when the run has no such numbers."""
@@ -155,6 +162,17 @@ def retrieval_misses(rows: Sequence[dict]) -> list[dict]:
     ]
 
 
+def answered_unanswerable(rows: Sequence[dict]) -> list[dict]:
+    """Unanswerable questions that were answered instead of declined."""
+    return [r for r in rows if not r["answerable"] and not r["declined"]]
+
+
+def first_quote(row: dict) -> str:
+    """The quote of the answer's first source ("" when it has none)."""
+    sources = row.get("sources") or []
+    return (sources[0].get("quote") or "") if sources else ""
+
+
 def markdown_report(report: dict) -> str:
     metrics, baselines = report["metrics"], report.get("baselines")
     header, rows = table_rows(metrics, baselines)
@@ -175,7 +193,8 @@ def markdown_report(report: dict) -> str:
         lines += [
             "",
             f"Calibrated decline threshold: {c['threshold']:.6g} "
-            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}, false_decline_rate {fmt('x', c['false_decline_rate'])}, "
+            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}{_md_escape(by_kind_text(c.get('decline_accuracy_by_kind')))}, "
+            f"false_decline_rate {fmt('x', c['false_decline_rate'])}, "
             f"max false_decline_rate {c['max_false_decline']:g})",
         ]
 
@@ -199,15 +218,35 @@ def markdown_report(report: dict) -> str:
                 mark = " (contains a gold answer)" if i < len(bearing) and bearing[i] else ""
                 lines.append(f"  - got {i + 1}: {_md_escape(title)} (`{article_id}`){mark}")
 
+    unanswerable = [r for r in report["questions"] if not r["answerable"]]
+    leaked = answered_unanswerable(unanswerable)
+    lines += ["", f"## Unanswerable questions answered ({len(leaked)})", ""]
+    if not unanswerable:
+        lines.append("None: the set has no unanswerable questions.")
+    elif not leaked:
+        lines.append(f"None: all {len(unanswerable)} were declined.")
+    for r in leaked:
+        kind = r.get("unanswerable_kind") or "kind not given"
+        lines.append(f"- **{r['id']}** ({_md_escape(kind)}) {_md_escape(r['question'])}")
+        if r.get("standalone_question") and r["standalone_question"] != r["question"]:
+            lines.append(f"  - understood as: {_md_escape(r['standalone_question'])}")
+        lines.append(f"  - answered: {_md_escape(r['answer'])}")
+        quote = first_quote(r)
+        lines.append(f"  - first quote: {_md_escape(quote) if quote else '(no source quoted)'}")
+
     failed = failed_rows(report["questions"])
     lines += ["", f"## Failed questions ({len(failed)} of {len(report['questions'])})", ""]
     if not failed:
         lines.append("None.")
     for r in failed:
         kind = "answerable" if r["answerable"] else "unanswerable"
+        if not r["answerable"] and r.get("unanswerable_kind"):
+            kind += f", {_md_escape(r['unanswerable_kind'])}"
         lines.append(f"### {r['id']} ({kind})")
         lines.append("")
         lines.append(f"- **Question:** {_md_escape(r['question'])}")
+        if r.get("ref"):
+            lines.append(f"- **Ref:** `{r['ref']}`")
         if r.get("standalone_question") and r["standalone_question"] != r["question"]:
             lines.append(f"- **Understood as:** {_md_escape(r['standalone_question'])}")
         gold = "; ".join(r.get("answers") or []) or "(none: should decline)"

@@ -2,6 +2,11 @@
 
 The engine sees only what a user would type: the question and the conversation history. Ids, gold
 answers, gold sources and the answerable flag stay here, for scoring.
+
+An item may instead name a ``ref``: the id of a question in another set (``--refs``), whose gold
+answers, gold sources, answerable flag and unanswerable kind it takes. A follow-up set is built that
+way: each conversation's last turn asks for what its ref asks, in context; ``standalone=True`` asks
+the ref's own question with no history instead, so the two runs compare the same questions.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ class EvalItem:
     gold_sources: list[str]
     answerable: bool
     history: list[dict] = field(default_factory=list)
+    unanswerable_kind: str | None = None  # why an unanswerable question is so ("absent", "incidental", ...)
+    ref: str | None = None  # the id of the refs-file question this item takes its gold from
 
 
 # --- the set file ------------------------------------------------------------------------------------
@@ -42,20 +49,20 @@ def _str_list(obj: dict, key: str, where: str) -> list[str]:
     return value
 
 
-def parse_item(obj, where: str) -> EvalItem:
-    if not isinstance(obj, dict):
-        raise SetFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    for key in ("id", "question"):
-        if key not in obj:
-            raise SetFormatError(f"{where}: missing '{key}'")
-        if not isinstance(obj[key], str) or not obj[key].strip():
-            raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
-    if "answerable" not in obj:
-        raise SetFormatError(f"{where}: missing 'answerable'")
-    if not isinstance(obj["answerable"], bool):
-        raise SetFormatError(f"{where}: 'answerable' must be true or false")
-    answers = _str_list(obj, "answers", where)
-    gold_sources = _str_list(obj, "gold_sources", where)
+_FROM_REF = ("answers", "gold_sources", "answerable", "unanswerable_kind")
+
+
+def _optional_str(obj: dict, key: str, where: str) -> str | None:
+    """``obj[key]`` when it is a non-empty string, None when absent or null; anything else is an error."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _history(obj: dict, where: str) -> list[dict]:
     history = obj.get("history") or []
     if not isinstance(history, list):
         raise SetFormatError(f"{where}: 'history' must be a list of {{role, content}} objects")
@@ -66,27 +73,78 @@ def parse_item(obj, where: str) -> EvalItem:
             or not isinstance(turn.get("content"), str)
         ):
             raise SetFormatError(f"{where}: history turn {i} must be {{\"role\": \"user\"|\"assistant\", \"content\": str}}")
+    return [{"role": t["role"], "content": t["content"]} for t in history]
+
+
+def parse_item(
+    obj,
+    where: str,
+    refs: dict[str, EvalItem] | None = None,
+    refs_name: str | None = None,
+    standalone: bool = False,
+) -> EvalItem:
+    """One set line as an :class:`EvalItem`; ``where`` (``path:line``) prefixes every error.
+
+    An item with ``ref`` takes answers, gold sources, answerable and unanswerable kind from
+    ``refs[ref]`` (the questions of the file ``refs_name``) and may not state them itself; with
+    ``standalone`` it asks the ref's question with no history instead of its own conversation.
+    """
+    if not isinstance(obj, dict):
+        raise SetFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    for key in ("id", "question"):
+        if key not in obj:
+            raise SetFormatError(f"{where}: missing '{key}'")
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
+    ref_id = _optional_str(obj, "ref", where)
+    if ref_id is not None:
+        if refs is None:
+            raise SetFormatError(f"{where}: 'ref' {ref_id!r} needs a refs file (--refs REFS.jsonl) to take its gold answers from")
+        stated = [key for key in _FROM_REF if key in obj]
+        if stated:
+            raise SetFormatError(f"{where}: '{stated[0]}' comes from the ref {ref_id!r}; an item with 'ref' may not state it")
+        target = refs.get(ref_id)
+        if target is None:
+            raise SetFormatError(f"{where}: unknown ref {ref_id!r} (no question with that id in {refs_name or 'the refs file'})")
+        history = _history(obj, where)
+        return EvalItem(
+            id=obj["id"],
+            question=target.question if standalone else obj["question"],
+            answers=list(target.answers),
+            gold_sources=list(target.gold_sources),
+            answerable=target.answerable,
+            history=[] if standalone else history,
+            unanswerable_kind=target.unanswerable_kind,
+            ref=ref_id,
+        )
+    if "answerable" not in obj:
+        raise SetFormatError(f"{where}: missing 'answerable'")
+    if not isinstance(obj["answerable"], bool):
+        raise SetFormatError(f"{where}: 'answerable' must be true or false")
+    answers = _str_list(obj, "answers", where)
+    gold_sources = _str_list(obj, "gold_sources", where)
+    history = _history(obj, where)
     return EvalItem(
         id=obj["id"],
         question=obj["question"],
         answers=answers,
         gold_sources=gold_sources,
         answerable=obj["answerable"],
-        history=[{"role": t["role"], "content": t["content"]} for t in history],
+        history=history,
+        unanswerable_kind=_optional_str(obj, "unanswerable_kind", where),
     )
 
 
-def load_set(path: str | Path) -> list[EvalItem]:
-    """The questions of a JSONL set; raises :class:`SetFormatError` naming ``path:line`` on a bad line."""
-    path = Path(path)
+def _set_lines(path: Path):
+    """(line number, ``path:line``, parsed JSON) of each non-blank line; raises :class:`SetFormatError`."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise SetFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SetFormatError(f"{path}: is a folder, not a JSONL file") from None
     except UnicodeDecodeError as exc:
         raise SetFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    items: list[EvalItem] = []
-    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -95,7 +153,23 @@ def load_set(path: str | Path) -> list[EvalItem]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SetFormatError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-        item = parse_item(obj, where)
+        yield number, where, obj
+
+
+def load_set(path: str | Path, refs: str | Path | None = None, standalone: bool = False) -> list[EvalItem]:
+    """The questions of a JSONL set; raises :class:`SetFormatError` naming ``path:line`` on a bad line.
+
+    ``refs``: a set whose questions items with ``ref`` take their gold from (see :func:`parse_item`);
+    ``standalone``: such items ask their ref's question alone.
+    """
+    path = Path(path)
+    ref_items = None
+    if refs is not None:
+        ref_items = {item.id: item for item in load_set(refs)}
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    for number, where, obj in _set_lines(path):
+        item = parse_item(obj, where, ref_items, str(refs) if refs is not None else None, standalone)
         if item.id in seen:
             raise SetFormatError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
         seen[item.id] = number
@@ -200,10 +274,12 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
         citations = citation_counts(answer.answer, sources, source_text)
     return {
         "id": item.id,
+        "ref": item.ref,
         "question": item.question,
         "history": item.history,
         "standalone_question": answer.standalone_question,
         "answerable": item.answerable,
+        "unanswerable_kind": item.unanswerable_kind,
         "answers": item.answers,
         "gold_sources": item.gold_sources,
         "gold_titles": [source_text.title(a) for a in item.gold_sources],

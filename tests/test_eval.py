@@ -19,6 +19,9 @@ from eval.metrics import (
     citation_counts,
     compute_metrics,
     contains_answer,
+    decline_rates_by_kind,
+    is_known_metric,
+    measured_parts,
     percentile,
     retrieval_metrics,
     row_correct,
@@ -154,6 +157,67 @@ def test_null_denominators():
     assert set(METRIC_NAMES) <= set(m)
 
 
+def _unanswerable(kind, declined, **fields) -> dict:
+    return row(answerable=False, answers=[], gold_sources=[], answer_in_context=None, unanswerable_kind=kind,
+               declined=declined, correct=declined, **fields)
+
+
+def test_decline_accuracy_per_unanswerable_kind():
+    rows = [
+        row(correct=True),
+        row(declined=True, unanswerable_kind="absent"),  # answerable: a stray kind is not counted in any kind
+        _unanswerable("absent", True), _unanswerable("absent", True), _unanswerable("absent", False),
+        _unanswerable("incidental", False), _unanswerable("incidental", True),
+        _unanswerable(None, False),  # no kind given: counts only in the overall rate
+    ]
+    m = compute_metrics(rows)
+    assert m["decline_accuracy"] == pytest.approx(3 / 6)
+    assert m["decline_accuracy.absent"] == pytest.approx(2 / 3)
+    assert m["decline_accuracy.incidental"] == pytest.approx(1 / 2)
+    assert m["false_decline_rate"] == pytest.approx(1 / 2)
+    # One key per kind found, beside the overall rate (the tables list metrics in this order).
+    names = list(m)
+    at = names.index("decline_accuracy")
+    assert names[at:at + 4] == ["decline_accuracy", "decline_accuracy.absent", "decline_accuracy.incidental", "false_decline_rate"]
+    # Rows that name no kind (older sets, older reports without the key) get no per-kind keys.
+    plain = compute_metrics([row(correct=True), row(answerable=False, answers=[], gold_sources=[], declined=True)])
+    assert plain["decline_accuracy"] == 1.0 and not [k for k in plain if k.startswith("decline_accuracy.")]
+
+
+def test_per_kind_decline_metrics_can_gate_a_run():
+    assert is_known_metric("decline_accuracy.absent") and is_known_metric("decline_accuracy.incidental")
+    assert not is_known_metric("decline_accuracy.") and not is_known_metric("recall@5.absent")
+    metrics = compute_metrics([_unanswerable("absent", True), _unanswerable("absent", False), _unanswerable("incidental", True)])
+    assert check_thresholds(metrics, {"decline_accuracy.absent": 0.5, "decline_accuracy.incidental": 1.0}) == []
+    failures = check_thresholds(metrics, {"decline_accuracy.absent": 0.85})
+    assert failures == ["decline_accuracy.absent = 0.5 is under 0.85 by 0.35"]  # higher is better: a floor
+    # What the CLI names when a kind asked for was not measured:
+    assert measured_parts(metrics, "decline_accuracy.typo") == ["absent", "incidental"]
+    assert measured_parts({"latency_p50_ms.retrieve": 1, "latency_p95_ms.retrieve": 2, "latency_p50_ms.answer": 1},
+                          "latency_p95_ms.nope") == ["answer", "retrieve"]
+
+
+def test_markdown_lists_unanswerable_questions_that_were_answered():
+    rows = [
+        row(id="a1", correct=True),
+        _unanswerable("incidental", False, id="u1", question="Which | pipe?", answer="It was X [1].\nMore.",
+                      sources=[{"n": 1, "article_id": "x", "title": "X", "quote": "It was X | really."},
+                               {"n": 2, "article_id": "y", "title": "Y", "quote": "Second quote."}]),
+        _unanswerable(None, False, id="u2", question="No kind?", answer="Something [1].", sources=[]),
+        _unanswerable("absent", True, id="u3", question="Declined one?", answer="The articles don't answer this."),
+    ]
+    text = markdown_report(build_report(set_path="s.jsonl", corpus=None, settings={}, metrics=compute_metrics(rows), rows=rows))
+    section = text.split("## Unanswerable questions answered (2)\n")[1].split("\n## ")[0]
+    assert "- **u1** (incidental) Which \\| pipe?" in section
+    assert "  - answered: It was X [1]. More." in section  # newlines flattened, as everywhere in the report
+    assert "  - first quote: It was X \\| really." in section and "Second quote" not in section
+    assert "- **u2** (kind not given) No kind?" in section and "(no source quoted)" in section
+    assert "u3" not in section and "a1" not in section
+    assert "| decline_accuracy.incidental | 0.000 |" in text and "| decline_accuracy.absent | 1.000 |" in text
+    none = markdown_report(build_report(set_path="s.jsonl", corpus=None, settings={}, metrics=compute_metrics(rows[3:]), rows=rows[3:]))
+    assert "## Unanswerable questions answered (0)\n\nNone: all 1 were declined." in none
+
+
 # --- citations ------------------------------------------------------------------------------------------
 def test_citation_counts_use_the_shared_support_definition():
     texts = {"a1": "The festival will be held at Pier 4 Plaza. It runs two days.", "a2": "Nothing relevant here."}
@@ -226,6 +290,19 @@ def test_calibrate_threshold_ties_go_to_the_lowest_threshold():
     assert calibrate_threshold([]) is None
 
 
+def test_calibration_reports_the_decline_rate_of_each_kind_at_the_chosen_threshold():
+    rows = _ev([0.30, 0.50, 0.60, 0.70, 0.80, 0.90, 0.91, 0.92, 0.93, 0.94], [])
+    rows += [_unanswerable("absent", False, evidence=e) for e in (0.10, 0.20, 0.40)]
+    rows += [_unanswerable("incidental", False, evidence=e) for e in (0.35, 0.55, 0.65)]
+    got = calibrate_threshold(rows, max_false_decline=0.10)
+    # The objective is unchanged (overall accuracy within the budget): declining < 0.5 catches 4 of 6,
+    # all three absent ones but only one incidental one.
+    assert got["threshold"] == 0.5 and got["decline_accuracy"] == pytest.approx(4 / 6)
+    assert got["decline_accuracy_by_kind"] == {"absent": 1.0, "incidental": pytest.approx(1 / 3)}
+    assert decline_rates_by_kind(rows, 0.3) == {"absent": pytest.approx(2 / 3), "incidental": 0.0}
+    assert calibrate_threshold(_ev([0.6], [0.1]))["decline_accuracy_by_kind"] == {}  # no kinds named
+
+
 # --- the set file ---------------------------------------------------------------------------------------
 GOOD = {"id": "q1", "question": "Who?", "answers": ["X"], "gold_sources": ["a"], "answerable": True}
 
@@ -239,6 +316,10 @@ GOOD = {"id": "q1", "question": "Who?", "answers": ["X"], "gold_sources": ["a"],
         (json.dumps({**GOOD, "id": "q2", "answers": "X"}), "'answers' must be a list of strings"),
         (json.dumps({**GOOD, "id": "q2", "answerable": "yes"}), "'answerable' must be true or false"),
         (json.dumps({**GOOD, "id": "q2", "history": [{"role": "bot", "content": "hi"}]}), "history turn 1"),
+        (json.dumps({"id": "q2", "question": "Who?"}), "missing 'answerable'"),
+        (json.dumps({**GOOD, "id": "q2", "answerable": False, "unanswerable_kind": ""}), "'unanswerable_kind' must be a non-empty string"),
+        (json.dumps({**GOOD, "id": "q2", "answerable": False, "unanswerable_kind": ["absent"]}), "'unanswerable_kind' must be a non-empty string"),
+        (json.dumps({**GOOD, "id": "q2", "ref": "q1"}), "needs a refs file (--refs REFS.jsonl)"),
         (json.dumps(GOOD), "duplicate id 'q1'"),
         (json.dumps(["a list"]), "expected a JSON object"),
     ],
@@ -248,6 +329,14 @@ def test_malformed_set_line_is_reported_with_its_line_number(tmp_path, bad, mess
     with pytest.raises(SetFormatError) as info:
         load_set(path)
     assert f"{path}:3:" in str(info.value) and message in str(info.value)
+
+
+def test_unanswerable_kind_is_optional_and_carried(tmp_path):
+    lines = [GOOD, {"id": "u1", "question": "Who?", "answerable": False, "unanswerable_kind": "incidental"},
+             {"id": "u2", "question": "Who?", "answerable": False}, {"id": "u3", "question": "Who?", "answerable": False, "unanswerable_kind": None}]
+    items = load_set(write(tmp_path / "set.jsonl", "\n".join(json.dumps(o) for o in lines)))
+    assert [i.unanswerable_kind for i in items] == [None, "incidental", None, None]
+    assert all(i.ref is None for i in items)
 
 
 def test_sample_set_loads():
@@ -310,6 +399,7 @@ def test_runner_passes_only_question_and_history(tmp_path):
         {"id": "secret-id-1", "question": "Where is the festival?", "answers": ["Pier 4 Plaza"], "gold_sources": ["art"], "answerable": True,
          "history": [{"role": "user", "content": "Tell me about the festival"}]},
         {"id": "secret-id-2", "question": "How many vendors?", "answers": ["49"], "gold_sources": ["art"], "answerable": True},
+        {"id": "secret-id-3", "question": "Who sang?", "answerable": False, "unanswerable_kind": "absent"},
     ]))
     engine, store = _FakeEngine(), _FakeStore()
     rows = evaluate(engine, store, load_set(path), top_k=3, compare=["bm25"])
@@ -323,12 +413,16 @@ def test_runner_passes_only_question_and_history(tmp_path):
     assert rows[0]["citations"] == {"cited": 1, "supported": 1, "sentences": 1, "sentences_supported": 1}
     assert rows[0]["retrieved_titles"] == ["Fest"] and rows[0]["baselines"] == {"bm25": []}
     assert rows[0]["gold_titles"] == ["Fest"] and rows[0]["answer_bearing"] == [True] and rows[1]["answer_bearing"] == [False]
+    assert [r["unanswerable_kind"] for r in rows] == [None, None, "absent"] and [r["ref"] for r in rows] == [None] * 3
+    assert "absent" not in json.dumps(engine.calls)  # the kind is for scoring, not for the engine
+    assert rows[2]["sources"][0]["quote"] == "The festival is at Pier 4 Plaza."  # the markdown's first quote
+    assert compute_metrics(rows)["decline_accuracy.absent"] == 0.0  # the fake engine answers everything
 
 
 # --- end to end: the real command as a subprocess ---------------------------------------------------------
-def _eval(env, *args):
+def _eval(env, *args, set_path="eval/sets/sample.jsonl"):
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "eval", "eval/sets/sample.jsonl", *args],
+        [sys.executable, "-m", "assistant.cli", "eval", str(set_path), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
 
@@ -357,7 +451,9 @@ def test_eval_command_end_to_end(eval_env, tmp_path):
     assert compute_metrics(report["questions"]) == report["metrics"]
     text = md.read_text()
     assert "## Metrics" in text and "| metric | hybrid | bm25 | dense |" in text and "| recall@5 |" in text
-    assert "## Failed questions" in text
+    assert "## Failed questions" in text and "## Unanswerable questions answered (" in text
+    assert all(r["unanswerable_kind"] is None and r["ref"] is None for r in report["questions"])  # the sample set names none
+    assert report["calibration"]["decline_accuracy_by_kind"] == {}
     # Per answerable row: which retrieved articles hold a gold answer, and the gold articles' titles.
     answerable = [r for r in report["questions"] if r["answerable"]]
     assert all(len(r["answer_bearing"]) == len(r["retrieved"]) for r in answerable)
@@ -376,10 +472,25 @@ def test_eval_command_end_to_end(eval_env, tmp_path):
     assert "chunks 0" in second.stderr
     assert len(again["questions"]) == 3
 
-    # An impossible threshold: exit 2, naming the metric.
-    failed = _eval(eval_env, "--corpus", "examples/articles", "--limit", "4", "--fail-under", "recall@5=1.01")
+    # Sample questions labelled with unanswerable kinds (labels made up for the test) and impossible
+    # thresholds: exit 2, naming the metrics; the calibration line gives each kind's rate.
+    kinds = {"s03": "absent", "s06": "incidental"}
+    sample = [json.loads(line) for line in (REPO / "eval" / "sets" / "sample.jsonl").read_text().splitlines() if line.strip()]
+    picked = [{**o, **({"unanswerable_kind": kinds[o["id"]]} if o["id"] in kinds else {})} for o in sample[:6] if o["id"] != "s04"]
+    kinds_set = write(tmp_path / "kinds.jsonl", "\n".join(json.dumps(o) for o in picked) + "\n")
+    kinds_md = tmp_path / "kinds.md"
+    failed = _eval(eval_env, "--corpus", "examples/articles", "--calibrate", "--markdown", str(kinds_md),
+                   "--fail-under", "recall@5=1.01", "--fail-under", "decline_accuracy.absent=1.01", set_path=kinds_set)
     assert failed.returncode == 2, failed.stderr
     assert "recall@5" in failed.stderr and "under 1.01" in failed.stderr
+    assert "FAIL decline_accuracy.absent = " in failed.stderr
+    assert re.search(r"decline_accuracy\s+\S+\ndecline_accuracy\.absent\s+\S+\ndecline_accuracy\.incidental\s+\S+\n", failed.stdout)
+    assert re.search(r"calibrated decline threshold: \S+ -> decline_accuracy \S+ \(absent \S+, incidental \S+\)", failed.stdout)
+    assert "## Unanswerable questions answered (" in kinds_md.read_text()
+    # A kind the set does not have: exit 1 after the run, naming the kinds it has.
+    unknown_kind = _eval(eval_env, "--corpus", "examples/articles", "--fail-under", "decline_accuracy.abstent=0.5", set_path=kinds_set)
+    assert unknown_kind.returncode == 1, unknown_kind.stderr
+    assert "'decline_accuracy.abstent' (kinds measured: absent, incidental)" in unknown_kind.stderr
 
 
 def test_eval_command_errors_are_one_line_exit_1(eval_env, tmp_path):
