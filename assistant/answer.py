@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.timescope import TimeScope
+
 
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
@@ -41,6 +43,11 @@ class Answer(BaseModel):
         default=None, description="Why the extractive answer stands in for the configured LLM (unreachable, error, timeout); null otherwise."
     )
     verification: Verification = Field(default_factory=Verification)
+    time_scope: TimeScope | None = Field(
+        default=None,
+        description="The dates the question speaks of, as searched: a calendar window (\"in January\") filters what "
+        "was published; a relative one (\"this week\", \"the latest\") prefers newer articles. Null when it names no time.",
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 

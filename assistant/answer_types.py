@@ -38,6 +38,17 @@ _ASKS_NUMBER = re.compile(
     r"\bhow (many|much)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
     r"(number|percentage|amount|cost|price|score|share|rate)\b"
 )
+# "How much ...", "what is the cost / price / amount ...": a sum of money, a share or a magnitude.
+_ASKS_AMOUNT = re.compile(r"\bhow much\b|\b(cost|price|amount|budget|fine|salary|worth)\b")
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:-\s*)?(?:million|billion|trillion|percent|per cent|%|dollars|euros|pounds|"
+    r"tons|tonnes|barrels|acres|gallons)\b",
+    re.I,
+)
+# "What did Carney say (about ...)?": a quotation, or what someone said, is the answer.
+_ASKS_SAYING = re.compile(r"^\W*what (?:did|does|do|has|have|had|will|would) .+? (?:say|said|tell|told|write|wrote)\b")
+_QUOTATION = re.compile(r"[“\"][^”\"]{12,}[”\"]")
+_SPEECH = re.compile(r"\b(?:said|says|told|wrote|added|according to)\b")
 _ASKS_TIME = re.compile(r"\bwhat time\b")
 _CLOCK_TIME = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\bnoon\b|\bmidnight\b", re.I)
 # "When did ...", "in which month ..." — not "which team did he play for when he won".
@@ -72,18 +83,21 @@ _NAME_HEADS = frozenset(
 
 @dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # "number", "date", "time" (of day), "name" or None (anything)
+    kind: str | None  # "number", "date", "time" (of day), "name", "quote" (what someone said) or None (anything)
     places: str | None = None  # gazetteer the name must be in: "us_states", "countries", "cities"
     head: str | None = None  # stem of the word a name of the asked kind ends in ("counti" for "which county")
     person: bool = False  # "who ...", "which singer ...": a person's full name ("Tracy Chapman")
+    amount: bool = False  # "how much ...", "what is the cost ...": money, a share or a magnitude, not any number
 
 
 def answer_type(question: str) -> AnswerType:
     q = question.lower()
     if _ASKS_TIME.search(q):
         return AnswerType("time")
+    if _ASKS_SAYING.search(q):
+        return AnswerType("quote")
     if _ASKS_NUMBER.search(q):
-        return AnswerType("number")
+        return AnswerType("number", amount=bool(_ASKS_AMOUNT.search(q)))
     if _ASKS_DATE.search(q):
         return AnswerType("date")
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
@@ -113,9 +127,9 @@ def _focus_words(question: str) -> list[str]:
     if not match:
         return []
     found: list[str] = []
-    for word in match.group(1).split():
-        word = word.lower().strip(".,?")
-        if word in STOPWORDS or word in {"is", "has", "won"} or (found and word.endswith("ed")):
+    for raw in match.group(1).split():
+        word = raw.lower().strip(".,?")
+        if (word in STOPWORDS and not raw.isupper()) or word in {"is", "has", "won"} or (found and word.endswith("ed")):
             break
         found.append(word)
     return found
@@ -244,13 +258,21 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
     name (a number for "how many" other than the question's own "five years"), else 0.0; 0.5 when the
     question does not say what kind of thing it wants, or for a person question, when the sentence
     names someone only by a first name the census lists lack."""
-    def new(found: list[str]) -> bool:
+    def new(found) -> bool:
         return any(f.lower().strip(".,") not in question_words for f in found)
 
     if atype.kind == "time":
         return 1.0 if new(_CLOCK_TIME.findall(sentence)) else 0.0
     if atype.kind == "number":
-        return 1.0 if new(_NUMBER.findall(sentence)) else 0.0
+        if not new(_NUMBER.findall(sentence)):
+            return 0.0
+        if atype.amount and not new(m.group(0) for m in _AMOUNT.finditer(sentence)):
+            return 0.5  # a number, but not a sum or a share: "over the next five years"
+        return 1.0
+    if atype.kind == "quote":
+        if _QUOTATION.search(sentence):
+            return 1.0
+        return 0.5 if _SPEECH.search(sentence) else 0.0
     if atype.kind == "date":
         return 1.0 if new([m.group(0) for m in _YEAR_OR_DATE.finditer(sentence)]) else 0.0
     if atype.kind == "name":

@@ -77,6 +77,7 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _input_names: list[str] = PrivateAttr()
+    _query_cache: Any = PrivateAttr()
 
     def __init__(self, embed_batch_size: int = 32, threads: int = 0, max_tokens: int = MINILM_MAX_TOKENS, **kwargs: Any):
         super().__init__(
@@ -97,6 +98,7 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         )
         self._input_names = [i.name for i in self._session.get_inputs()]
         self._tokenizer = load_minilm_tokenizer(max_tokens)
+        self._query_cache = lru_cache(maxsize=256)(lambda query: tuple(self.embed([query])[0].tolist()))
 
     @classmethod
     def class_name(cls) -> str:
@@ -125,7 +127,8 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         return out
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
+        # The engine embeds a question twice: to retrieve, then to compare it with candidate sentences.
+        return list(self._query_cache(query))
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()

@@ -13,6 +13,7 @@ budget per question, condensing and answering together) the extractive answer st
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -20,20 +21,26 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
+import numpy as np
 from llama_index.core import VectorStoreIndex
 
 from assistant.answer import Answer, SearchFilters, Turn
 from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.embedding import build_embedding
-from assistant.extractive import ExtractiveAnswerer
+from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
+from assistant.timescope import TimeScope, parse_time_scope, reference_date
+from assistant.timescope import warm_up as warm_up_time_scopes
 
 log = logging.getLogger(__name__)
+
+# Days after a calendar window that its reports may still be published ("in January": to February 2).
+REPORT_LAG_DAYS = 2
 
 
 @dataclass
@@ -44,6 +51,7 @@ class Trace:
     context: list = field(default_factory=list)  # the chunks handed to the answerer
     hits: list = field(default_factory=list)  # every fused hit, best first
     evidence: float = 0.0  # the score compared with the decline threshold
+    judgement: Judgement | None = None  # every scored sentence, best first
 
 
 class Engine:
@@ -68,12 +76,15 @@ class Engine:
             article_bm25_source=self.bm25.get_articles,
             article_weight=self.settings.article_bm25_weight,
         )
+        warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
         self.condenser: Condenser = KeywordCondenser()
         self.answerer = ExtractiveAnswerer(
             max_sentences=self.settings.max_answer_sentences,
             max_words=self.settings.max_answer_words,
             decline_threshold=self.settings.decline_threshold,
             follow_ratio=self.settings.answer_follow_ratio,
+            embedded_sentences=self.settings.answer_embedded_sentences,
+            recent_max_age_days=self.settings.recent_max_age_days,
         )
         self.llm = llm if llm is not None else build_llm(self.settings)
         self.generative: GenerativeAnswerer | None = None
@@ -91,9 +102,10 @@ class Engine:
             )
             self.condenser = LLMCondenser(self.llm, timeout_s=self.settings.llm_timeout_s, lock=lock)
 
-    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None):
-        """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines)."""
-        return self.retriever.retrieve_mode(query, mode, filters)
+    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, prefer=None):
+        """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines;
+        ``prefer``: a date window whose articles are preferred, not required)."""
+        return self.retriever.retrieve_mode(query, mode, filters, prefer=prefer)
 
     def ask(
         self,
@@ -104,6 +116,19 @@ class Engine:
     ) -> Answer:
         """Answer ``question`` in the context of ``history`` (earlier turns, oldest first)."""
         return self.run(question, history, top_k, filters).answer
+
+    def run(
+        self,
+        question: str,
+        history: Sequence[Turn | dict] | None = None,
+        top_k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> Trace:
+        """The answer with what produced it (the evaluator's entry point)."""
+        for kind, payload in self._pipeline(question, history, top_k, filters, stream=False):
+            if kind == "trace":
+                return payload
+        raise AssertionError("the answer pipeline ended without an answer")  # pragma: no cover
 
     def stream(
         self,
@@ -128,55 +153,11 @@ class Engine:
         the deltas are the final answer's pieces, as for the extractive answerer; when it fails later,
         ``done`` carries the extractive answer with ``fallback_reason`` set.
         """
-        if self.generative is None:
-            answer = self.ask(question, history, top_k, filters)
-            yield "sources", answer.sources
-            for piece in _pieces(answer):
-                yield "delta", piece
-            yield "done", answer
-            return
-        for kind, payload in self._generate(question, history, top_k, filters, stream=True):
-            if kind == "trace":
-                yield "done", payload.answer
-            else:
-                yield kind, payload
+        for kind, payload in self._pipeline(question, history, top_k, filters, stream=True):
+            yield ("done", payload.answer) if kind == "trace" else (kind, payload)
 
-    def run(
-        self,
-        question: str,
-        history: Sequence[Turn | dict] | None = None,
-        top_k: int | None = None,
-        filters: SearchFilters | None = None,
-    ) -> Trace:
-        if self.generative is not None:
-            for kind, payload in self._generate(question, history, top_k, filters, stream=False):
-                if kind == "trace":
-                    return payload
-            raise AssertionError("the answer pipeline ended without an answer")  # pragma: no cover
-        question, turns = _validated(question, history)
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-
-        standalone = self.condenser.condense(question, turns)
-        timings["condense"] = _ms(started)
-
-        hits, context = self._retrieve_timed(standalone, filters, top_k, timings)
-        mark = time.perf_counter()
-        text, sources, declined, evidence = self.answerer.answer(standalone, context, self.bm25.stats().idf)
-        timings["answer"] = _ms(mark)
-        timings["total"] = _ms(started)
-
-        answer = _answer(question, standalone, hits, timings, answer=text, sources=sources, declined=declined)
-        return Trace(answer=answer, context=context, hits=hits, evidence=evidence)
-
-    def _retrieve_timed(self, standalone: str, filters, top_k: int | None, timings: dict[str, float]):
-        """(every fused hit, the chunks handed to the answerer), timing the retrieval stage."""
-        mark = time.perf_counter()
-        hits = self.retrieve(standalone, filters=filters)
-        timings["retrieve"] = _ms(mark)
-        return hits, hits[: top_k or self.settings.top_k]
-
-    def _generate(
+    # --- the one answer pipeline ---------------------------------------------------------------------
+    def _pipeline(
         self,
         question: str,
         history: Sequence[Turn | dict] | None,
@@ -184,68 +165,65 @@ class Engine:
         filters: SearchFilters | None,
         stream: bool,
     ) -> Iterator[tuple[str, object]]:
-        """The LLM pipeline as events: with ``stream``, ``sources`` and ``delta`` events; always a last
-        ``("trace", Trace)``. Falls back to the extractive answer when the LLM fails."""
+        """condense -> time scope -> retrieve -> judge answerability -> answer (extractive, or generated
+        and verified) -> Answer. With ``stream``, ``sources`` and ``delta`` events on the way; always a
+        last ``("trace", Trace)``. A generated answer that fails falls back to the extractive one."""
         question, turns = _validated(question, history)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        deadline = time.monotonic() + self.settings.llm_timeout_s  # one LLM budget per question
-        failure: str | None = None
+        # One LLM budget per question, condensing and answering together.
+        deadline = time.monotonic() + self.settings.llm_timeout_s if self.generative is not None else None
 
-        condenser = self.condenser
-        if isinstance(condenser, LLMCondenser):
-            try:
-                standalone = condenser.condense_or_raise(question, turns, deadline)
-            except LLMError as exc:
-                failure = f"condensing the follow-up: {exc}"
-                standalone = condenser.fallback.condense(question, turns)
-        else:
-            standalone = condenser.condense(question, turns)
+        standalone, failure = self._condense(question, turns, deadline)
         timings["condense"] = _ms(started)
 
-        hits, context = self._retrieve_timed(standalone, filters, top_k, timings)
         mark = time.perf_counter()
-        idf = self.bm25.stats().idf
-        generative = self.generative
-        plan = generative.prepare(standalone, context, idf)
-        result = None
-        fallback: tuple | None = None
+        scope = self.time_scope(standalone)
+        window = _within(filters, scope)
+        hits = self.retrieve(standalone, filters=window, prefer=_preferred(scope))
+        if not hits and window is not filters:
+            # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
+            # not the reports', so search without them.
+            hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope))
+        context = hits[: top_k or self.settings.top_k]
+        timings["retrieve"] = _ms(mark)
+
+        mark = time.perf_counter()
+        judgement = self.answerer.judge(standalone, context, self.bm25.stats().idf, self._similarity)
+        draft = None
         streamed = sources_sent = False
-        if plan.declined:
-            result = generative.decline(plan)
-        elif failure is None:
+        generated = self.generative is not None and not judgement.declined and failure is None
+        if generated:
+            plan = self.generative.prepare(standalone, context, judgement=judgement)
             if stream:
                 yield "sources", plan.candidate_sources
-                streamed = sources_sent = True
+                sources_sent = True
             pieces: list[str] = []
             try:
-                for delta in generative.stream(plan, deadline):
+                for delta in self.generative.stream(plan, deadline):
                     pieces.append(delta)
                     if stream:
                         yield "delta", delta
-                result = generative.finish(plan, "".join(pieces))
+                draft = self.generative.finish(plan, "".join(pieces))
+                streamed = stream
             except LLMError as exc:
                 failure = str(exc)
-                streamed = streamed and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
-        if result is None:
-            log.warning("LLM %s failed, answering extractively instead: %s", generative.model, failure)
-            fallback = self.answerer.answer(standalone, context, idf)
+                streamed = stream and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
+        if draft is None:
+            if failure is not None:
+                log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
+            draft = self.answerer.compose(judgement)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
 
-        if fallback is not None:
-            text, sources, declined, evidence = fallback
-            answer = _answer(
-                question, standalone, hits, timings,
-                answer=text, sources=sources, declined=declined, fallback_reason=failure,
-            )
-        else:
-            answer = _answer(
-                question, standalone, hits, timings,
-                answer=result.text, sources=result.sources, declined=result.declined,
-                generator=generative.generator, verification=result.verification,
-            )
-            evidence = result.evidence
+        fields = dict(answer=draft.text, sources=draft.sources, declined=draft.declined, time_scope=scope)
+        if failure is not None:
+            fields.update(fallback_reason=failure)
+        elif self.generative is not None:  # generated, or declined without asking the model
+            fields.update(generator=self.generative.generator)
+            if generated:
+                fields.update(verification=draft.verification)
+        answer = _answer(question, standalone, hits, timings, **fields)
         if stream and not streamed:
             # No token streamed: the deltas are the final answer's pieces, as for the extractive answerer
             # (and the sources event too, unless the candidates already went out).
@@ -253,7 +231,60 @@ class Engine:
                 yield "sources", answer.sources
             for piece in _pieces(answer):
                 yield "delta", piece
-        yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=evidence)
+        yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=judgement.evidence, judgement=judgement)
+
+    def _condense(self, question: str, turns: list[Turn], deadline: float | None) -> tuple[str, str | None]:
+        """(the standalone question, why the LLM could not condense it or None)."""
+        condenser = self.condenser
+        if isinstance(condenser, LLMCondenser):
+            try:
+                return condenser.condense_or_raise(question, turns, deadline), None
+            except LLMError as exc:
+                return condenser.fallback.condense(question, turns), f"condensing the follow-up: {exc}"
+        return condenser.condense(question, turns), None
+
+    def time_scope(self, question: str) -> TimeScope | None:
+        """The dates ``question`` speaks of ("in January", "this week"), resolved against today, or
+        against the newest article when the store is an archive (``NEWSDESK_TODAY`` pins today)."""
+        newest = _date_of(self.bm25.stats().newest_day)
+        reference = reference_date(self.settings.today, newest, dt.date.today())
+        return parse_time_scope(question, reference)
+
+    def _similarity(self, question: str, texts: list[str]) -> list[float]:
+        """Cosine similarity of the question to each text, in the embedder's space."""
+        query = np.asarray(self.embed_model.get_query_embedding(question), dtype=np.float32)
+        vectors = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
+        return (vectors @ query / np.clip(norms, 1e-12, None)).tolist()
+
+
+def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFilters | None:
+    """The user's filters narrowed to the calendar window the question names ("in January")."""
+    if scope is None or scope.kind != "window" or scope.upcoming:
+        return filters  # an upcoming window has nothing published in it yet: it cannot filter
+    merged = (filters or SearchFilters()).model_copy()
+    if scope.since and (merged.since is None or scope.since > merged.since):
+        merged.since = scope.since
+    # Reports follow events: a story on January 31 may be published on February 1 or 2.
+    until = scope.until + dt.timedelta(days=REPORT_LAG_DAYS) if scope.until else None
+    if until and (merged.until is None or until < merged.until):
+        merged.until = until
+    return merged
+
+
+def _preferred(scope: TimeScope | None) -> SearchFilters | None:
+    """The window a relative time ("this week", "yesterday") prefers; None for "the latest", which
+    only asks for the newest, or for calendar windows, which filter."""
+    if scope is None or scope.kind != "recent" or (scope.since is None and scope.until is None):
+        return None
+    return SearchFilters(since=scope.since, until=scope.until)
+
+
+def _date_of(day: int) -> dt.date | None:
+    try:
+        return dt.date(day // 10000, day // 100 % 100, day % 100) if day else None
+    except ValueError:
+        return None
 
 
 def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:

@@ -1,29 +1,39 @@
-"""The embedded default answerer: quotes the few retrieved sentences that best answer the question.
+"""The embedded default answerer: judges whether the retrieved sentences answer the question, and
+quotes the few that do.
 
 No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk, followed by the
-``[n]`` of the article it came from. A sentence is scored by how much of the question it covers
-(stemmed content words, names weighted up), whether it holds the kind of thing the question asks for
-(:mod:`assistant.answer_types`: a number for "how many", a person for "who", a US state for "which
-state", ...), whether it says something the question does not already say, and how well its chunk
-ranked. A sentence that only refers back ("She won ...") is scored, and quoted, with the sentence
-before it. Then the sources vote: a candidate of the asked kind that several articles' well-scoring
-sentences repeat is probably the answer, so the sentences holding it move up (redundancy, as in the
-AskMSR web QA system). When the evidence scores under ``decline_threshold`` the answerer declines
-instead of guessing.
+``[n]`` of the article it came from. Answering has two steps, and the LLM answerer shares the first:
+
+1. **Judging** (:meth:`ExtractiveAnswerer.judge`): each sentence of the retrieved chunks is scored by
+   how much of the question it covers (stemmed content words, rare words and names weighted up), how
+   much of the question's *anchors* it or its neighbours cover (:mod:`assistant.question`: the names,
+   numbers and rarest words that pin the event down), how close the embedder puts it to the question
+   (all-MiniLM-L6-v2 was trained on question–answer pairs; the best few sentences are embedded at
+   query time), whether it holds the kind of thing the question asks for (:mod:`assistant.answer_types`)
+   and how well its chunk ranked. A question about something new ("this week", "the latest") is not
+   answered from an article far older than the rest of what matched. A sentence that only refers back
+   ("She won ...") is scored with the sentence before it, and a quotation is scored whole, with its
+   speaker. The sources then vote: a candidate of the asked kind that several articles repeat is
+   probably the answer (redundancy, as in the AskMSR web QA system). The best sentence's answerability
+   is the *evidence*; under ``decline_threshold`` the question is declined.
+2. **Composing** (:meth:`ExtractiveAnswerer.compose`): the best sentence first, then up to two more
+   that score within ``follow_ratio`` of it, under ``max_words``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source
-from assistant.answer_types import AnswerType, answer_type, candidates, type_match
+from assistant.answer_types import candidates, type_match
+from assistant.question import Question, analyse
 from assistant.settings import Settings
-from assistant.text import sentence_spans, terms, words
+from assistant.text import sentence_spans, terms
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
 
@@ -37,6 +47,12 @@ _DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s
 # named director of the year", "The comedian will return"); when that something is the answer, the
 # sentence before it is quoted too.
 _REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
+# A quotation runs over several sentences when the breaker splits inside it; a unit is closed again
+# after this many sentences even if its quotes never balance (a stray quote mark in the source).
+_MAX_QUOTE_SENTENCES = 4
+
+
+Similarity = Callable[[str, list[str]], list[float]]  # (question, texts) -> cosine similarity of each
 
 
 @dataclass
@@ -46,29 +62,42 @@ class ScoredSentence:
     hit: NodeWithScore
     coverage: float  # weighted share of the question's content words the sentence contains
     score: float
+    anchors: float = 1.0  # weighted share of the question's anchors in the sentence or its neighbours
+    match: float = 0.5  # holds the kind of thing asked for (answer_types.type_match)
+    dense: float | None = None  # cosine similarity to the question, for the sentences embedded
+    answerability: float = 0.0  # how well it answers the question, in [0, 1]: the evidence it gives
 
 
-def _question_weights(question: str, idf: Callable[[str], float]) -> dict[str, float]:
-    """Weight of each stemmed content word of the question: its rarity in the corpus, raised for
-    names and numbers (they pin down the event the question is about)."""
-    weights: dict[str, float] = {}
-    for i, word in enumerate(words(question)):
-        t = terms(word)
-        if not t:
-            continue
-        boost = 1.5 if (i > 0 and word[0].isupper()) or any(c.isdigit() for c in word) else 1.0
-        weights[t[0]] = max(weights.get(t[0], 0.0), boost * idf(t[0]))
-    return weights
+@dataclass
+class Judgement:
+    """What the judge found in the retrieved chunks: every scored sentence (best first), the evidence
+    (the best sentence's answerability) and whether that is too weak to answer from."""
+
+    question: str
+    hits: list
+    scored: list[ScoredSentence] = field(default_factory=list)
+    evidence: float = 0.0
+    declined: bool = True
+
+
+@dataclass
+class Draft:
+    """An answer before it becomes an Answer: text with [n] markers and its numbered sources."""
+
+    text: str
+    sources: list[Source]
+    declined: bool
+    evidence: float
+
+
+def _default(field_name: str):
+    # The answerer's defaults are the settings' defaults (class-level field defaults: no environment is
+    # read), so an answerer built without the engine behaves like the engine's.
+    return Settings.model_fields[field_name].default
 
 
 def _flat_idf(_term: str) -> float:
     return 1.0
-
-
-def _default(field: str):
-    # The answerer's defaults are the settings' defaults (class-level field defaults: no environment is
-    # read), so an answerer built without the engine behaves like the engine's.
-    return Settings.model_fields[field].default
 
 
 class ExtractiveAnswerer:
@@ -78,6 +107,8 @@ class ExtractiveAnswerer:
         max_words: int = _default("max_answer_words"),
         decline_threshold: float = _default("decline_threshold"),
         follow_ratio: float = _default("answer_follow_ratio"),
+        embedded_sentences: int = _default("answer_embedded_sentences"),
+        recent_max_age_days: int = _default("recent_max_age_days"),
     ):
         # A further sentence joins the answer only when it scores within follow_ratio of the best:
         # more sentences catch more answers but make the reader work harder.
@@ -89,68 +120,107 @@ class ExtractiveAnswerer:
         # (1 + consensus_weight at most), and how many top sentences vote.
         self.consensus_weight = 0.6
         self.consensus_voters = 15
+        # How many of the best sentences are embedded and compared with the question (0: none). The
+        # embedder is the expensive part of a query; a handful of short sentences costs a few ms.
+        self.embedded_sentences = embedded_sentences
+        self.dense_weight = 1.0  # how much the embedder's similarity moves a sentence's score
+        # A sentence in which the question's subject does the asked thing ("Canada has promised ...")
+        # gains this share: the sentence that answers "What did Canada promise?" usually says so.
+        self.predicate_weight = 0.5
+        # A question about something new is not answered from an article this much older than the
+        # newest article that matched.
+        self.recent_max_age_days = recent_max_age_days
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.decline_threshold = decline_threshold
 
+    # --- judging -------------------------------------------------------------------------------------
     def score_sentences(
-        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf
+        self,
+        question: str | Question,
+        hits: list[NodeWithScore],
+        idf: Callable[[str], float] = _flat_idf,
+        similarity: Similarity | None = None,
     ) -> list[ScoredSentence]:
-        weights = _question_weights(question, idf)
-        total = sum(weights.values()) or 1.0
-        atype = answer_type(question)
-        question_words = {w.lower() for w in words(question)}
+        q = question if isinstance(question, Question) else analyse(question, idf)
+        atype = q.atype
+        newest = _newest_day(hits) if q.recent else None
         scored: list[ScoredSentence] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
+            if newest is not None and _too_old(hit, newest, self.recent_max_age_days):
+                continue
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
-            spans = sentence_spans(text)
-            for i, (start, end) in enumerate(spans):
+            title_terms = set(terms(hit.node.metadata.get("title", "")))
+            units = quote_units(text)
+            unit_terms = [set(terms(text[s:e])) for s, e in units]
+            for i, (start, end) in enumerate(units):
                 sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
                 seen.add(sentence)
                 refers_back = atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence)
-                coverage, novel = self._coverage(sentence, weights, total)
+                coverage, novel = _coverage(q, sentence)
                 if (coverage == 0 or novel == 0) and not refers_back:
                     continue  # nothing of the question, or nothing but it: not worth typing
-                match = type_match(atype, sentence, question_words)
+                match = type_match(atype, sentence, q.words)
                 if match < 1.0 and refers_back:
                     # "She won the award." does not say who; with the sentence before it, it may.
-                    window = " ".join(text[spans[i - 1][0] : end].split())
-                    before = text[spans[i - 1][0] : spans[i - 1][1]].strip()
+                    window = " ".join(text[units[i - 1][0] : end].split())
+                    before = text[units[i - 1][0] : units[i - 1][1]].strip()
                     if _TERMINATED.search(before) and not before.endswith("?"):
-                        window_match = type_match(atype, window, question_words)
+                        window_match = type_match(atype, window, q.words)
                         if window_match > match:
                             sentence, match = window, window_match
-                            coverage, novel = self._coverage(sentence, weights, total)
+                            coverage, novel = _coverage(q, sentence)
                 if coverage == 0 or novel == 0:
                     continue
+                # Anchors may sit in the sentence's neighbours or the headline: "The company said it
+                # would recall them" answers a question about Toyota's recall in an article about it.
+                context = set(unit_terms[i]) | title_terms
+                if i > 0:
+                    context |= unit_terms[i - 1]
+                if i + 1 < len(units):
+                    context |= unit_terms[i + 1]
+                anchors = q.anchor_coverage(set(terms(sentence)) | context)
                 length = min(1.0, self.long_sentence_words / len(sentence.split()))
                 fit = 1.0 - self.type_weight + self.type_weight * match
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
-                scored.append(ScoredSentence(sentence, rank, hit, coverage, coverage * fit * length * prior))
+                score = coverage * fit * length * prior
+                if q.states_predicate(sentence):
+                    score *= 1.0 + self.predicate_weight
+                scored.append(ScoredSentence(sentence, rank, hit, coverage, score, anchors=anchors, match=match))
         scored.sort(key=lambda s: s.score, reverse=True)
-        if atype.kind is not None and self.consensus_weight > 0:
-            self._vote(scored, question_words, atype)
+        if similarity is not None and self.embedded_sentences > 0 and scored:
+            self._embed_best(q, scored, similarity)
+        if atype.kind not in (None, "quote") and self.consensus_weight > 0:
+            self._vote(scored, q)
+        for s in scored:
+            s.answerability = self.answerability(s)
         return scored
 
-    @staticmethod
-    def _coverage(sentence: str, weights: dict[str, float], total: float) -> tuple[float, int]:
-        """(weighted share of the question's words the sentence has, how many other words it has)."""
-        sentence_terms = set(terms(sentence))
-        matched = sum(w for t, w in weights.items() if t in sentence_terms)
-        return matched / total, len(sentence_terms - set(weights))
+    def _embed_best(self, q: Question, scored: list[ScoredSentence], similarity: Similarity) -> None:
+        """Compare the best sentences with the question in the embedder's space; re-sorts ``scored``."""
+        best = scored[: self.embedded_sentences]
+        for sentence, sim in zip(best, similarity(q.text, [s.text for s in best])):
+            sentence.dense = float(sim)
+            sentence.score *= 1.0 + self.dense_weight * max(0.0, sentence.dense)
+        scored.sort(key=lambda s: s.score, reverse=True)
 
-    def _vote(self, scored: list[ScoredSentence], question_words: set[str], atype: AnswerType) -> None:
+    def answerability(self, s: ScoredSentence) -> float:
+        """How well one sentence answers the question, in [0, 1]."""
+        dense = s.dense if s.dense is not None else 0.0
+        return (0.45 * s.coverage + 0.25 * s.anchors + 0.30 * max(0.0, dense)) * (0.8 + 0.2 * s.match)
+
+    def _vote(self, scored: list[ScoredSentence], q: Question) -> None:
         """Raise the top sentences that hold the candidate answer most repeated across articles (each
         article votes once per candidate, with its best sentence's score); re-sorts ``scored``."""
         voters = scored[: self.consensus_voters]
-        found_in = [candidates(s.text, question_words, atype) for s in voters]
+        found_in = [candidates(s.text, q.words, q.atype) for s in voters]
         votes: dict[str, float] = {}
         counted: set[tuple[str, str]] = set()
         for sentence, found in zip(voters, found_in):
-            article = sentence.hit.node.metadata.get("article_id", sentence.hit.node.node_id)
+            article = _article_id(sentence.hit)
             for candidate in found:
                 if (candidate, article) not in counted:
                     counted.add((candidate, article))
@@ -163,27 +233,31 @@ class ExtractiveAnswerer:
             sentence.score *= 1.0 + self.consensus_weight * support / most
         scored.sort(key=lambda s: s.score, reverse=True)
 
-    def evidence(self, scored: list[ScoredSentence], hits: list) -> float:
-        """How strongly the retrieved text answers the question, in [0, 1]; compared with the threshold."""
-        if not scored:
-            return 0.0
-        # How much of the question the sources cover, whatever kind of thing the best sentence holds:
-        # asking for a kind of thing they do not name is the answer's problem, not a sign of no answer.
-        coverage = max(s.coverage for s in scored)
-        dense = max((getattr(h, "dense_score", None) or 0.0) for h in hits[:3]) if hits else 0.0
-        return 0.6 * coverage + 0.4 * max(dense, 0.0)
+    def evidence(self, scored: list[ScoredSentence], hits: list | None = None) -> float:
+        """How strongly the retrieved text answers the question, in [0, 1]: the answerability of the
+        best sentences (the few the answer would quote from)."""
+        return max((s.answerability for s in scored[: self.max_sentences + 2]), default=0.0)
 
-    def answer(
-        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf
-    ) -> tuple[str, list[Source], bool, float]:
-        """(answer text with [n] markers, numbered sources, declined, evidence score).
-
-        ``idf`` gives a stemmed term's rarity in the corpus (the BM25 index's statistics)."""
-        scored = self.score_sentences(question, hits, idf)
+    def judge(
+        self,
+        question: str | Question,
+        hits: list[NodeWithScore],
+        idf: Callable[[str], float] = _flat_idf,
+        similarity: Similarity | None = None,
+    ) -> Judgement:
+        q = question if isinstance(question, Question) else analyse(question, idf)
+        scored = self.score_sentences(q, hits, idf, similarity)
         evidence = self.evidence(scored, hits)
-        if evidence < self.decline_threshold or not scored:
-            return DECLINE_TEXT, self.closest_sources(scored, hits), True, evidence
+        declined = not scored or evidence < self.decline_threshold
+        return Judgement(q.text, list(hits), scored, evidence, declined)
 
+    # --- composing -----------------------------------------------------------------------------------
+    def compose(self, judgement: Judgement) -> Draft:
+        """The answer the judgement supports: a decline with the closest sources, or the best sentence
+        and up to two more, each followed by its source's [n]."""
+        scored = judgement.scored
+        if judgement.declined or not scored:
+            return Draft(DECLINE_TEXT, self.closest_sources(scored, judgement.hits), True, judgement.evidence)
         chosen: list[ScoredSentence] = [scored[0]]
         n_words = len(scored[0].text.split())
         covered = set(terms(scored[0].text))
@@ -207,7 +281,18 @@ class ExtractiveAnswerer:
         for sentence in chosen:
             source = _source_for(sources, sentence.hit, sentence.text)
             parts.append(f"{sentence.text} [{source.n}]")
-        return " ".join(parts), sources, False, evidence
+        return Draft(" ".join(parts), sources, False, judgement.evidence)
+
+    def answer(
+        self,
+        question: str,
+        hits: list[NodeWithScore],
+        idf: Callable[[str], float] = _flat_idf,
+        similarity: Similarity | None = None,
+    ) -> tuple[str, list[Source], bool, float]:
+        """Judge and compose in one call: (answer text with [n] markers, sources, declined, evidence)."""
+        draft = self.compose(self.judge(question, hits, idf, similarity))
+        return draft.text, draft.sources, draft.declined, draft.evidence
 
     def closest_sources(self, scored: list[ScoredSentence], hits: list[NodeWithScore], limit: int = 3) -> list[Source]:
         sources: list[Source] = []
@@ -224,10 +309,73 @@ class ExtractiveAnswerer:
         return sources
 
 
+def _coverage(q: Question, sentence: str) -> tuple[float, int]:
+    """(weighted share of the question's words the sentence has, how many other words it has)."""
+    sentence_terms = set(terms(sentence))
+    return q.coverage(sentence_terms), len(sentence_terms - set(q.weights))
+
+
+def quote_units(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text``, with a quotation that the sentence breaker split kept whole:
+    '“Do we have the bench strength? Well, we've been building that bench,” Carney said.' is one unit,
+    so a quote is never cut from its speaker. A line break always ends a unit."""
+    units: list[tuple[int, int]] = []
+    open_quote = False
+    merged = 0
+    previous_end = 0
+    for start, end in sentence_spans(text):
+        new_line = "\n" in text[previous_end:start]
+        if units and open_quote and not new_line and merged < _MAX_QUOTE_SENTENCES - 1:
+            units[-1] = (units[-1][0], end)
+            merged += 1
+        else:
+            units.append((start, end))
+            merged = 0
+            open_quote = False
+        previous_end = end
+        open_quote = _toggles_quote(text[start:end], open_quote)
+    return units
+
+
+def _toggles_quote(piece: str, open_quote: bool) -> bool:
+    """Whether a quotation is still open after ``piece``, given whether it was open before."""
+    for char in piece:
+        if char == "“":
+            open_quote = True
+        elif char == "”":
+            open_quote = False
+        elif char == '"':
+            open_quote = not open_quote
+    return open_quote
+
+
+def _article_id(hit: NodeWithScore) -> str:
+    return hit.node.metadata.get("article_id", hit.node.node_id)
+
+
+def _day(hit: NodeWithScore) -> int:
+    return int(hit.node.metadata.get("published_day") or 0)
+
+
+def _newest_day(hits: Sequence[NodeWithScore]) -> int:
+    return max((_day(h) for h in hits), default=0)
+
+
+def _too_old(hit: NodeWithScore, newest: int, max_age_days: int) -> bool:
+    day = _day(hit)
+    if not day or not newest:
+        return False
+    try:
+        age = dt.date(newest // 10000, newest // 100 % 100, newest % 100) - dt.date(day // 10000, day // 100 % 100, day % 100)
+    except ValueError:
+        return False
+    return age.days > max_age_days
+
+
 def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source:
     """The source numbered for this hit's article, adding it (with this quote) on first citation."""
     meta = hit.node.metadata
-    article_id = meta.get("article_id", hit.node.node_id)
+    article_id = _article_id(hit)
     for source in sources:
         if source.article_id == article_id:
             return source

@@ -35,7 +35,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 from assistant.answer import Source, Turn, Verification
 from assistant.citations import cited_sentences, normalise, supports
 from assistant.condense import KeywordCondenser
-from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, ScoredSentence, _flat_idf
+from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
 from assistant.llm import LLMError, complete_chat, stream_chat
 from assistant.prompts import ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, Prompt, fence, load_prompt
 from assistant.text import sentence_spans, terms
@@ -279,10 +279,18 @@ class GenerativeAnswerer:
     def generator(self) -> str:
         return f"llm:{self.model}"
 
-    def prepare(self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf) -> Plan:
-        scored = self.extractive.score_sentences(question, hits, idf)
-        evidence = self.extractive.evidence(scored, hits)
-        declined = not hits or evidence < self.extractive.decline_threshold
+    def prepare(
+        self,
+        question: str,
+        hits: list[NodeWithScore],
+        idf: Callable[[str], float] = _flat_idf,
+        judgement: Judgement | None = None,
+    ) -> Plan:
+        """The prompt for ``question`` over ``hits``, from the answerability judgement (made here
+        when not given): a plan to decline without asking the LLM when the evidence is too weak."""
+        if judgement is None:
+            judgement = self.extractive.judge(question, hits, idf)
+        scored = judgement.scored
         overhead = len(self.prompt.system) + len(self.prompt.user) + len(question) + 200
         budget = (self.context_window - self.max_tokens) * _CHARS_PER_TOKEN - overhead
         candidates = number_sources(hits, scored, max_chars=max(budget, 1000))
@@ -291,7 +299,8 @@ class GenerativeAnswerer:
         else:
             rendered = render_sources(candidates)
         messages = self.prompt.messages(sources=rendered, question=question)
-        return Plan(question, list(hits), scored, evidence, candidates, messages, declined)
+        declined = not hits or judgement.declined
+        return Plan(question, list(hits), scored, judgement.evidence, candidates, messages, declined)
 
     def decline(self, plan: Plan, verification: Verification | None = None, reply: str = "") -> Generated:
         sources = self.extractive.closest_sources(plan.scored, plan.hits)

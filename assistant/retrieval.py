@@ -74,6 +74,7 @@ class HybridRetriever(BaseRetriever):
         newest_day: Callable[[], int] = lambda: 0,
         article_bm25_source: Callable[[], object] = lambda: None,
         article_weight: float = 1.0,
+        prefer_weight: float = 0.5,
     ):
         super().__init__()
         self.index = index  # a VectorStoreIndex over the chunk collection
@@ -89,14 +90,22 @@ class HybridRetriever(BaseRetriever):
         self.newest_day = newest_day  # callable -> the store's newest published day (YYYYMMDD int)
         self.article_bm25_source = article_bm25_source  # callable -> whole-article BM25Retriever | None
         self.article_weight = article_weight
+        self.prefer_weight = prefer_weight  # what publication in a preferred window is worth
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return self.retrieve_mode(query_bundle, self.mode)
 
     def retrieve_mode(
-        self, query: QueryBundle | str, mode: Mode, filters: SearchFilters | None = None
+        self,
+        query: QueryBundle | str,
+        mode: Mode,
+        filters: SearchFilters | None = None,
+        prefer: SearchFilters | None = None,
     ) -> list[HybridHit]:
-        """Fused hits, best first; ``mode`` restricts to one retriever (for baselines in evaluation)."""
+        """Fused hits, best first; ``mode`` restricts to one retriever (for baselines in evaluation).
+
+        ``prefer``: the window a relative time in the question means ("this week"): chunks of articles
+        published in it gain ``prefer_weight`` of a first place in one more list (hybrid only)."""
         bundle = query if isinstance(query, QueryBundle) else QueryBundle(query_str=query)
         filters = filters if filters is not None and not filters.is_empty() else None
         ranked: list[tuple[str, list[NodeWithScore], float]] = []
@@ -135,6 +144,10 @@ class HybridRetriever(BaseRetriever):
             for hit in hits.values():
                 day = int(hit.node.metadata.get("published_day") or 0)
                 hit.score += self.recency.bonus(day, newest, self.rrf_k)
+        if mode == "hybrid" and prefer is not None and self.prefer_weight > 0:
+            for hit in hits.values():
+                if int(hit.node.metadata.get("published_day") or 0) and prefer.admits(hit.node.metadata):
+                    hit.score += self.prefer_weight / (self.rrf_k + 1)
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
 
 

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         "question (far better for small models).",
     )
     max_answer_sentences: int = 3
+    # The best sentences the answerer embeds and compares with the question (0: none): the embedder's
+    # own judgement of whether a sentence answers, at a few milliseconds per sentence.
+    answer_embedded_sentences: int = Field(default=6, ge=0)
+    # A question about something new ("this week", "the latest") is not answered from an article more
+    # than this many days older than the newest article that matched it.
+    recent_max_age_days: int = Field(default=60, ge=0)
     max_answer_words: int = 75
     # A second or third sentence joins the answer when it scores within this share of the best one.
     # On the RealTimeQA dev set a looser share under a tighter word cap (0.4 / 75 words, against

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 # Words that carry no topic in a question or a sentence (function words and quiz phrasing).
 STOPWORDS = frozenset(
@@ -14,7 +14,7 @@ STOPWORDS = frozenset(
     have having he her here hers herself him himself his how i if in into is it its itself just me more
     most my myself no nor not now of off on once only or other our ours ourselves out over own same she
     should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with
+    through to too under until up us very was we were what when where which while who whom why will with
     would you your yours yourself yourselves said says say according week recently""".split()
 )
 
@@ -74,11 +74,52 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# Names written several ways in news copy ("the U.S.", "US", "the United States"): each way becomes one
+# index term, so a question in one spelling matches a source in another. Case-sensitive where the short
+# form is also a word ("US" is the country, "us" the pronoun).
+_ALIASES = [
+    (re.compile(r"\bU\.\s?S\.(?:\s?A\.)?|\bUSA\b|\bUS\b|\bUnited States(?: of America)?\b"), "unitedstates"),
+    (re.compile(r"\bU\.\s?K\.|\bUK\b|\bUnited Kingdom\b|\b(?:Great )?Britain\b"), "unitedkingdom"),
+    (re.compile(r"\bU\.\s?N\.|\bUN\b|\bUnited Nations\b"), "unitednations"),
+    (re.compile(r"\bE\.\s?U\.|\bEU\b|\bEuropean Union\b"), "europeanunion"),
+    (re.compile(r"\bU\.\s?A\.\s?E\.|\bUAE\b|\bUnited Arab Emirates\b"), "unitedarabemirates"),
+]
+ALIAS_TERMS = frozenset(term for _, term in _ALIASES)
+
+
+def canonical_names(text: str) -> str:
+    """``text`` with each alias of a country or union written as its one index term."""
+    for pattern, term in _ALIASES:
+        text = pattern.sub(f" {term} ", text)
+    return text
+
+
+def _keeps_acronym(word: str, shouting: bool) -> bool:
+    # A capitalised acronym is a name even when its letters spell a stop word ("IT", "WHO"); in a
+    # headline set in capitals every word is capitalised, so there it proves nothing.
+    return len(word) >= 2 and word.isupper() and not shouting
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
 def terms(text: str) -> list[str]:
-    """Stemmed content words of ``text`` (stop words dropped), in order."""
-    return [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
+    """Stemmed content words of ``text`` (stop words dropped, aliases made one term), in order."""
+    return [term for _word, term in term_words(text)]
+
+
+def term_words(text: str, keep_stopwords: bool = False) -> list[tuple[str, str]]:
+    """(word as written, its index term) for each content word of ``text`` (every word with
+    ``keep_stopwords``), in order. An alias
+    ("U.S.", "Britain") comes back as its one term, written as in :data:`_ALIASES`."""
+    letters = [c for c in text if c.isalpha()]
+    shouting = len(letters) >= 20 and sum(c.isupper() for c in letters) > 0.5 * len(letters)
+    out = []
+    for word in words(canonical_names(text)):
+        if word in ALIAS_TERMS:
+            out.append((word, word))
+        elif keep_stopwords or word.lower() not in STOPWORDS or _keeps_acronym(word, shouting):
+            out.append((word, stem(word)))
+    return out

@@ -13,7 +13,9 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
     [
         ("How many people were evacuated?", AnswerType("number")),
         ("What was the final score of the cup final?", AnswerType("number")),
-        ("What is the estimated cost of the new bridge?", AnswerType("number")),
+        ("What is the estimated cost of the new bridge?", AnswerType("number", amount=True)),
+        ("How much will the city spend on roads?", AnswerType("number", amount=True)),
+        ("What did the mayor say about the budget?", AnswerType("quote")),
         ("What time can bars start serving?", AnswerType("time")),
         # "state" as a condition, unless "which" or "US" makes it a place
         ("What state is its army in right now?", AnswerType("name")),
@@ -39,6 +41,20 @@ from assistant.answer_types import AnswerType, answer_type, candidates, type_mat
 )
 def test_answer_type(question, expected):
     assert answer_type(question) == expected
+
+
+def test_how_much_wants_a_sum_not_any_number():
+    atype = answer_type("How much will Canada invest in defence?")
+    assert type_match(atype, "Carney said the government plans to invest $81.8-billion in defence.", set()) == 1.0
+    assert type_match(atype, "The rebuilding is scheduled over the next five years.", set()) == 0.5
+    assert type_match(atype, "The plan was welcomed by the allies.", set()) == 0.0
+
+
+def test_what_did_someone_say_wants_a_quotation():
+    atype = answer_type("What did Carney say?")
+    assert type_match(atype, "“We’ve been building that bench,” Carney said.", set()) == 1.0
+    assert type_match(atype, "Carney said the plan would cost more.", set()) == 0.5
+    assert type_match(atype, "Carney arrived for the meeting.", set()) == 0.0
 
 
 def test_place_candidates_come_from_the_gazetteer_and_exclude_the_question_s_own():

@@ -1,0 +1,121 @@
+"""What a question asks about: its weighted words, its anchors, the kind of answer it wants.
+
+The answerer and the answerability judge read a question through this one analysis. Its *anchors* are
+the words that pin down which event the question is about: names (capitalised words after the first,
+acronyms, "the U.S."), numbers, and the rarest of its other words. A sentence that shares many of a
+question's words but none of its anchors is usually about something else ("Air Force" in an article on
+Taiwan's defence, asked about a Miss America winner).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from assistant.answer_types import AnswerType, answer_type
+from assistant.text import ALIAS_TERMS, terms, term_words, words
+
+# Words that ask about what is new: an article far older than the rest of what matched cannot answer them.
+_RECENT = re.compile(
+    r"\b(this|last|past) (week|weekend|month)\b|\b(today|yesterday|tonight|recently|latest|newest|just|"
+    r"this year|most recent|upcoming|next month|next week)\b",
+    re.I,
+)
+# "What did the US pledge?", "How much will Canada invest ...?", "How many people did the storm kill?":
+# after the auxiliary and its subject (a name, or a determiner and a noun) comes the verb the answer
+# completes. It is what the question asks about; a sentence without it is about something else.
+_PREDICATE = re.compile(
+    r"^\W*(?i:what|how (?:much|many)(?: [a-z]+)?|which [a-z]+|who|whom|when|where|why)\s+"
+    r"(?i:did|does|do|will|would|has|have|had|can|could|should|is|are|was|were)\s+"
+    r"((?:the|a|an|its|his|her|their)\s+(?:(?:[A-Z][\w.’'-]*\s+)+|[a-z][\w-]*\s+)|(?:[A-Z][\w.’'-]*\s+)*)"
+    r"([a-z][a-z-]+)\b"
+)
+# Before a noun, not a verb: "its promise", "the pledge".
+_DETERMINERS = frozenset("the a an its his her their our this that these those".split())
+# How many of the question's other (not name or number) words count as anchors: its rarest ones.
+RARE_ANCHORS = 2
+
+
+@dataclass
+class Question:
+    text: str
+    weights: dict[str, float]  # stemmed content word -> weight (rarity, raised for names and numbers)
+    anchors: dict[str, float]  # the terms that pin the event down, with their weights
+    atype: AnswerType
+    words: set[str] = field(default_factory=set)  # lower-cased words, to tell new names from the question's own
+    recent: bool = False  # asks about something new ("this week", "the latest")
+    predicate: str | None = None  # the verb the answer completes ("pledg" in "What did the US pledge?")
+    subject: set[str] = field(default_factory=set)  # the terms of its subject ({"unitedstates"})
+
+    def states_predicate(self, sentence: str) -> bool:
+        """Whether the sentence says the subject did the asked thing: a subject term shortly before
+        the predicate used as a verb ("the U.S. has pledged", "Canada has promised"; not "Canada can
+        deliver on its promise"), as the sentence that answers usually does."""
+        if not self.predicate:
+            return False
+        tokens = term_words(sentence, keep_stopwords=True)
+        for i, (word, term) in enumerate(tokens):
+            if term != self.predicate or (i and tokens[i - 1][0].lower() in _DETERMINERS):
+                continue
+            if any(t in self.subject for _w, t in tokens[max(0, i - 5) : i]):
+                return True
+        return False
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+    def coverage(self, sentence_terms: set[str]) -> float:
+        """Weighted share of the question's words among ``sentence_terms``."""
+        return sum(w for t, w in self.weights.items() if t in sentence_terms) / self.total
+
+    def anchor_coverage(self, sentence_terms: set[str]) -> float:
+        """Weighted share of the question's anchors among ``sentence_terms`` (1.0 without anchors)."""
+        total = sum(self.anchors.values())
+        if not total:
+            return 1.0
+        return sum(w for t, w in self.anchors.items() if t in sentence_terms) / total
+
+
+def _flat_idf(_term: str) -> float:
+    return 1.0
+
+
+def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
+    weights: dict[str, float] = {}
+    named: set[str] = set()
+    opening = (words(question) or [""])[0]
+    for i, (word, term) in enumerate(term_words(question)):
+        is_name = word[0].isupper() or word in ALIAS_TERMS or any(c.isdigit() for c in word)
+        if i == 0 and word == opening and not word.isupper() and word not in ALIAS_TERMS:
+            is_name = False  # capitalised because it opens the question
+        boost = 1.5 if is_name else 1.0
+        weights[term] = max(weights.get(term, 0.0), boost * idf(term))
+        if is_name:
+            named.add(term)
+    predicate = _PREDICATE.search(question)
+    verb = terms(predicate.group(2)) if predicate else []
+    subject: set[str] = set()
+    if verb and verb[0] in weights:
+        weights[verb[0]] *= 1.5
+        named.add(verb[0])
+        subject = set(terms(predicate.group(1)))
+    anchors = {t: weights[t] for t in named}
+    others = sorted((t for t in weights if t not in named), key=lambda t: weights[t], reverse=True)
+    for term in others[:RARE_ANCHORS]:
+        anchors[term] = weights[term]
+    return Question(
+        text=question,
+        weights=weights,
+        anchors=anchors,
+        atype=answer_type(question),
+        words={w.lower() for w in words(question)},
+        recent=bool(_RECENT.search(question)),
+        predicate=verb[0] if verb and subject else None,
+        subject=subject,
+    )
+
+
+def sentence_terms(text: str) -> set[str]:
+    return set(terms(text))
