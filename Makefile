@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= Who will help monitor a ceasefire in Ukraine?
 
-.PHONY: demo test install install-test bench-ingest bench-query clean
+.PHONY: demo test install install-test bench-ingest bench-query bench-llm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-ingest:
 
 bench-query:
 	bench/query
+
+bench-llm:
+	bench/llm
 
 clean:
 	rm -rf $(VENV) .newsdesk .pytest_cache
