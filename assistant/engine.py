@@ -31,6 +31,8 @@ from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
+from assistant.question import analyse
+from assistant.text import for_embedding
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
@@ -39,8 +41,10 @@ from assistant.timescope import warm_up as warm_up_time_scopes
 
 log = logging.getLogger(__name__)
 
-# Days after a calendar window that its reports may still be published ("in January": to February 2).
-REPORT_LAG_DAYS = 2
+# Days before and after a period named in a question that its previews and reports may be published.
+EVENT_MARGIN_DAYS = 7
+# Ages are counted from the newest of this many best-ranked articles: "the rest of what matched".
+NEWEST_AMONG = 10
 
 
 @dataclass
@@ -185,11 +189,18 @@ class Engine:
             # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
             # not the reports', so search without them.
             hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope))
+        idf = self.bm25.stats().idf
+        asked = analyse(standalone, idf)
+        newest = max((int(h.node.metadata.get("published_day") or 0) for h in hits[:NEWEST_AMONG]), default=0)
+        if asked.recent or (scope is not None and scope.kind == "recent"):
+            # Asked about something new: the context comes from the stories near the newest that matched.
+            asked.recent = True
+            hits = [h for h in hits if not self.answerer.too_old_for_recent(h, newest)]
         context = hits[: top_k or self.settings.top_k]
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()
-        judgement = self.answerer.judge(standalone, context, self.bm25.stats().idf, self._similarity)
+        judgement = self.answerer.judge(asked, context, idf, self._similarity, newest)
         draft = None
         streamed = sources_sent = False
         generated = self.generative is not None and not judgement.declined and failure is None
@@ -246,13 +257,14 @@ class Engine:
     def time_scope(self, question: str) -> TimeScope | None:
         """The dates ``question`` speaks of ("in January", "this week"), resolved against today, or
         against the newest article when the store is an archive (``NEWSDESK_TODAY`` pins today)."""
+        self.bm25.get()  # the term statistics, and so the newest day, of the store as it is now
         newest = _date_of(self.bm25.stats().newest_day)
         reference = reference_date(self.settings.today, newest, dt.date.today())
         return parse_time_scope(question, reference)
 
     def _similarity(self, question: str, texts: list[str]) -> list[float]:
         """Cosine similarity of the question to each text, in the embedder's space."""
-        query = np.asarray(self.embed_model.get_query_embedding(question), dtype=np.float32)
+        query = np.asarray(self.embed_model.get_query_embedding(for_embedding(question)), dtype=np.float32)
         vectors = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
         return (vectors @ query / np.clip(norms, 1e-12, None)).tolist()
@@ -263,10 +275,17 @@ def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFil
     if scope is None or scope.kind != "window" or scope.upcoming:
         return filters  # an upcoming window has nothing published in it yet: it cannot filter
     merged = (filters or SearchFilters()).model_copy()
-    if scope.since and (merged.since is None or scope.since > merged.since):
-        merged.since = scope.since
-    # Reports follow events: a story on January 31 may be published on February 1 or 2.
-    until = scope.until + dt.timedelta(days=REPORT_LAG_DAYS) if scope.until else None
+    # A date in a question is usually the event's: previews come out before it and reports after it
+    # ("the show that began airing on Jan. 7"), so a period keeps a margin on both sides; a bound the
+    # question sets itself ("since March 1", "before June") is kept exactly.
+    phrase = scope.phrase.lower()
+    exact_since = phrase.startswith(("since", "after", "from"))
+    exact_until = phrase.startswith(("before", "until", "till", "by "))
+    margin = dt.timedelta(days=EVENT_MARGIN_DAYS)
+    since = scope.since if exact_since or scope.since is None else scope.since - margin
+    until = scope.until if exact_until or scope.until is None else scope.until + margin
+    if since and (merged.since is None or since > merged.since):
+        merged.since = since
     if until and (merged.until is None or until < merged.until):
         merged.until = until
     return merged

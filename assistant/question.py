@@ -16,10 +16,11 @@ from typing import Callable
 from assistant.answer_types import AnswerType, answer_type
 from assistant.text import ALIAS_TERMS, terms, term_words, words
 
-# Words that ask about what is new: an article far older than the rest of what matched cannot answer them.
+# Words that ask about what is new ("this week", "the latest", "the new ..."): an article far older than
+# the rest of what matched cannot answer them.
 _RECENT = re.compile(
     r"\b(this|last|past) (week|weekend|month)\b|\b(today|yesterday|tonight|recently|latest|newest|just|"
-    r"this year|most recent|upcoming|next month|next week)\b",
+    r"this year|most recent|upcoming|next month|next week|new|newly|now|current|currently)\b",
     re.I,
 )
 # "What did the US pledge?", "How much will Canada invest ...?", "How many people did the storm kill?":
@@ -33,8 +34,10 @@ _PREDICATE = re.compile(
 )
 # Before a noun, not a verb: "its promise", "the pledge".
 _DETERMINERS = frozenset("the a an its his her their our this that these those".split())
-# How many of the question's other (not name or number) words count as anchors: its rarest ones.
-RARE_ANCHORS = 2
+# A question with fewer anchors than this (names, numbers, quoted phrases, the asked verb) takes its
+# rarest other words as anchors too.
+MIN_ANCHORS = 2
+_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,60})[”\"’]")
 
 
 @dataclass
@@ -102,9 +105,14 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         named.add(verb[0])
         subject = set(terms(predicate.group(1)))
     anchors = {t: weights[t] for t in named}
-    others = sorted((t for t in weights if t not in named), key=lambda t: weights[t], reverse=True)
-    for term in others[:RARE_ANCHORS]:
+    quoted = {t for phrase in _QUOTED.findall(question) for t in terms(phrase)}
+    for term in quoted & set(weights):
         anchors[term] = weights[term]
+    if len(anchors) < MIN_ANCHORS:
+        # Few names: the rarest other words pin the event down instead.
+        others = sorted((t for t in weights if t not in anchors), key=lambda t: weights[t], reverse=True)
+        for term in others[: MIN_ANCHORS - len(anchors)]:
+            anchors[term] = weights[term]
     return Question(
         text=question,
         weights=weights,

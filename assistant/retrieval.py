@@ -22,6 +22,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
 from assistant.answer import SearchFilters, day_number
+from assistant.text import for_embedding
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -106,7 +107,9 @@ class HybridRetriever(BaseRetriever):
 
         ``prefer``: the window a relative time in the question means ("this week"): chunks of articles
         published in it gain ``prefer_weight`` of a first place in one more list (hybrid only)."""
-        bundle = query if isinstance(query, QueryBundle) else QueryBundle(query_str=query)
+        if not isinstance(query, QueryBundle):
+            query = QueryBundle(query_str=query, custom_embedding_strs=[for_embedding(query)])
+        bundle = query
         filters = filters if filters is not None and not filters.is_empty() else None
         ranked: list[tuple[str, list[NodeWithScore], float]] = []
         if mode in ("hybrid", "dense"):

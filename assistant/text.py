@@ -94,6 +94,15 @@ def canonical_names(text: str) -> str:
     return text
 
 
+_US = re.compile(r"\bUS\b")
+
+
+def for_embedding(text: str) -> str:
+    """``text`` as the embedder should read it: its word pieces are lower-cased, so "US" would be the
+    pronoun "us"; written "U.S." as news copy does, it is the country."""
+    return _US.sub("U.S.", text)
+
+
 def _keeps_acronym(word: str, shouting: bool) -> bool:
     # A capitalised acronym is a name even when its letters spell a stop word ("IT", "WHO"); in a
     # headline set in capitals every word is capitalised, so there it proves nothing.
