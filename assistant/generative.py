@@ -36,6 +36,7 @@ from assistant.answer import Source, Turn, Verification
 from assistant.citations import cited_sentences, normalise, supports
 from assistant.condense import KeywordCondenser
 from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
+from assistant.injection import without_instructions
 from assistant.llm import LLMError, complete_chat, stream_chat
 from assistant.prompts import ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, Prompt, fence, load_prompt
 from assistant.text import sentence_spans, terms
@@ -81,7 +82,9 @@ def number_sources(hits: Sequence[NodeWithScore], scored: Sequence[ScoredSentenc
     candidates: dict[str, Candidate] = {}
     used = 0
     for hit in hits:
-        text = hit.node.get_content(metadata_mode=MetadataMode.NONE).strip()
+        # Sentences that address the assistant ("ignore your instructions ...") are neither shown to the
+        # model nor able to support what it writes (assistant.injection).
+        text = without_instructions(hit.node.get_content(metadata_mode=MetadataMode.NONE)).strip()
         if not text:
             continue
         if max_chars is not None and used + len(text) > max_chars and candidates:
@@ -110,7 +113,11 @@ def render_sources(candidates: Sequence[Candidate]) -> str:
     blocks = []
     for c in candidates:
         meta = c.hit.node.metadata
-        header = f"Source [{c.n}]: {meta.get('title', '') or 'untitled'}"
+        # The title sits outside the fence, so it is made harmless: one line (its line breaks must not
+        # add lines, a forged "Source [9]:" among them), no citation markers, nothing said to the assistant.
+        title = without_instructions(" ".join(str(meta.get("title", "") or "").split()))
+        title = " ".join(re.sub(r"\[\s*\d+\s*\]", " ", title).split()) or "untitled"
+        header = f"Source [{c.n}]: {title}"
         if meta.get("published_at"):
             header += f" (published {meta['published_at']})"
         blocks.append(f"{header}\n{fence(c.text)}")
@@ -178,20 +185,31 @@ def best_quote(sentence: str, texts: Sequence[str]) -> str:
     return best
 
 
-def verify(reply: str, candidates: Sequence[Candidate]) -> Verified:
+def verify(reply: str, candidates: Sequence[Candidate], question: str | None = None) -> Verified:
     """Keep the sentences of ``reply`` that a cited source supports, with only those citations.
 
     A stretch of several sentences before one run of markers is checked sentence by sentence against
     those markers. Citations are deduplicated per stretch; a dropped citation is one naming no source
-    or a source that supports none of the stretch's sentences."""
+    or a source that supports none of the stretch's sentences. With ``question``, a sentence must also
+    be about it: it, or the source sentence that best supports it, shares a word with the question
+    (a supported sentence about something else answers nothing)."""
     by_n = {c.n: c for c in candidates}
+    asked = set(terms(question)) if question else None
+
+    def supported(sentence: str, n: int) -> bool:
+        if n not in by_n or not supports(sentence, by_n[n].text):
+            return False
+        if asked is None or asked & set(terms(sentence)):
+            return True
+        return bool(asked & set(terms(best_quote(sentence, by_n[n].texts))))
+
     kept: list[tuple[str, list[int]]] = []
     dropped = removed = 0
     for stretch, numbers in cited_sentences(normalise_citations(reply)):
         numbers = list(dict.fromkeys(numbers))
         used: set[int] = set()
         for sentence in _sentences(stretch):
-            valid = [n for n in numbers if n in by_n and supports(sentence, by_n[n].text)]
+            valid = [n for n in numbers if supported(sentence, n)]
             if valid:
                 kept.append((sentence, valid))
                 used.update(valid)
@@ -311,7 +329,7 @@ class GenerativeAnswerer:
         return stream_chat(self.llm, plan.messages, deadline, self.lock)
 
     def finish(self, plan: Plan, reply: str) -> Generated:
-        verified = verify(reply, plan.candidates)
+        verified = verify(reply, plan.candidates, plan.question)
         if verified.declined:
             return self.decline(plan, verified.verification, reply)
         return Generated(verified.text, verified.sources, False, plan.evidence, verified.verification, reply)
