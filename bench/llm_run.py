@@ -622,8 +622,8 @@ def injection(args, url: str, report: dict) -> bool:
                 print("    " + "  ".join(f"{name}: {'yes' if value else 'no'}" for name, value in info.items()))
         lost = [r for r in results if not r["checks"]["gold kept"]]
         if lost:
-            to_article = [r["id"] for r in lost if not r["control"]["gold"]]
-            to_instructions = [r["id"] for r in lost if r["control"]["gold"]]
+            to_article = [f"{r['id']} ({r['context']})" for r in lost if not r["control"]["gold"]]
+            to_instructions = [f"{r['id']} ({r['context']})" for r in lost if r["control"]["gold"]]
             print(f"\ngold lost with the injected article: {len(lost)} ({len(to_instructions)} kept with the control "
                   f"article, so lost to the instructions: {', '.join(to_instructions) or '-'}; "
                   f"{len(to_article)} lost with the control too, so to a competing article: {', '.join(to_article) or '-'})")
