@@ -202,6 +202,7 @@ class Engine:
         mark = time.perf_counter()
         judgement = self.answerer.judge(asked, context, idf, self._similarity, newest)
         draft = None
+        verification = None  # what checking the model's reply removed, when it was asked
         streamed = sources_sent = False
         generated = self.generative is not None and not judgement.declined and failure is None
         if generated:
@@ -217,6 +218,12 @@ class Engine:
                         yield "delta", delta
                 draft = self.generative.finish(plan, "".join(pieces))
                 streamed = stream
+                if draft.declined:
+                    # The judge found an answer in the sources, but nothing the model wrote survived
+                    # verification (or it said they don't answer): the judge decides declines, so the
+                    # quoted answer stands in, and says why.
+                    failure = "the model's reply held no sentence its sources support"
+                    verification, draft = draft.verification, None
             except LLMError as exc:
                 failure = str(exc)
                 streamed = stream and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
@@ -230,6 +237,8 @@ class Engine:
         fields = dict(answer=draft.text, sources=draft.sources, declined=draft.declined, time_scope=scope)
         if failure is not None:
             fields.update(fallback_reason=failure)
+            if verification is not None:
+                fields.update(verification=verification)
         elif self.generative is not None:  # generated, or declined without asking the model
             fields.update(generator=self.generative.generator)
             if generated:

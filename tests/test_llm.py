@@ -200,7 +200,8 @@ def test_forced_bad_citations_are_removed_from_a_real_reply(llm_engine, sample_s
 
 def test_model_citing_a_missing_source_end_to_end(server, sample_store, embed_model, tmp_path):
     """A prompt that makes the model cite [9] (no such source): every citation is dropped, no
-    sentence survives, and the Answer is a decline that says what verification removed."""
+    sentence survives, and since the sources do answer, the quoted answer stands in, saying why and
+    what verification removed."""
     from assistant.prompts import Prompt
 
     engine = make_engine(sample_store, embed_model, server.url, llm_max_tokens=48)
@@ -215,13 +216,13 @@ def test_model_citing_a_missing_source_end_to_end(server, sample_store, embed_mo
     reply = "".join(data for kind, data in events if kind == "delta")
     assert "[9]" in reply, reply  # what the model wrote
     answer = events[-1][1]
-    assert answer.generator == f"llm:{MODEL}" and answer.fallback_reason is None
-    assert answer.declined and "don't answer" in answer.answer and "[" not in answer.answer
+    assert answer.generator == "extractive" and "no sentence its sources support" in answer.fallback_reason
+    assert not answer.declined and "February 14" in answer.answer
     assert answer.verification.dropped_citations >= 1 and answer.verification.removed_sentences >= 1
-    assert answer.sources and answer.sources[0].article_id == "sample-library-cedar-point"  # closest sources
+    assert answer.sources and answer.sources[0].article_id == "sample-library-cedar-point"
 
 
-def test_decline_when_the_model_cites_nothing(server, sample_store, embed_model):
+def test_quoted_answer_stands_in_when_the_model_cites_nothing(server, sample_store, embed_model):
     from assistant.prompts import Prompt
 
     engine = make_engine(sample_store, embed_model, server.url, llm_max_tokens=48)
@@ -231,10 +232,10 @@ def test_decline_when_the_model_cites_nothing(server, sample_store, embed_model)
         user="{sources}\n\nQuestion: {question}",
     )
     answer = engine.ask(FESTIVAL_Q)
-    assert answer.generator == f"llm:{MODEL}"
-    assert answer.declined and answer.answer.startswith("The ingested articles don't answer")
+    assert answer.generator == "extractive" and answer.fallback_reason
+    assert not answer.declined and "48" in answer.answer
     assert answer.verification.removed_sentences >= 1 and answer.verification.dropped_citations == 0
-    assert len(answer.sources) <= 3 and [s.n for s in answer.sources] == list(range(1, len(answer.sources) + 1))
+    assert [s.n for s in answer.sources] == list(range(1, len(answer.sources) + 1))
 
 
 def test_weak_evidence_declines_without_asking_the_model(llm_engine):
@@ -258,14 +259,16 @@ def test_stream_yields_tokens_then_the_verified_answer(llm_engine, sample_store)
     assert candidates and all(isinstance(s, Source) for s in candidates)
     assert [s.n for s in candidates] == list(range(1, len(candidates) + 1))  # numbered as in the prompt
     done = events[-1][1]
-    assert isinstance(done, Answer) and done.generator == f"llm:{MODEL}"
+    assert isinstance(done, Answer) and not done.declined
     assert {s.article_id for s in done.sources} <= {s.article_id for s in candidates}
-    if not done.declined:
-        assert_only_verified_citations(done, sample_store)
-    # The verified answer keeps only sentences of the streamed reply (markers renumbered).
-    streamed = normalise("".join(deltas))
-    for sentence, _ in cited_sentences(done.answer if not done.declined else ""):
-        assert normalise(sentence).rstrip(".") in streamed
+    assert_only_verified_citations(done, sample_store)
+    if done.generator == f"llm:{MODEL}":
+        # The verified answer keeps only sentences of the streamed reply (markers renumbered).
+        streamed = normalise("".join(deltas))
+        for sentence, _ in cited_sentences(done.answer):
+            assert normalise(sentence).rstrip(".") in streamed
+    else:  # nothing the tiny model wrote was supported: the quoted answer stands in, saying so
+        assert done.generator == "extractive" and "no sentence its sources support" in done.fallback_reason
 
 
 def test_stream_is_consumed_step_by_step_from_worker_threads(llm_engine):
@@ -280,7 +283,7 @@ def test_stream_is_consumed_step_by_step_from_worker_threads(llm_engine):
             events.append(item)
     kinds = [k for k, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "done" and kinds.count("done") == 1
-    assert isinstance(events[-1][1], Answer) and events[-1][1].generator == f"llm:{MODEL}"
+    assert isinstance(events[-1][1], Answer) and _generated_or_verified_stand_in(events[-1][1])
 
 
 def test_api_streams_the_generated_answer(llm_engine):
@@ -304,7 +307,15 @@ def test_api_streams_the_generated_answer(llm_engine):
     kinds = [k for k, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "done" and set(kinds[1:-1]) == {"delta"}, kinds
     done = Answer.model_validate(events[-1][1])
-    assert done.generator == f"llm:{MODEL}" and "verification" in events[-1][1]
+    assert _generated_or_verified_stand_in(done) and "verification" in events[-1][1]
+
+
+def _generated_or_verified_stand_in(answer) -> bool:
+    """The model's verified answer, or (when the tiny model's reply held nothing its sources support,
+    e.g. a number they don't state) the quoted answer standing in, saying why."""
+    if answer.generator == f"llm:{MODEL}":
+        return answer.fallback_reason is None
+    return answer.generator == "extractive" and "no sentence its sources support" in (answer.fallback_reason or "")
 
 
 # ------------------------------------------------------------------------------------------ failures
