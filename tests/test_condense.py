@@ -209,3 +209,9 @@ def test_the_condenser_is_fast():
         condenser.condense("Who is her lawyer?", history)
     per_call = (time.perf_counter() - started) / 200
     assert per_call < 0.005, f"{per_call * 1000:.2f} ms per call"  # well under 1 ms unloaded; slack for busy CI
+
+
+def test_the_conversation_s_time_holds_for_the_follow_up():
+    history = ("What happened at the Westfield marathon this week?", "Record heat slowed the runners.")
+    assert context(condense("Who won the women's race?", *history)).startswith("this week")
+    assert "this week" not in context(condense("Who won it last year?", *history))  # it names its own time
