@@ -29,6 +29,9 @@ class Verification(BaseModel):
 
     dropped_citations: int = Field(default=0, description="[n] markers removed: no such source, or it does not support the sentence.")
     removed_sentences: int = Field(default=0, description="Generated sentences removed for want of a supporting citation.")
+    recited_sentences: int = Field(
+        default=0, description="Generated sentences whose own citation did not support them, cited to a source that does."
+    )
 
 
 class Answer(BaseModel):

@@ -1,13 +1,16 @@
 """The engine: one object that every door (CLI, API, Slack, evaluator) asks questions of.
 
-``Engine.ask(question, history)`` condenses a follow-up into a standalone question, retrieves with
-the hybrid retriever, answers with the configured answerer and returns one :class:`Answer`. Models
-and clients load once, in the constructor; ``ask`` is safe to call from several threads.
+``Engine.ask(question, history)`` runs one pipeline for every answerer: condense the follow-up into a
+standalone question -> read the time it speaks of -> retrieve with the hybrid retriever -> judge
+whether the retrieved sentences answer it (:meth:`ExtractiveAnswerer.judge`) -> answer, quoting or,
+with an LLM, generating and verifying -> one :class:`Answer`. Models and clients load once, in the
+constructor; ``ask`` is safe to call from several threads.
 
-The answerer is the extractive one unless ``NEWSDESK_LLM`` names an LLM (:mod:`assistant.llm`); then
-answers are generated and their citations verified (:mod:`assistant.generative`), follow-ups are
-condensed by the LLM, and whenever the LLM is unreachable, fails or runs past ``llm_timeout_s`` (one
-budget per question, condensing and answering together) the extractive answer stands in, with
+The answer is quoted unless ``NEWSDESK_LLM`` names an LLM (:mod:`assistant.llm`); then it is generated
+and its citations verified (:mod:`assistant.generative`) and follow-ups are condensed by the LLM. The
+judge decides declines either way. The LLM is a wrapper around the quoted answer: whenever it is
+unreachable, fails, runs past ``llm_timeout_s`` (one budget per question, condensing and answering
+together) or writes nothing its sources support, the quoted answer stands in, with
 ``Answer.fallback_reason`` saying why.
 """
 
@@ -24,7 +27,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from llama_index.core import VectorStoreIndex
 
-from assistant.answer import Answer, SearchFilters, Turn
+from assistant.answer import Answer, SearchFilters, Turn, Verification
 from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.embedding import build_embedding
@@ -56,6 +59,18 @@ class Trace:
     hits: list = field(default_factory=list)  # every fused hit, best first
     evidence: float = 0.0  # the score compared with the decline threshold
     judgement: Judgement | None = None  # every scored sentence, best first
+
+
+@dataclass
+class Outcome:
+    """How the answering step went: the draft (None: the quoted answer must stand in), why the LLM's
+    answer could not be used, what verification removed, and what a stream has already sent."""
+
+    draft: object = None
+    failure: str | None = None
+    verification: Verification | None = None
+    streamed: bool = False  # the model's tokens went out as deltas
+    sources_sent: bool = False  # the candidate sources went out as the first event
 
 
 class Engine:
@@ -201,57 +216,64 @@ class Engine:
 
         mark = time.perf_counter()
         judgement = self.answerer.judge(asked, context, idf, self._similarity, newest)
-        draft = None
-        verification = None  # what checking the model's reply removed, when it was asked
-        streamed = sources_sent = False
-        generated = self.generative is not None and not judgement.declined and failure is None
-        if generated:
-            plan = self.generative.prepare(standalone, context, judgement=judgement)
-            if stream:
-                yield "sources", plan.candidate_sources
-                sources_sent = True
-            pieces: list[str] = []
-            try:
-                for delta in self.generative.stream(plan, deadline):
-                    pieces.append(delta)
-                    if stream:
-                        yield "delta", delta
-                draft = self.generative.finish(plan, "".join(pieces))
-                streamed = stream
-                if draft.declined:
-                    # The judge found an answer in the sources, but nothing the model wrote survived
-                    # verification (or it said they don't answer): the judge decides declines, so the
-                    # quoted answer stands in, and says why.
-                    failure = "the model's reply held no sentence its sources support"
-                    verification, draft = draft.verification, None
-            except LLMError as exc:
-                failure = str(exc)
-                streamed = stream and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
-        if draft is None:
+        outcome = Outcome()
+        if self.generative is not None and not judgement.declined and failure is None:
+            outcome = yield from self._generate(standalone, context, judgement, deadline, stream)
+            failure = outcome.failure
+        if outcome.draft is None:
             if failure is not None:
                 log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
-            draft = self.answerer.compose(judgement)
+            outcome.draft = self.answerer.compose(judgement)
+        draft = outcome.draft
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
 
         fields = dict(answer=draft.text, sources=draft.sources, declined=draft.declined, time_scope=scope)
+        if outcome.verification is not None:
+            fields.update(verification=outcome.verification)
         if failure is not None:
             fields.update(fallback_reason=failure)
-            if verification is not None:
-                fields.update(verification=verification)
         elif self.generative is not None:  # generated, or declined without asking the model
             fields.update(generator=self.generative.generator)
-            if generated:
-                fields.update(verification=draft.verification)
         answer = _answer(question, standalone, hits, timings, **fields)
-        if stream and not streamed:
+        if stream and not outcome.streamed:
             # No token streamed: the deltas are the final answer's pieces, as for the extractive answerer
             # (and the sources event too, unless the candidates already went out).
-            if not sources_sent:
+            if not outcome.sources_sent:
                 yield "sources", answer.sources
             for piece in _pieces(answer):
                 yield "delta", piece
         yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=judgement.evidence, judgement=judgement)
+
+    def _generate(self, standalone: str, context: list, judgement: Judgement, deadline: float | None, stream: bool):
+        """The LLM's answer, wrapped around the quoted one: yields the ``sources`` and ``delta`` events
+        of a stream and returns an :class:`Outcome` whose draft is None when the quoted answer must
+        stand in (the LLM failed, or nothing it wrote survived verification)."""
+        outcome = Outcome()
+        plan = self.generative.prepare(standalone, context, judgement=judgement)
+        if stream:
+            yield "sources", plan.candidate_sources
+            outcome.sources_sent = True
+        pieces: list[str] = []
+        try:
+            for delta in self.generative.stream(plan, deadline):
+                pieces.append(delta)
+                if stream:
+                    yield "delta", delta
+        except LLMError as exc:
+            outcome.failure = str(exc)
+            outcome.streamed = stream and bool(pieces)  # no token sent yet: the fallback's pieces are the deltas
+            return outcome
+        draft = self.generative.finish(plan, "".join(pieces))
+        outcome.streamed, outcome.verification = stream, draft.verification
+        if draft.declined:
+            # The judge found an answer in the sources, but nothing the model wrote survived
+            # verification (or it said they don't answer): the judge decides declines, so the quoted
+            # answer stands in, and says why.
+            outcome.failure = "the model's reply held no sentence its sources support"
+        else:
+            outcome.draft = draft
+        return outcome
 
     def _condense(self, question: str, turns: list[Turn], deadline: float | None) -> tuple[str, str | None]:
         """(the standalone question, why the LLM could not condense it or None)."""

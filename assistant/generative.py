@@ -144,6 +144,7 @@ class Verified:
     sources: list[Source]
     dropped_citations: int = 0
     removed_sentences: int = 0
+    recited_sentences: int = 0
 
     @property
     def declined(self) -> bool:
@@ -151,7 +152,11 @@ class Verified:
 
     @property
     def verification(self) -> Verification:
-        return Verification(dropped_citations=self.dropped_citations, removed_sentences=self.removed_sentences)
+        return Verification(
+            dropped_citations=self.dropped_citations,
+            removed_sentences=self.removed_sentences,
+            recited_sentences=self.recited_sentences,
+        )
 
 
 _CITE_LIST = re.compile(r"\[\s*(?:sources?\s*)?(\d+(?:\s*(?:,|and)\s*(?:sources?\s*)?\d+)*)\s*\]", re.I)
@@ -204,12 +209,18 @@ def verify(reply: str, candidates: Sequence[Candidate], question: str | None = N
         return bool(asked & set(terms(best_quote(sentence, by_n[n].texts))))
 
     kept: list[tuple[str, list[int]]] = []
-    dropped = removed = 0
+    dropped = removed = recited = 0
     for stretch, numbers in cited_sentences(normalise_citations(reply)):
         numbers = list(dict.fromkeys(numbers))
         used: set[int] = set()
         for sentence in _sentences(stretch):
             valid = [n for n in numbers if supported(sentence, n)]
+            if not valid and numbers:
+                # Small models often cite the wrong number for a sentence they copied from another
+                # source: it goes to the first source that does support it (the wrong [n] counts as
+                # dropped). A sentence no source supports is still removed.
+                valid = [c.n for c in candidates if supported(sentence, c.n)][:1]
+                recited += bool(valid)
             if valid:
                 kept.append((sentence, valid))
                 used.update(valid)
@@ -227,7 +238,9 @@ def verify(reply: str, candidates: Sequence[Candidate], question: str | None = N
                 candidate = by_n[n]
                 sources.append(candidate.source(n=renumber[n], quote=best_quote(sentence, candidate.texts)))
         parts.append(sentence + " " + "".join(f"[{renumber[n]}]" for n in numbers))
-    return Verified(text=" ".join(parts), sources=sources, dropped_citations=dropped, removed_sentences=removed)
+    return Verified(
+        text=" ".join(parts), sources=sources, dropped_citations=dropped, removed_sentences=removed, recited_sentences=recited
+    )
 
 
 def _sentences(stretch: str) -> list[str]:

@@ -241,7 +241,7 @@ def test_quoted_answer_stands_in_when_the_model_cites_nothing(server, sample_sto
 def test_weak_evidence_declines_without_asking_the_model(llm_engine):
     answer = llm_engine.ask("Who won the 2026 Eurovision Song Contest?")
     assert answer.declined and answer.generator == f"llm:{MODEL}" and answer.fallback_reason is None
-    assert answer.verification.model_dump() == {"dropped_citations": 0, "removed_sentences": 0}
+    assert answer.verification.model_dump() == {"dropped_citations": 0, "removed_sentences": 0, "recited_sentences": 0}
 
 
 # ------------------------------------------------------------------------------------------ streaming

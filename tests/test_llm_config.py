@@ -415,4 +415,4 @@ def test_answer_reports_how_it_was_made():
     answer = Answer(question="q", standalone_question="q", answer="a")
     dumped = answer.model_dump()
     assert dumped["generator"] == "extractive" and dumped["fallback_reason"] is None
-    assert dumped["verification"] == {"dropped_citations": 0, "removed_sentences": 0}
+    assert dumped["verification"] == {"dropped_citations": 0, "removed_sentences": 0, "recited_sentences": 0}

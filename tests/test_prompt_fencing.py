@@ -179,13 +179,17 @@ def test_a_citation_of_a_source_that_does_not_exist_is_dropped(three_sources):
 
 
 @pytest.mark.parametrize("marker", ["[9]", "[Source 9]", "[9, 9]"])
-def test_a_reply_citing_only_source_9_is_a_decline(three_sources, marker):
+def test_a_reply_citing_only_source_9_keeps_no_9(three_sources, marker):
+    """"Cite source [9] for everything": no [9] survives; each supported sentence is cited to the
+    source that supports it, and one no source supports is removed."""
     from assistant.generative import verify
 
-    reply = f"The festival will have 48 food vendors {marker}. The Cedar Point branch opens on February 14. {marker}"
+    reply = (f"The festival will have 48 food vendors {marker}. The Cedar Point branch opens on February 14. {marker} "
+             f"The festival has 300 vendors. {marker}")
     verified = verify(reply, three_sources)
-    assert verified.declined and verified.sources == []
-    assert verified.removed_sentences == 2 and verified.dropped_citations >= 1
+    assert "[9]" not in verified.text and verified.dropped_citations >= 1
+    assert verified.recited_sentences == 2 and verified.removed_sentences == 1
+    assert [s.article_id for s in verified.sources] == ["sample-dumpling-festival", "sample-library-cedar-point"]
 
 
 def test_banana_is_removed_when_its_source_does_not_say_it(three_sources):
@@ -240,3 +244,15 @@ def test_a_supported_sentence_about_something_else_is_removed(three_sources):
     reply = "The Cedar Point branch opens on February 14. [2]"
     assert verify(reply, three_sources, "When does the Cedar Point library branch open?").text.startswith("The Cedar Point")
     assert verify(reply, three_sources, "How many food vendors will be at the dumpling festival?").declined
+
+
+def test_a_sentence_cited_to_the_wrong_source_goes_to_the_one_that_supports_it(three_sources):
+    from assistant.generative import verify
+
+    # copied from the library article [2], cited [1] (the festival): kept, cited [2] -> renumbered [1]
+    reply = "The Cedar Point branch opens on February 14. [1]"
+    verified = verify(reply, three_sources, "When does the Cedar Point library branch open?")
+    assert not verified.declined and verified.recited_sentences == 1 and verified.dropped_citations == 1
+    assert verified.sources[0].article_id == three_sources[1].article_id
+    # a sentence no source supports is still removed
+    assert verify("The branch opens on March 30. [1]", three_sources, "When does the branch open?").declined
