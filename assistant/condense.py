@@ -186,7 +186,7 @@ class _Turn:
         """What the answer names first when the question asked for a name ("Which line ...?" "The
         Northshore Line."), as a thing of the asked kind; None when the answer opens otherwise ("He is
         the current vice president ...")."""
-        if self.asks_for is None or not self.answer or self.answer[0].start > 2:
+        if self.asks_for is None or not self.answer or self.answer[0].start > 5:
             return None
         first = self.answer[0]
         kind = first.kind
@@ -766,11 +766,15 @@ def _substitute(question: str, candidates: list[_Mention]) -> str:
             return match.group(0)
         if pronoun == "it" and _BE_BEFORE.search(before) and re.match(r"\s+(?:that|who)\b", after, re.I):
             return match.group(0)  # "Whose network was it that went down?": a cleft, "it" stands for the answer
-        named = [m for m in candidates if not m.common]
+        # A possessive cannot stand for what it possesses: "its new timetable" is not "the new
+        # timetable's new timetable".
+        owned = set(_word_terms_of(after[:40])) if pronoun in _POSSESSIVE else set()
+        candidates_here = [m for m in candidates if not (owned and set(_word_terms_of(m.text)) <= owned)]
+        named = [m for m in candidates_here if not m.common]
         referent = (
             next((m for m in named if _agrees(m, pronoun)), None)
             or next((m for m in named if _agrees(m, pronoun, strict=False)), None)
-            or next((m for m in candidates if m.common and _agrees(m, pronoun)), None)
+            or next((m for m in candidates_here if m.common and _agrees(m, pronoun)), None)
         )
         if referent is None or referent.text in used:
             return match.group(0)
@@ -782,6 +786,10 @@ def _substitute(question: str, candidates: list[_Mention]) -> str:
         return referent.text
 
     return _PRONOUN.sub(swap, question)
+
+
+def _word_terms_of(text: str) -> list[str]:
+    return [t for word in re.findall(r"[A-Za-z][\w'’-]*", text) for t in _word_terms(word)]
 
 
 def _possessive_her(question: str, end: int) -> bool:
