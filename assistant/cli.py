@@ -91,6 +91,8 @@ def ingest(
 def _print_answer(answer: Answer) -> None:
     style = "yellow" if answer.declined else None
     out.print(answer.answer, style=style, highlight=False)
+    if answer.time_scope is not None:
+        out.print(f"Searched: {answer.time_scope.describe()}", style="dim", highlight=False, markup=False)
     if answer.sources:
         out.print()
         label = "Closest sources:" if answer.declined else "Sources:"

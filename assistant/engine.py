@@ -204,6 +204,7 @@ class Engine:
             # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
             # not the reports', so search without them.
             hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope))
+            scope = scope.model_copy(update={"applied": False})
         idf = self.bm25.stats().idf
         asked = analyse(standalone, idf)
         newest = max((int(h.node.metadata.get("published_day") or 0) for h in hits[:NEWEST_AMONG]), default=0)

@@ -92,6 +92,10 @@ class TimeScope(BaseModel):
         "relative to when it is asked, or only the newest preferred (a preference, not a filter)."
     )
     reference: dt.date = Field(description="The day relative expressions were resolved against.")
+    applied: bool = Field(
+        default=True,
+        description="False when a calendar window held no article, so every date was searched instead.",
+    )
 
     @property
     def upcoming(self) -> bool:
@@ -109,6 +113,8 @@ class TimeScope(BaseModel):
             span = f"until {self.until}"
         if self.kind == "recent":
             span = f"preferring {span}"
+        if not self.applied:
+            return f"all dates: no article was published {span} ({self.phrase})"
         return f"{span} ({self.phrase})"
 
 

@@ -110,3 +110,15 @@ def test_seed_questions(reported):
     assert not answer.declined and ("U.S." in answer.answer or "United States" in answer.answer)
     declined = engine.ask("How many Canadian troops will be deployed to Ukraine?")
     assert declined.declined, declined.answer
+
+
+def test_the_answer_says_which_dates_it_searched(reported):
+    engine, _ = reported
+    january = engine.ask("What did Canada promise in January?")
+    assert january.time_scope is not None and january.time_scope.kind == "window" and january.time_scope.applied
+    assert not january.declined
+    assert all(s.published_at.startswith("2026-01") for s in january.sources)
+    # the samples are from January 2026: no article was published in a January a year before
+    old = engine.ask("What did Canada promise in January 2025?")
+    assert old.time_scope is not None and not old.time_scope.applied
+    assert "no article was published" in old.time_scope.describe()

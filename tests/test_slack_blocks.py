@@ -255,3 +255,19 @@ def test_manifest_has_what_the_listeners_need():
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/newsdesk"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True, "people can DM the bot"
+
+
+def test_the_dates_searched_are_shown():
+    import datetime as dt
+
+    from assistant.answer import Answer
+    from assistant.slack.blocks import answer_blocks
+    from assistant.timescope import TimeScope
+
+    scope = TimeScope(phrase="in January", since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 31), kind="window",
+                      reference=dt.date(2026, 1, 20))
+    answer = Answer(question="q", standalone_question="q", answer="A. [1]", time_scope=scope)
+    texts = [e["text"] for b in answer_blocks(answer) if b["type"] == "context" for e in b["elements"]]
+    assert "Searched: 2026-01-01 to 2026-01-31 (in January)" in texts
+    assert not any("Searched" in t for b in answer_blocks(answer.model_copy(update={"time_scope": None}))
+                   if b["type"] == "context" for t in [e["text"] for e in b["elements"]])

@@ -173,6 +173,7 @@ def test_time_scope_round_trips_through_json():
         "until": "2024-01-20",
         "kind": "window",
         "reference": "2024-02-14",
+        "applied": True,
     }
     assert TimeScope.model_validate_json(scope.model_dump_json()) == scope
 

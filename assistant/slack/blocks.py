@@ -173,10 +173,13 @@ def answer_blocks(
     extra: list[dict] | None = None,
 ) -> list[dict]:
     """An answer as blocks: the answer text (split over sections), then one context block per
-    source, an optional ``note`` (mrkdwn, e.g. who asked), then 👍/👎 buttons and ``extra`` blocks.
+    source, the dates searched when the question named a time, an optional ``note`` (mrkdwn, e.g. who
+    asked), then 👍/👎 buttons and ``extra`` blocks.
 
     A declined answer says so plainly and lists the closest sources under that heading."""
     tail: list[dict] = []
+    if answer.time_scope is not None:
+        tail.append(_context(escape(f"Searched: {answer.time_scope.describe()}"), "nd_time_scope"))
     if note:
         tail.append(_context(_truncate(note, MAX_CONTEXT_CHARS), "nd_note"))
     if feedback:
