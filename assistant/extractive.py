@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
@@ -213,6 +213,9 @@ class ExtractiveAnswerer:
             self._vote(scored, q)
         for s in scored:
             s.answerability = self.answerability(s)
+            if q.asked_weights != q.weights:  # a follow-up: its own words may answer where the carried ones don't
+                asked = replace(s, coverage=q.asked_coverage(set(terms(s.text))))
+                s.answerability = max(s.answerability, self.answerability(asked))
         return scored
 
     def too_old_for_recent(self, hit: NodeWithScore, newest_day: int) -> bool:

@@ -40,6 +40,10 @@ MIN_ANCHORS = 2
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,60})[”\"’]")
 
 
+# The context a condensed follow-up carries in brackets ("When is it? (Harbourfront Dumpling Festival)").
+_CARRIED = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
 @dataclass
 class Question:
     text: str
@@ -64,6 +68,14 @@ class Question:
             if any(t in self.subject for _w, t in tokens[max(0, i - 5) : i]):
                 return True
         return False
+
+    asked_weights: dict[str, float] = field(default_factory=dict)  # without the words a follow-up carries
+
+    def asked_coverage(self, sentence_terms: set[str]) -> float:
+        """Coverage counting only the question as asked and the names it carries: a follow-up's
+        carried topic words find the story but are not what is asked."""
+        total = sum(self.asked_weights.values()) or 1.0
+        return sum(w for t, w in self.asked_weights.items() if t in sentence_terms) / total
 
     @property
     def total(self) -> float:
@@ -104,6 +116,12 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         weights[verb[0]] *= 1.5
         named.add(verb[0])
         subject = set(terms(predicate.group(1)))
+    carried = _CARRIED.search(question)
+    asked_weights = dict(weights)
+    if carried:
+        carried_terms = {t for w, t in term_words(carried.group(1)) if not (w[0].isupper() or w in ALIAS_TERMS)}
+        own = {t for _w, t in term_words(question[: carried.start()])}
+        asked_weights = {t: w for t, w in weights.items() if t in own or t not in carried_terms}
     anchors = {t: weights[t] for t in named}
     quoted = {t for phrase in _QUOTED.findall(question) for t in terms(phrase)}
     for term in quoted & set(weights):
@@ -120,6 +138,7 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         atype=answer_type(question),
         words={w.lower() for w in words(question)},
         recent=bool(_RECENT.search(question)),
+        asked_weights=asked_weights,
         predicate=verb[0] if verb and subject else None,
         subject=subject,
     )

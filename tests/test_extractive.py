@@ -101,3 +101,31 @@ def test_a_dateline_is_not_quoted_and_does_not_answer_a_place_question():
     # Not a dateline: a sentence that opens with an acronym and a dash keeps it.
     acronym = [_hit("c", "NATO – the alliance of the harbour regatta cup crews – met in Bristol this week.")]
     assert _answer_in_one_sentence("Which city did the harbour regatta cup crews meet in?", acronym)[0].startswith("NATO")
+
+
+def test_a_follow_up_is_judged_by_what_it_asks_not_only_by_what_it_carries():
+    from assistant.question import analyse
+    from assistant.text import terms
+
+    q = analyse("Which crew won it? (Harbour Regatta cup final crowds boathouse evening rain delays)")
+    sentence = set(terms("The Tern crew won the Harbour Regatta on Saturday."))
+    assert q.asked_coverage(sentence) > q.coverage(sentence)  # the carried topic words are not what is asked
+    assert {"harbour", "regatta"} <= set(q.asked_weights)  # carried names still count
+    assert "boathous" not in q.asked_weights
+    plain = analyse("Which crew won the Harbour Regatta?")
+    assert plain.asked_weights == plain.weights
+
+
+def test_a_follow_up_with_carried_context_is_not_declined_for_it():
+    hits = [_hit("a", "The Tern crew won the Harbour Regatta on Saturday, beating the Gull crew by a length.")]
+    question = "Which crew won it? (Harbour Regatta cup final crowds boathouse evening rain delays)"
+    answerer = ExtractiveAnswerer(max_sentences=1)
+    judged = answerer.judge(question, hits)
+    scored = judged.scored[0]
+    from dataclasses import replace
+
+    from assistant.question import analyse
+    from assistant.text import terms
+
+    full = answerer.answerability(replace(scored, coverage=analyse(question).coverage(set(terms(scored.text)))))
+    assert judged.evidence > full, "the evidence reads the question as asked too"
