@@ -259,7 +259,8 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
     question does not say what kind of thing it wants, or for a person question, when the sentence
     names someone only by a first name the census lists lack."""
     def new(found) -> bool:
-        return any(f.lower().strip(".,") not in question_words for f in found)
+        # "Delaware's" is the question's own "Delaware", not a new name.
+        return any(re.sub(r"[’']s?$", "", f.lower().strip(".,")) not in question_words for f in found)
 
     if atype.kind == "time":
         return 1.0 if new(_CLOCK_TIME.findall(sentence)) else 0.0

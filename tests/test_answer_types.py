@@ -97,3 +97,10 @@ def test_type_match_ignores_days_months_and_sentence_openers_for_names():
     assert type_match(atype, "Jane Holloway won it again on Friday.", words) == 1.0
     generic = answer_type("Which crew won the regatta cup?")
     assert type_match(generic, "Can the crew win it in June again?", {"which", "crew", "won", "the", "regatta", "cup"}) == 0.0
+
+
+def test_a_possessive_of_the_question_s_own_name_is_not_a_new_name():
+    atype = answer_type("What is the name of the new Food Bank of Delaware center?")
+    words = {"what", "is", "the", "name", "of", "new", "food", "bank", "delaware", "center"}
+    assert type_match(atype, "Food Bank of Delaware's new facility is larger.", words) == 0.0
+    assert type_match(atype, "The Milford Center opened.", words) == 1.0
