@@ -5,9 +5,8 @@ No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk,
 ``[n]`` of the article it came from. Answering has two steps, and the LLM answerer shares the first:
 
 1. **Judging** (:meth:`ExtractiveAnswerer.judge`): each sentence of the retrieved chunks is scored by
-   how much of the question it covers (stemmed content words, rare words and names weighted up), how
-   much of the question's *anchors* it or its neighbours cover (:mod:`assistant.question`: the names,
-   numbers and rarest words that pin the event down), how close the embedder puts it to the question
+   how much of the question it covers (stemmed content words; rare words, names, numbers and the asked
+   verb weighted up: :mod:`assistant.question`), how close the embedder puts it to the question
    (all-MiniLM-L6-v2 was trained on question–answer pairs; the best few sentences are embedded at
    query time), whether it holds the kind of thing the question asks for (:mod:`assistant.answer_types`)
    and how well its chunk ranked. A question about something new ("this week", "the latest") is not
@@ -70,7 +69,6 @@ class ScoredSentence:
     hit: NodeWithScore
     coverage: float  # weighted share of the question's content words the sentence contains
     score: float
-    anchors: float = 1.0  # weighted share of the question's anchors in the sentence or its neighbours
     match: float = 0.5  # holds the kind of thing asked for (answer_types.type_match)
     dense: float | None = None  # cosine similarity to the question, for the sentences embedded
     answerability: float = 0.0  # how well it answers the question, in [0, 1]: the evidence it gives
@@ -164,9 +162,7 @@ class ExtractiveAnswerer:
                 continue  # asked about something new: not answered from a story this much older
             age = _age_days(hit, newest)
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
-            title_terms = set(terms(hit.node.metadata.get("title", "")))
             units = quote_units(text)
-            unit_terms = [set(terms(text[s:e])) for s, e in units]
             for i, (start, end) in enumerate(units):
                 sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
@@ -188,14 +184,6 @@ class ExtractiveAnswerer:
                             coverage, novel = _coverage(q, sentence)
                 if coverage == 0 or novel == 0:
                     continue
-                # Anchors may sit in the sentence's neighbours or the headline: "The company said it
-                # would recall them" answers a question about Toyota's recall in an article about it.
-                context = set(unit_terms[i]) | title_terms
-                if i > 0:
-                    context |= unit_terms[i - 1]
-                if i + 1 < len(units):
-                    context |= unit_terms[i + 1]
-                anchors = q.anchor_coverage(set(terms(sentence)) | context)
                 length = min(1.0, self.long_sentence_words / len(sentence.split()))
                 fit = 1.0 - self.type_weight + self.type_weight * match
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
@@ -204,7 +192,7 @@ class ExtractiveAnswerer:
                 if states:
                     score *= 1.0 + self.predicate_weight
                 scored.append(
-                    ScoredSentence(sentence, rank, hit, coverage, score, anchors=anchors, match=match, age_days=age, states=states)
+                    ScoredSentence(sentence, rank, hit, coverage, score, match=match, age_days=age, states=states)
                 )
         scored.sort(key=lambda s: s.score, reverse=True)
         if similarity is not None and self.embedded_sentences > 0 and scored:

@@ -1,10 +1,9 @@
-"""What a question asks about: its weighted words, its anchors, the kind of answer it wants.
+"""What a question asks about: its weighted words, the verb it asks about, the kind of answer it wants.
 
-The answerer and the answerability judge read a question through this one analysis. Its *anchors* are
-the words that pin down which event the question is about: names (capitalised words after the first,
-acronyms, "the U.S."), numbers, and the rarest of its other words. A sentence that shares many of a
-question's words but none of its anchors is usually about something else ("Air Force" in an article on
-Taiwan's defence, asked about a Miss America winner).
+The answerer and the answerability judge read a question through this one analysis. A word weighs by
+its rarity in the corpus, and more when it pins down which event the question is about: a name
+(capitalised words after the first, acronyms, "the U.S."), a number, or the verb the answer completes
+("What did the US *pledge*?").
 """
 
 from __future__ import annotations
@@ -34,10 +33,6 @@ _PREDICATE = re.compile(
 )
 # Before a noun, not a verb: "its promise", "the pledge".
 _DETERMINERS = frozenset("the a an its his her their our this that these those".split())
-# A question with fewer anchors than this (names, numbers, quoted phrases, the asked verb) takes its
-# rarest other words as anchors too.
-MIN_ANCHORS = 2
-_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,60})[”\"’]")
 
 
 # The context a condensed follow-up carries in brackets ("When is it? (Harbourfront Dumpling Festival)").
@@ -48,7 +43,6 @@ _CARRIED = re.compile(r"\s*\(([^()]*)\)\s*$")
 class Question:
     text: str
     weights: dict[str, float]  # stemmed content word -> weight (rarity, raised for names and numbers)
-    anchors: dict[str, float]  # the terms that pin the event down, with their weights
     atype: AnswerType
     words: set[str] = field(default_factory=set)  # lower-cased words, to tell new names from the question's own
     recent: bool = False  # asks about something new ("this week", "the latest")
@@ -85,13 +79,6 @@ class Question:
         """Weighted share of the question's words among ``sentence_terms``."""
         return sum(w for t, w in self.weights.items() if t in sentence_terms) / self.total
 
-    def anchor_coverage(self, sentence_terms: set[str]) -> float:
-        """Weighted share of the question's anchors among ``sentence_terms`` (1.0 without anchors)."""
-        total = sum(self.anchors.values())
-        if not total:
-            return 1.0
-        return sum(w for t, w in self.anchors.items() if t in sentence_terms) / total
-
 
 def _flat_idf(_term: str) -> float:
     return 1.0
@@ -122,19 +109,9 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         carried_terms = {t for w, t in term_words(carried.group(1)) if not (w[0].isupper() or w in ALIAS_TERMS)}
         own = {t for _w, t in term_words(question[: carried.start()])}
         asked_weights = {t: w for t, w in weights.items() if t in own or t not in carried_terms}
-    anchors = {t: weights[t] for t in named}
-    quoted = {t for phrase in _QUOTED.findall(question) for t in terms(phrase)}
-    for term in quoted & set(weights):
-        anchors[term] = weights[term]
-    if len(anchors) < MIN_ANCHORS:
-        # Few names: the rarest other words pin the event down instead.
-        others = sorted((t for t in weights if t not in anchors), key=lambda t: weights[t], reverse=True)
-        for term in others[: MIN_ANCHORS - len(anchors)]:
-            anchors[term] = weights[term]
     return Question(
         text=question,
         weights=weights,
-        anchors=anchors,
         atype=answer_type(question),
         words={w.lower() for w in words(question)},
         recent=bool(_RECENT.search(question)),
