@@ -34,6 +34,8 @@ from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
+from assistant.answer_types import type_match
+from assistant.citations import cited_sentences
 from assistant.question import analyse
 from assistant.text import for_embedding
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking
@@ -272,6 +274,10 @@ class Engine:
             # verification (or it said they don't answer): the judge decides declines, so the quoted
             # answer stands in, and says why.
             outcome.failure = "the model's reply held no sentence its sources support"
+        elif _misses_the_asked_kind(judgement, draft.text):
+            # Small models often restate the question ("The Delaware museum won the award.") instead of
+            # answering it: a reply that names no thing of the asked kind, where the quoted answer does.
+            outcome.failure = "the model's reply names no " + _KIND_NAMES.get(judgement_kind(judgement), "answer")
         else:
             outcome.draft = draft
         return outcome
@@ -300,6 +306,26 @@ class Engine:
         vectors = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
         return (vectors @ query / np.clip(norms, 1e-12, None)).tolist()
+
+
+_KIND_NAMES = {"number": "number", "date": "date", "time": "time of day", "name": "name", "quote": "quotation"}
+
+
+def judgement_kind(judgement: Judgement) -> str | None:
+    return analyse(judgement.question).atype.kind
+
+
+def _misses_the_asked_kind(judgement: Judgement, reply: str) -> bool:
+    """Whether a generated reply holds nothing of the kind the question asks for (a number for "how
+    many", a name for "which ..."), while the sentence the quoted answer would lead with does."""
+    asked = analyse(judgement.question)
+    if asked.atype.kind is None or not judgement.scored:
+        return False
+    lead = max(judgement.scored[:3], key=lambda s: s.answerability)
+    if lead.match < 1.0:
+        return False
+    sentences = [sentence for sentence, _marks in cited_sentences(reply)]
+    return not any(type_match(asked.atype, sentence, asked.words) >= 1.0 for sentence in sentences)
 
 
 def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFilters | None:
