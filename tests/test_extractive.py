@@ -129,3 +129,17 @@ def test_a_follow_up_with_carried_context_is_not_declined_for_it():
 
     full = answerer.answerability(replace(scored, coverage=analyse(question).coverage(set(terms(scored.text)))))
     assert judged.evidence > full, "the evidence reads the question as asked too"
+
+
+def test_a_generated_reply_that_names_no_thing_of_the_asked_kind_is_not_kept():
+    from assistant.engine import _misses_the_asked_kind
+
+    hits = [_hit("a", "The Hagley Museum and Library won the readers' award for open-air museums on Tuesday.")]
+    question = "Which Delaware museum won the readers' award for open-air museums?"
+    judgement = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0).judge(question, hits)
+    # a restatement of the question names nothing new; the quoted lead names the museum
+    assert _misses_the_asked_kind(judgement, "The Delaware museum won the readers' award for open-air museums. [1]")
+    assert not _misses_the_asked_kind(judgement, "The Hagley Museum and Library won it. [1]")
+    # a question that asks for no particular kind of thing: any reply may stand
+    open_question = ExtractiveAnswerer(decline_threshold=0.0).judge("Tell me about the readers' award", hits)
+    assert not _misses_the_asked_kind(open_question, "It went to an open-air museum. [1]")
