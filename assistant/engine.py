@@ -34,7 +34,7 @@ from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
-from assistant.answer_types import type_match
+from assistant.answer_types import candidates, type_match
 from assistant.citations import cited_sentences
 from assistant.question import analyse
 from assistant.text import for_embedding
@@ -278,6 +278,10 @@ class Engine:
             # Small models often restate the question ("The Delaware museum won the award.") instead of
             # answering it: a reply that names no thing of the asked kind, where the quoted answer does.
             outcome.failure = "the model's reply names no " + _KIND_NAMES.get(judgement_kind(judgement), "answer")
+        elif _disagrees_with_the_quote(judgement, draft.text):
+            # Two readers of the same sources: when the model names another answer than the sentence the
+            # sources best support, the reader shown is the one that quotes.
+            outcome.failure = "the model's reply names another answer than the sentence its sources best support"
         else:
             outcome.draft = draft
         return outcome
@@ -326,6 +330,18 @@ def _misses_the_asked_kind(judgement: Judgement, reply: str) -> bool:
         return False
     sentences = [sentence for sentence, _marks in cited_sentences(reply)]
     return not any(type_match(asked.atype, sentence, asked.words) >= 1.0 for sentence in sentences)
+
+
+def _disagrees_with_the_quote(judgement: Judgement, reply: str) -> bool:
+    """Whether the reply's candidate answers of the asked kind (names, numbers) and those of the
+    sentence the quoted answer would lead with are both there and share none."""
+    asked = analyse(judgement.question)
+    if asked.atype.kind in (None, "quote") or not judgement.scored:
+        return False
+    lead = max(judgement.scored[:3], key=lambda s: s.answerability)
+    quoted = candidates(lead.text, asked.words, asked.atype)
+    written = candidates(" ".join(sentence for sentence, _ in cited_sentences(reply)), asked.words, asked.atype)
+    return bool(quoted and written and not quoted & written)
 
 
 def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFilters | None:
