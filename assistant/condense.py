@@ -26,7 +26,7 @@ may stand for) and the words of the engine's answers, and makes the follow-up ca
   there is no name to carry, and the conversation's time ("this week") when the follow-up names none.
   The extractive answerer scores sentences by the share of the question's words they cover, so every
   carried word also pulls it towards sentences about the context: the caps below were measured on
-  the rtqa-followups set (fewer lose the story in retrieval, more dilute the question into declines
+  the follow-up evaluation set (README, Evaluation) (fewer lose the story in retrieval, more dilute the question into declines
   and answers about the earlier turn).
 * A question that names its own subject and refers back to nothing is left alone.
 

@@ -53,8 +53,8 @@ _MAX_QUOTE_SENTENCES = 4
 
 
 # The answerability model (see ExtractiveAnswerer.answerability): logistic regression (L2 0.1) of
-# "answerable" on the leading sentence's features, over the 141 questions of ../shared/data/rtqa-dev
-# version 2 (68 answerable, 73 not). 10-fold cross-validated, at most 10 % answerable declined, it
+# "answerable" on the leading sentence's features, over the 141 questions of the RealTimeQA dev set
+# (version 2: 68 answerable, 73 not; README, Evaluation). 10-fold cross-validated, at most 10 % answerable declined, it
 # declined 0.89 of the "absent" and 0.53 of the "incidental" unanswerable questions (in-sample: the
 # same and 0.53); the hand-set blend it replaced, 0.76 and 0.44. Refit when the features change.
 ANSWERABILITY = {"bias": -4.652, "coverage": 4.325, "dense": 4.068, "match": 1.53, "age": -2.02}
