@@ -76,3 +76,11 @@ class SearchFilters(BaseModel):
 
 def day_number(date: dt.date) -> int:
     return date.year * 10000 + date.month * 100 + date.day
+
+
+def day_date(day: int) -> dt.date | None:
+    """The date of a YYYYMMDD day number (None for 0 or a malformed day)."""
+    try:
+        return dt.date(day // 10000, day // 100 % 100, day % 100) if day else None
+    except ValueError:
+        return None

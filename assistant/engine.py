@@ -27,20 +27,20 @@ from typing import Iterator, Sequence
 import numpy as np
 from llama_index.core import VectorStoreIndex
 
-from assistant.answer import Answer, SearchFilters, Turn, Verification
+from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
+from assistant.answer_types import candidates, type_match
 from assistant.bm25 import BM25Cache
+from assistant.citations import cited_sentences
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
-from assistant.answer_types import candidates, type_match
-from assistant.citations import cited_sentences
 from assistant.question import analyse
-from assistant.text import for_embedding
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
+from assistant.text import for_embedding
 from assistant.timescope import TimeScope, parse_time_scope, reference_date
 from assistant.timescope import warm_up as warm_up_time_scopes
 
@@ -277,7 +277,7 @@ class Engine:
         elif _misses_the_asked_kind(judgement, draft.text):
             # Small models often restate the question ("The Delaware museum won the award.") instead of
             # answering it: a reply that names no thing of the asked kind, where the quoted answer does.
-            outcome.failure = "the model's reply names no " + _KIND_NAMES.get(judgement_kind(judgement), "answer")
+            outcome.failure = "the model's reply names no " + _KIND_NAMES.get(judgement.asked.atype.kind, "answer")
         elif _disagrees_with_the_quote(judgement, draft.text):
             # Two readers of the same sources: when the model names another answer than the sentence the
             # sources best support, the reader shown is the one that quotes.
@@ -300,7 +300,7 @@ class Engine:
         """The dates ``question`` speaks of ("in January", "this week"), resolved against today, or
         against the newest article when the store is an archive (``NEWSDESK_TODAY`` pins today)."""
         self.bm25.get()  # the term statistics, and so the newest day, of the store as it is now
-        newest = _date_of(self.bm25.stats().newest_day)
+        newest = day_date(self.bm25.stats().newest_day)
         reference = reference_date(self.settings.today, newest, dt.date.today())
         return parse_time_scope(question, reference)
 
@@ -315,18 +315,11 @@ class Engine:
 _KIND_NAMES = {"number": "number", "date": "date", "time": "time of day", "name": "name", "quote": "quotation"}
 
 
-def judgement_kind(judgement: Judgement) -> str | None:
-    return analyse(judgement.question).atype.kind
-
-
 def _misses_the_asked_kind(judgement: Judgement, reply: str) -> bool:
     """Whether a generated reply holds nothing of the kind the question asks for (a number for "how
     many", a name for "which ..."), while the sentence the quoted answer would lead with does."""
-    asked = analyse(judgement.question)
-    if asked.atype.kind is None or not judgement.scored:
-        return False
-    lead = max(judgement.scored[:3], key=lambda s: s.answerability)
-    if lead.match < 1.0:
+    asked, lead = judgement.asked, judgement.most_answerable()
+    if asked is None or asked.atype.kind is None or lead is None or lead.match < 1.0:
         return False
     sentences = [sentence for sentence, _marks in cited_sentences(reply)]
     return not any(type_match(asked.atype, sentence, asked.words) >= 1.0 for sentence in sentences)
@@ -335,10 +328,9 @@ def _misses_the_asked_kind(judgement: Judgement, reply: str) -> bool:
 def _disagrees_with_the_quote(judgement: Judgement, reply: str) -> bool:
     """Whether the reply's candidate answers of the asked kind (names, numbers) and those of the
     sentence the quoted answer would lead with are both there and share none."""
-    asked = analyse(judgement.question)
-    if asked.atype.kind in (None, "quote") or not judgement.scored:
+    asked, lead = judgement.asked, judgement.most_answerable()
+    if asked is None or asked.atype.kind in (None, "quote") or lead is None:
         return False
-    lead = max(judgement.scored[:3], key=lambda s: s.answerability)
     quoted = candidates(lead.text, asked.words, asked.atype)
     written = candidates(" ".join(sentence for sentence, _ in cited_sentences(reply)), asked.words, asked.atype)
     return bool(quoted and written and not quoted & written)
@@ -371,13 +363,6 @@ def _preferred(scope: TimeScope | None) -> SearchFilters | None:
     if scope is None or scope.kind != "recent" or (scope.since is None and scope.until is None):
         return None
     return SearchFilters(since=scope.since, until=scope.until)
-
-
-def _date_of(day: int) -> dt.date | None:
-    try:
-        return dt.date(day // 10000, day // 100 % 100, day % 100) if day else None
-    except ValueError:
-        return None
 
 
 def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:

@@ -21,7 +21,6 @@ No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk,
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,7 @@ from typing import Callable, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
-from assistant.answer import Source
+from assistant.answer import Source, day_date
 from assistant.answer_types import candidates, type_match
 from assistant.question import Question, analyse
 from assistant.settings import Settings
@@ -86,6 +85,11 @@ class Judgement:
     scored: list[ScoredSentence] = field(default_factory=list)
     evidence: float = 0.0
     declined: bool = True
+    asked: Question | None = None  # the question as analysed (weights, answer type)
+
+    def most_answerable(self, among: int = 3) -> ScoredSentence | None:
+        """The most answerable of the ``among`` best-scoring sentences (None when nothing scored)."""
+        return max(self.scored[:among], key=lambda s: s.answerability, default=None)
 
 
 @dataclass
@@ -271,7 +275,7 @@ class ExtractiveAnswerer:
         scored = self.score_sentences(q, hits, idf, similarity, newest_day)
         evidence = self.evidence(scored, hits)
         declined = not scored or evidence < self.decline_threshold
-        return Judgement(q.text, list(hits), scored, evidence, declined)
+        return Judgement(q.text, list(hits), scored, evidence, declined, asked=q)
 
     # --- composing -----------------------------------------------------------------------------------
     def compose(self, judgement: Judgement) -> Draft:
@@ -391,13 +395,8 @@ def _newest_day(hits: Sequence[NodeWithScore]) -> int:
 
 def _age_days(hit: NodeWithScore, newest: int) -> int | None:
     """Days between the hit's article and the newest day (None when either is undated)."""
-    day = _day(hit)
-    if not day or not newest:
-        return None
-    try:
-        return (dt.date(newest // 10000, newest // 100 % 100, newest % 100) - dt.date(day // 10000, day // 100 % 100, day % 100)).days
-    except ValueError:
-        return None
+    day, last = day_date(_day(hit)), day_date(newest)
+    return (last - day).days if day and last else None
 
 
 def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source:
