@@ -19,8 +19,9 @@ class Article:
     title: str
     url: str = ""
     published_at: str = ""  # ISO date (YYYY-MM-DD) or "" when unknown
-    source: str = ""  # publisher / outlet, or authors joined by ", " when no source is given
-    path: str = ""  # the file the article was read from (absolute), used by --prune
+    source: str = ""  # publisher / outlet; never an author
+    path: str = ""  # the file or URL the article was read from, used by --prune
+    authors: tuple[str, ...] = ()  # bylines, kept apart from the publisher
 
     @property
     def content_hash(self) -> str:
@@ -29,6 +30,8 @@ class Article:
         for part in (self.title, self.url, self.published_at, self.source, self.text):
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
+        if self.authors:  # only when present, so articles without bylines keep their earlier hash
+            h.update(("\x1f".join(self.authors)).encode("utf-8"))
         return h.hexdigest()
 
 
@@ -44,7 +47,24 @@ class LoadFailure:
         return {"path": self.path, "line": self.line, "error": self.error}
 
 
+@dataclass(frozen=True)
+class LoadWarning:
+    """An input that was read but looks wrong (say a body far shorter than its page): ingested, and reported."""
+
+    path: str  # the file path or URL
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "warning": self.message}
+
+
 @dataclass
 class LoadResult:
     articles: list[Article] = field(default_factory=list)
     failures: list[LoadFailure] = field(default_factory=list)
+    warnings: list[LoadWarning] = field(default_factory=list)
+
+    def extend(self, other: "LoadResult") -> None:
+        self.articles.extend(other.articles)
+        self.failures.extend(other.failures)
+        self.warnings.extend(other.warnings)

@@ -29,7 +29,7 @@ from assistant.bm25 import build_bm25
 from assistant.embedding import count_word_pieces
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
-from ingest.article import Article, LoadFailure
+from ingest.article import Article, LoadFailure, LoadResult, LoadWarning
 from ingest.loaders import iter_files, load_file
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class IngestSummary:
     deleted: int = 0
     failed: list[LoadFailure] = field(default_factory=list)
     chunks: int = 0  # chunks embedded and written by this run
+    warnings: list[LoadWarning] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -58,12 +59,14 @@ class IngestSummary:
             "deleted": self.deleted,
             "failed": [f.as_dict() for f in self.failed],
             "chunks": self.chunks,
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
     def line(self) -> str:
         return (
             f"added {self.added} / updated {self.updated} / unchanged {self.unchanged} / "
             f"deleted {self.deleted} / failed {len(self.failed)} / chunks {self.chunks}"
+            + (f" / warnings {len(self.warnings)}" if self.warnings else "")
         )
 
 
@@ -163,14 +166,11 @@ class Ingester:
 
     def ingest_paths(self, paths: Iterable[str | os.PathLike], prune: bool = False, progress: ProgressHook | None = None) -> IngestSummary:
         files = iter_files(paths)  # raises FileNotFoundError naming a missing path
-        articles: list[Article] = []
-        failures: list[LoadFailure] = []
+        loaded = LoadResult()
         for path in files:
-            result = load_file(path)
-            articles.extend(result.articles)
-            failures.extend(result.failures)
+            loaded.extend(load_file(path))
         roots = [Path(p).resolve() for p in paths] if prune else None
-        return self.ingest_articles(articles, failures, prune_roots=roots, progress=progress)
+        return self.ingest_articles(loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings)
 
     def ingest_articles(
         self,
@@ -178,8 +178,9 @@ class Ingester:
         failures: list[LoadFailure] | None = None,
         prune_roots: list[Path] | None = None,
         progress: ProgressHook | None = None,
+        warnings: list[LoadWarning] | None = None,
     ) -> IngestSummary:
-        summary = IngestSummary(failed=list(failures or []))
+        summary = IngestSummary(failed=list(failures or []), warnings=list(warnings or []))
         progress = progress or (lambda event, n: None)
         unique = self._dedupe(articles, summary)
         records = self.store.records()
