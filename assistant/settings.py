@@ -109,6 +109,20 @@ class Settings(BaseSettings):
         "today, or an archive's newest article day (assistant/timescope.py).",
     )
 
+    # --- fetching URLs, feeds and sitemaps (ingest/fetch.py, ingest/web.py) ------------------------
+    # Hosts resolving to private, loopback, link-local, multicast or reserved addresses are refused
+    # (a URL in a feed must not reach the intranet or a cloud metadata service) unless this is on.
+    fetch_allow_private: bool = Field(default=False, description="Allow fetching from private/loopback addresses.")
+    fetch_timeout_s: float = Field(default=10.0, gt=0, description="Connect and read timeout of each request.")
+    # A server dripping a byte a second never trips the read timeout; this bounds the whole fetch.
+    fetch_deadline_s: float = Field(default=60.0, gt=0, description="Most time one fetch takes, redirects and body included.")
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1, description="Largest body read (counted decompressed).")
+    fetch_max_redirects: int = Field(default=5, ge=0)
+    fetch_per_host: int = Field(default=2, ge=1, description="Requests in flight at once to one host.")
+    fetch_user_agent: str = Field(default="", description="User-Agent header; empty: Newsdesk/<version> (+project URL).")
+    fetch_max_links: int = Field(default=500, ge=1, description="Pages one feed, sitemap or home page yields at most.")
+    fetch_max_sitemaps: int = Field(default=20, ge=1, description="Child sitemaps of a sitemap index read (newest first).")
+
     # --- API -------------------------------------------------------------------------------------
     max_question_chars: int = 2000
     max_body_bytes: int = Field(default=1_000_000, description="Larger request bodies get 413.")
