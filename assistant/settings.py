@@ -123,6 +123,13 @@ class Settings(BaseSettings):
     fetch_max_links: int = Field(default=500, ge=1, description="Pages one feed, sitemap or home page yields at most.")
     fetch_max_sitemaps: int = Field(default=20, ge=1, description="Child sitemaps of a sitemap index read (newest first).")
 
+    # --- feed subscriptions (ingest/subscriptions.py, ingest/sync.py) -------------------------------
+    sync_every: str = Field(
+        default="",
+        description='How often `newsdesk serve` syncs the subscribed feeds in the background ("15m", "1h", "900"); '
+        "empty: never (run `newsdesk sync` yourself).",
+    )
+
     # --- API -------------------------------------------------------------------------------------
     max_question_chars: int = 2000
     max_body_bytes: int = Field(default=1_000_000, description="Larger request bodies get 413.")
