@@ -1,0 +1,169 @@
+"""A small threaded web server on 127.0.0.1 for the fetching tests and the fetch benchmark.
+
+Routes are set per test (:meth:`TestSite.route`): status, headers, body (``{BASE}`` in it becomes the
+server's own address), ETag / Last-Modified with real 304 handling, a delay before answering, or a
+body produced by a generator (endless bodies, a byte at a time). The server records what it saw:
+the requests per path with their headers, how many requests were in flight at once (overall and per
+Host header), and how many body bytes each path actually sent before the client hung up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Iterator
+
+SITE = Path(__file__).resolve().parent / "site"
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes | str = b""
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None  # answers If-None-Match with 304 when it matches
+    last_modified: str | None = None  # answers If-Modified-Since with 304 when equal
+    delay_s: float = 0.0  # before the status line
+    stream: Callable[[], Iterator[bytes]] | None = None  # body without Content-Length, connection closed after
+
+
+class TestSite:
+    """The server and its routes; use as a context manager (``with TestSite() as site``)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.sent: Counter[str] = Counter()  # body bytes written per path
+        self.finished: dict[str, threading.Event] = defaultdict(threading.Event)
+        self.max_active = 0
+        self.max_active_per_host: Counter[str] = Counter()
+        self._active = 0
+        self._active_per_host: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
+        self.port = self._server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> "TestSite":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def route(self, path: str, body: bytes | str = b"", **options) -> Route:
+        route = Route(body=body, **options)
+        self.routes[path] = route
+        return route
+
+    def serve_file(self, path: str, file: str, content_type: str, **options) -> Route:
+        """Serve ``tests/site/<file>`` at ``path``, with ``{BASE}`` replaced by this server's address."""
+        return self.route(path, (SITE / file).read_text(encoding="utf-8"), content_type=content_type, **options)
+
+    def hits(self, path: str) -> list[dict[str, str]]:
+        """Headers of every request for ``path``, in order."""
+        return [headers for seen, headers in self.requests if seen == path]
+
+    # -- bookkeeping called by the handler
+    def _enter(self, path: str, headers: dict[str, str]) -> None:
+        host = headers.get("host", "")
+        with self._lock:
+            self.requests.append((path, headers))
+            self._active += 1
+            self._active_per_host[host] += 1
+            self.max_active = max(self.max_active, self._active)
+            self.max_active_per_host[host] = max(self.max_active_per_host[host], self._active_per_host[host])
+
+    def _leave(self, path: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self._active -= 1
+            self._active_per_host[headers.get("host", "")] -= 1
+        self.finished[path].set()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True  # a handler still sleeping in a slow route does not hold up shutdown
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients hanging up mid-answer is what many tests do on purpose
+
+
+def _handler(site: TestSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            path = self.path
+            site._enter(path, headers)
+            try:
+                self._answer(site.routes.get(path), path, headers)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client hung up (a cap or a timeout on its side)
+            finally:
+                site._leave(path, headers)
+
+        def _answer(self, route: Route | None, path: str, headers: dict[str, str]) -> None:
+            if route is None:
+                route = Route(status=404, body="<html><body><h1>Page not found</h1></body></html>")
+            if route.delay_s:
+                time.sleep(route.delay_s)
+            body = route.body.replace("{BASE}", site.base).encode("utf-8") if isinstance(route.body, str) else route.body
+            not_modified = (route.etag is not None and headers.get("if-none-match") == route.etag) or (
+                route.last_modified is not None and headers.get("if-modified-since") == route.last_modified
+            )
+            self.send_response(304 if not_modified else route.status)
+            if route.content_type:
+                self.send_header("Content-Type", route.content_type)
+            if route.etag:
+                self.send_header("ETag", route.etag)
+            if route.last_modified:
+                self.send_header("Last-Modified", route.last_modified)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
+            if not_modified:
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if route.stream is not None:
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for chunk in route.stream():
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    site.sent[path] += len(chunk)
+                return
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            site.sent[path] += len(body)
+
+    return Handler
+
+
+def endless(chunk: bytes = b"<p>" + b"more " * 2000 + b"</p>\n", every_s: float = 0.0) -> Callable[[], Iterator[bytes]]:
+    """A body that never ends (the client has to stop reading)."""
+
+    def generate() -> Iterator[bytes]:
+        while True:
+            yield chunk
+            if every_s:
+                time.sleep(every_s)
+
+    return generate
