@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,13 +15,38 @@ class Turn(BaseModel):
     content: str
 
 
+class AlsoIn(BaseModel):
+    """Another outlet's copy of a source's story (a syndicated or republished copy of the same text)."""
+
+    title: str = Field(description="The copy's own headline.")
+    url: str = Field(default="", description="Where the copy was published.")
+    source: str = Field(default="", description="The copy's publisher.")
+
+
 class Source(BaseModel):
     n: int = Field(description="The number used in the answer's [n] markers, 1..N.")
     article_id: str
     title: str
     url: str = ""
     published_at: str = ""
+    source: str = Field(default="", description="The publisher (outlet) of the article.")
+    authors: list[str] = Field(default_factory=list, description="The article's bylines, when known.")
+    also_in: list[AlsoIn] = Field(
+        default_factory=list,
+        description="Other copies of the same story in the archive (syndicated elsewhere); only this one is quoted.",
+    )
     quote: str = Field(description="The passage of the article that supports the citation, verbatim.")
+
+
+def source_details(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The publisher, bylines and other copies of a retrieved chunk's article, as Source fields: the
+    chunk carries the publisher; the retriever adds ``authors`` and ``also_in`` from the article
+    manifest (:meth:`assistant.retrieval.Syndication.one_per_cluster`)."""
+    return {
+        "source": str(metadata.get("source") or ""),
+        "authors": list(metadata.get("authors") or []),
+        "also_in": [AlsoIn.model_validate(copy) for copy in metadata.get("also_in") or []],
+    }
 
 
 class Verification(BaseModel):

@@ -104,6 +104,9 @@ def _print_answer(answer: Answer) -> None:
             out.print(f"[{s.n}] {s.title}{date}", highlight=False, markup=False)
             if s.url:
                 out.print(f"    {s.url}", highlight=False, markup=False)
+            if s.also_in:
+                copies = "; ".join(f"{c.source or c.title}" + (f" <{c.url}>" if c.url else "") for c in s.also_in)
+                out.print(f"    also in: {copies}", style="dim", highlight=False, markup=False)
             out.print(f"    “{s.quote}”", style="dim", highlight=False, markup=False)
 
 

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
-from assistant.answer import Source, day_date
+from assistant.answer import Source, day_date, source_details
 from assistant.answer_types import candidates, type_match
 from assistant.question import Question, analyse
 from assistant.settings import Settings
@@ -412,6 +412,7 @@ def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source
         title=meta.get("title", ""),
         url=meta.get("url", ""),
         published_at=meta.get("published_at", ""),
+        **source_details(meta),
         quote=quote,
     )
     sources.append(source)

@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
-from assistant.answer import Source, Turn, Verification
+from assistant.answer import Source, Turn, Verification, source_details
 from assistant.citations import cited_sentences, normalise, supports
 from assistant.condense import KeywordCondenser
 from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
@@ -70,6 +70,7 @@ class Candidate:
             title=meta.get("title", ""),
             url=meta.get("url", ""),
             published_at=meta.get("published_at", ""),
+            **source_details(meta),
             quote=self.quote if quote is None else quote,
         )
 

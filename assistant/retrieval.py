@@ -4,6 +4,10 @@ Three ranked lists are fused: dense chunks, BM25 chunks, and BM25 over whole art
 ranks articles, not chunks: each chunk found by the first two gains what its article's place there is
 worth. A recency prior then prefers newer articles among near ties (:class:`RecencyPrior`).
 
+Syndicated copies (one wire story at several outlets, clustered at ingest: :mod:`ingest.syndication`)
+are all ranked and all stay findable; :class:`Syndication` keeps one per cluster among the chunks
+handed to the answerer, and says where else the story ran.
+
 A llama-index ``BaseRetriever``, so the engine (or anyone) can swap it for another retriever. The
 library's ``QueryFusionRetriever`` fuses too, but its reciprocal-rank mode ignores retriever weights and
 keeps no per-retriever scores; both matter here (weights are tuned on the evaluation set; the decline
@@ -14,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -214,3 +219,94 @@ def article_ranking(hits: list[NodeWithScore], limit: int = 10) -> list[str]:
         if len(out) == limit:
             break
     return out
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One copy of a syndicated story, as a source's ``also_in`` names it."""
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published_at: str
+
+
+@dataclass
+class Clusters:
+    """The store's syndication clusters as of one version: only what sources need."""
+
+    cluster_of: dict[str, str] = field(default_factory=dict)  # article id -> cluster id (clustered articles only)
+    members: dict[str, list[Copy]] = field(default_factory=dict)  # cluster id -> its copies, oldest first
+    authors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # article id -> bylines (when known)
+
+    @classmethod
+    def from_records(cls, records) -> "Clusters":
+        out = cls()
+        for record in records:
+            if record.authors:
+                out.authors[record.id] = record.authors
+            if record.cluster:  # "" (a record older than clustering) is a cluster of one
+                copy = Copy(record.id, record.title, record.url, record.source, record.published_at)
+                out.members.setdefault(record.cluster_id, []).append(copy)
+        for cluster, copies in list(out.members.items()):
+            if len(copies) < 2:  # a cluster of one is no cluster
+                del out.members[cluster]
+                continue
+            copies.sort(key=lambda c: (0 if c.published_at else 1, c.published_at, c.article_id))
+            out.cluster_of.update((c.article_id, cluster) for c in copies)
+        return out
+
+
+class Syndication:
+    """Reads the clusters from the article manifest, once per store version (the ingest that moves a
+    cluster bumps it), and applies them to the hits handed to the answerer."""
+
+    def __init__(self, store):
+        self.store = store
+        self._version: str | None = None
+        self._clusters = Clusters()
+        self._lock = threading.Lock()
+
+    def clusters(self) -> Clusters:
+        version = self.store.version()
+        if version != self._version:
+            with self._lock:
+                if version != self._version:
+                    self._clusters = Clusters.from_records(self.store.complete_records())
+                    self._version = version
+        return self._clusters
+
+    def one_per_cluster(self, hits: list[HybridHit]) -> list[HybridHit]:
+        """``hits`` in order, keeping of each cluster only the best-ranked copy's chunks (an article's
+        own second chunk stays, as :func:`diversify` allows), each hit's article's ``authors`` and its
+        other copies (``also_in``) added to its metadata, for the sources built from it."""
+        clusters = self.clusters()
+        chosen: dict[str, str] = {}  # cluster id -> the copy kept
+        kept: list[HybridHit] = []
+        for hit in hits:
+            article = hit.node.metadata.get("article_id", hit.node.node_id)
+            cluster = clusters.cluster_of.get(article, article)
+            if chosen.setdefault(cluster, article) != article:
+                continue
+            others = [c for c in clusters.members.get(cluster, []) if c.article_id != article]
+            kept.append(_with_details(hit, clusters.authors.get(article, ()), others))
+        return kept
+
+
+def _with_details(hit: HybridHit, authors: tuple[str, ...], also_in: list[Copy]) -> HybridHit:
+    """A copy of ``hit`` whose node's metadata also holds its article's bylines and other copies
+    (hidden from the embedded and prompted text). The hit itself is shared with caches: not mutated."""
+    if not authors and not also_in:
+        return hit
+    extra = {"authors": list(authors)} if authors else {}
+    if also_in:
+        extra["also_in"] = [{"title": c.title, "url": c.url, "source": c.source} for c in also_in]
+    node = hit.node.model_copy(
+        update={
+            "metadata": {**hit.node.metadata, **extra},
+            "excluded_embed_metadata_keys": [*hit.node.excluded_embed_metadata_keys, *extra],
+            "excluded_llm_metadata_keys": [*hit.node.excluded_llm_metadata_keys, *extra],
+        }
+    )
+    return hit.model_copy(update={"node": node})

@@ -5,8 +5,9 @@ same truth:
 
 * ``<name>`` holds the chunks (written through llama-index's ``ChromaVectorStore``);
 * ``<name>__articles`` is the article manifest: one record per article (content hash, status, the
-  file it came from, chunk count) plus one ``__state__`` record whose ``version`` changes on every
-  write. Caches kept beside Chroma (the BM25 index) are stamped with that version.
+  file it came from, chunk count, authors, and its syndication cluster with the MinHash signature that
+  placed it there: :mod:`ingest.syndication`) plus one ``__state__`` record whose ``version`` changes
+  on every write. Caches kept beside Chroma (the BM25 index) are stamped with that version.
 
 Crash safety comes from the order of writes (see ``ingest.pipeline``): an article's manifest record
 is marked ``pending`` before its chunks change and ``complete`` after, so a run killed half-way
@@ -37,6 +38,15 @@ class ArticleRecord:
     source: str
     path: str
     chunks: int
+    # Fields added after the first stores were built: records written before them read as defaults.
+    authors: tuple[str, ...] = ()
+    cluster: str = ""  # id of the oldest copy of this story in the store; "" = not clustered yet (itself)
+    minhash: str = ""  # the body's MinHash signature (ingest.syndication.encode); "" = not signed yet
+
+    @property
+    def cluster_id(self) -> str:
+        """The cluster this article belongs to: itself unless clustering put it with other copies."""
+        return self.cluster or self.id
 
     @classmethod
     def from_metadata(cls, article_id: str, meta: dict[str, Any]) -> "ArticleRecord":
@@ -50,7 +60,22 @@ class ArticleRecord:
             source=str(meta.get("source", "")),
             path=str(meta.get("path", "")),
             chunks=int(meta.get("chunks", 0) or 0),
+            authors=split_authors(str(meta.get("authors", "") or "")),
+            cluster=str(meta.get("cluster", "") or ""),
+            minhash=str(meta.get("minhash", "") or ""),
         )
+
+
+# Chroma metadata values are scalars: a record's authors are stored as one string.
+AUTHORS_SEPARATOR = "; "
+
+
+def join_authors(authors: Iterable[str]) -> str:
+    return AUTHORS_SEPARATOR.join(a.strip() for a in authors if a.strip())
+
+
+def split_authors(joined: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in joined.split(AUTHORS_SEPARATOR.strip()) if a.strip())
 
 
 def make_chroma_client(settings: Settings):
@@ -140,6 +165,9 @@ class ArticleStore:
                     "source": r.source,
                     "path": r.path,
                     "chunks": r.chunks,
+                    "authors": join_authors(r.authors),
+                    "cluster": r.cluster,
+                    "minhash": r.minhash,
                 }
                 for r in records
             ],
@@ -165,6 +193,16 @@ class ArticleStore:
         got = self.chunks.get(where={"article_id": article_id}, include=["documents", "metadatas"])
         ordered = sorted(zip(got["metadatas"], got["documents"]), key=lambda pair: pair[0].get("position", 0))
         return "\n".join(doc for _meta, doc in ordered)
+
+    def article_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """:meth:`article_text` of many articles, read in a few batched queries."""
+        ids = list(article_ids)
+        parts: dict[str, list[tuple[int, str]]] = {}
+        for start in range(0, len(ids), 200):
+            where = {"article_id": {"$in": ids[start : start + 200]}}
+            for _chunk_id, doc, meta in self.iter_chunks(where=where):
+                parts.setdefault(meta["article_id"], []).append((int(meta.get("position", 0)), doc or ""))
+        return {article_id: "\n".join(doc for _pos, doc in sorted(chunks)) for article_id, chunks in parts.items()}
 
     # --- reading chunks ---------------------------------------------------------------------------
     def count_chunks(self) -> int:

@@ -9,6 +9,11 @@ decides what to do with each article by comparing content hashes with the manife
   ``complete`` — in that order, so a run killed at any point leaves at most ``pending`` records,
   which the next run deletes (chunks first) and redoes;
 * ``prune`` -> articles once read from the given paths and no longer there are deleted.
+
+After the writes and deletes, syndicated copies are clustered again (:mod:`ingest.syndication`):
+each complete article's MinHash signature is kept in its manifest record (signed once, when it is
+written; older records are signed from the text at hand, or from their chunks), so clustering reads
+only the manifest, and the records whose cluster moved are rewritten. Chunks are never touched by it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -29,6 +34,7 @@ from assistant.bm25 import build_bm25
 from assistant.embedding import count_word_pieces
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
+from ingest import syndication
 from ingest.article import Article, LoadFailure, LoadResult, LoadWarning
 from ingest.loaders import iter_files, load_file
 
@@ -122,7 +128,7 @@ def to_document(article: Article) -> Document:
     )
 
 
-def _record(article: Article, index_hash: str, status: str, chunks: int = 0) -> ArticleRecord:
+def _record(article: Article, index_hash: str, status: str, chunks: int = 0, minhash: str = "") -> ArticleRecord:
     return ArticleRecord(
         id=article.id,
         content_hash=index_hash,
@@ -133,6 +139,8 @@ def _record(article: Article, index_hash: str, status: str, chunks: int = 0) -> 
         source=article.source,
         path=article.path,
         chunks=chunks,
+        authors=article.authors,
+        minhash=minhash,
     )
 
 
@@ -236,9 +244,43 @@ class Ingester:
                 self.store.delete_articles(gone)
                 summary.deleted += len(gone)
 
+        moved = self.cluster_updates({a.id: a.text for a in unique})
+        if moved:
+            if not changed:
+                self.store.bump_version()  # readers cache clusters by version: they must see the move
+                changed = True
+            self.store.write_records(moved)
         if changed:
             self.refresh_bm25()
         return summary
+
+    def cluster_updates(self, texts: dict[str, str] | None = None) -> list[ArticleRecord]:
+        """The complete records whose syndication cluster (or missing signature) must be rewritten.
+
+        Clusters are recomputed from every stored signature, so they follow additions, edits and
+        deletions alike, and a run killed before writing them is mended by the next. Records without a
+        signature (written before clustering existed) are signed from ``texts`` (article id -> body)
+        when the article is at hand, else from its stored chunks."""
+        complete = [r for r in self.store.records().values() if r.status == COMPLETE]
+        signatures = {r.id: syndication.decode(r.minhash) for r in complete}
+        unsigned = [r.id for r in complete if signatures[r.id] is None and r.minhash != syndication.TOO_SHORT]
+        texts = dict(texts or {})
+        missing = [i for i in unsigned if i not in texts]
+        if missing:
+            texts.update(self.store.article_texts(missing))
+        signed = {i: syndication.signature(texts.get(i, "")) for i in unsigned}
+        signatures.update(signed)
+        assigned = syndication.clusters(
+            syndication.Member(r.id, r.published_at, signatures[r.id]) for r in complete
+        )
+        updates = []
+        for r in complete:
+            minhash = syndication.encode(signed[r.id]) if r.id in signed else r.minhash
+            if r.cluster != assigned[r.id] or minhash != r.minhash:
+                updates.append(replace(r, cluster=assigned[r.id], minhash=minhash))
+        if updates:
+            log.info("syndication: %d record(s) re-clustered or signed", len(updates))
+        return updates
 
     def index_hash(self, article: Article) -> str:
         """The article's content hash combined with how it is indexed (chunking, embedder, schema):
@@ -254,6 +296,7 @@ class Ingester:
         if known:
             self.store.bump_version()
             self.store.delete_articles(known)
+            self.store.write_records(self.cluster_updates())  # the copies left may form new clusters
             self.refresh_bm25()
         return known, unknown
 
@@ -262,13 +305,17 @@ class Ingester:
         build_bm25(self.store, version, self.settings.candidate_k)
 
     def _write_group(self, group: list[Article]) -> int:
-        self.store.write_records(_record(a, self.index_hash(a), PENDING) for a in group)
+        # Signed before the write, so that a complete record always carries its signature.
+        minhashes = {a.id: syndication.encode(syndication.signature(a.text)) for a in group}
+        self.store.write_records(_record(a, self.index_hash(a), PENDING, minhash=minhashes[a.id]) for a in group)
         self.store.delete_chunks(a.id for a in group)
         nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
         counts: dict[str, int] = {}
         for node in nodes:
             counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
-        self.store.write_records(_record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0)) for a in group)
+        self.store.write_records(
+            _record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0), minhashes[a.id]) for a in group
+        )
         return len(nodes)
 
     @staticmethod

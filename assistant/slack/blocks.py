@@ -23,6 +23,7 @@ MAX_CONTEXT_CHARS = 2000
 MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK_CHARS = 3900  # top-level ``text``: notifications and screen readers; Slack truncates at 40k
 MAX_TITLE_CHARS = 200
+MAX_ALSO_IN = 5  # other copies of a source's story named under it (a line stays well within a context block)
 MIN_SOURCE_BLOCKS = 10  # a very long answer is shortened before the sources are dropped
 
 PLACEHOLDER_TEXT = "Looking that up in the news archive…"
@@ -122,12 +123,25 @@ def _context(text: str, block_id: str) -> dict:
 
 
 def source_line(source: Source) -> str:
-    """``[n] <url|title> · date`` (the title plain when the source has no http(s) url)."""
+    """``[n] <url|title> · date`` (the title plain when the source has no http(s) url), and a line
+    naming the other outlets that ran the same story, if any."""
     title = _truncate(source.title.strip() or source.article_id, MAX_TITLE_CHARS)
     url = _link_url(source.url)
     label = f"<{url}|{_link_label(title)}>" if url else escape(title)
     date = f" · {escape(source.published_at)}" if source.published_at else ""
-    return _truncate(f"[{source.n}] {label}{date}", MAX_CONTEXT_CHARS)
+    return _truncate(f"[{source.n}] {label}{date}{_also_in(source)}", MAX_CONTEXT_CHARS)
+
+
+def _also_in(source: Source) -> str:
+    """A second line naming the story's other copies ("also in: <url|Outlet>, ..."), or ""."""
+    names = []
+    for copy in source.also_in[:MAX_ALSO_IN]:
+        name = _truncate(copy.source.strip() or copy.title.strip() or "another outlet", 80)
+        url = _link_url(copy.url)
+        names.append(f"<{url}|{_link_label(name)}>" if url else escape(name))
+    if len(source.also_in) > MAX_ALSO_IN:
+        names.append(f"{len(source.also_in) - MAX_ALSO_IN} more")
+    return "\nalso in: " + ", ".join(names) if names else ""
 
 
 def feedback_value(question: str, request_id: str = "") -> str:
