@@ -150,7 +150,7 @@ def test_ask_returns_the_engine_answer(client, api):
     assert body["question"] == FESTIVAL_Q and not body["declined"] and "48" in body["answer"]
     assert "[1]" in body["answer"]
     first = body["sources"][0]
-    assert set(first) == {"n", "article_id", "title", "url", "published_at", "quote"}
+    assert set(first) == {"n", "article_id", "title", "url", "published_at", "source", "authors", "also_in", "quote"}
     assert first["n"] == 1 and first["article_id"] == "sample-dumpling-festival" and first["quote"]
     assert body["retrieved"][0] == "sample-dumpling-festival"
     assert {"condense", "retrieve", "answer", "total"} <= set(body["timings_ms"])
