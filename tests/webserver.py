@@ -167,3 +167,26 @@ def endless(chunk: bytes = b"<p>" + b"more " * 2000 + b"</p>\n", every_s: float 
                 time.sleep(every_s)
 
     return generate
+
+
+# The sample sites under tests/site/: URL path -> (file, content type).
+SAMPLE_SITES = {
+    "/saltmarsh/": ("saltmarsh-sentinel/index.html", "text/html; charset=utf-8"),
+    "/saltmarsh/rss.xml": ("saltmarsh-sentinel/rss.xml", "application/rss+xml; charset=utf-8"),
+    "/saltmarsh/sitemap.xml": ("saltmarsh-sentinel/sitemap.xml", "application/xml"),
+    "/saltmarsh/2026/03/gull-point-ferry-terminal.html": ("saltmarsh-sentinel/ferry-terminal.html", "text/html; charset=utf-8"),
+    "/saltmarsh/2026/03/fish-market-afternoon-auctions.html": ("saltmarsh-sentinel/fish-market.html", "text/html; charset=utf-8"),
+    "/saltmarsh/2026/03/skerry-head-lighthouse-volunteers.html": ("saltmarsh-sentinel/lighthouse.html", "text/html"),
+    "/observer/atom.xml": ("granite-observer/atom.xml", "application/atom+xml"),
+    "/observer/sitemap-news.xml": ("granite-observer/sitemap-news.xml", "text/xml; charset=utf-8"),
+    "/observer/local/millrace-bridge-repairs": ("granite-observer/bridge-repairs.html", "text/html; charset=utf-8"),
+    "/observer/politics/school-board-budget": ("granite-observer/school-budget.html", "text/html; charset=utf-8"),
+    "/observer/outdoors/bald-ridge-ski-season": ("granite-observer/ski-season.html", "text/html; charset=utf-8"),
+    "/sitemap-index.xml": ("sitemap-index.xml", "application/xml"),
+}
+
+
+def publish_sample_sites(site: TestSite) -> None:
+    """Serve every page, feed and sitemap of tests/site/ at its path (see ``SAMPLE_SITES``)."""
+    for path, (file, content_type) in SAMPLE_SITES.items():
+        site.serve_file(path, file, content_type)
