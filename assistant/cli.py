@@ -65,19 +65,26 @@ def _ingester():
 
 @app.command()
 def ingest(
-    paths: List[Path] = typer.Argument(..., help="Files or folders (.md .txt .html .json .jsonl), read recursively."),
+    paths: List[str] = typer.Argument(
+        ..., help="Files or folders (.md .txt .html .json .jsonl), read recursively, or http(s):// URLs of "
+        "article pages, feeds, sitemaps or home pages."
+    ),
     prune: bool = typer.Option(False, "--prune", help="Delete articles once read from these paths that are gone now."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Chunk, embed and store articles. Unchanged articles are skipped; changed ones replaced."""
+    from ingest.web import is_url
+
+    urls = [p for p in paths if is_url(p)]
+    files = [Path(p) for p in paths if not is_url(p)]
     ingester = _ingester()
     if out.is_terminal and not as_json:
         from assistant.progress import ingest_progress
 
         with ingest_progress(err) as progress:
-            summary = ingester.ingest_paths(paths, prune=prune, progress=progress)
+            summary = _ingest(ingester, files, urls, prune, progress)
     else:
-        summary = ingester.ingest_paths(paths, prune=prune)
+        summary = _ingest(ingester, files, urls, prune, None)
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -88,6 +95,23 @@ def ingest(
             err.print(f"[yellow]warning[/yellow] {warning.path}: {warning.message}", highlight=False)
         out.print(summary.line(), highlight=False)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _ingest(ingester, files: list[Path], urls: list[str], prune: bool, progress):
+    """Files alone go through ``ingest_paths``; with URLs, files and URLs are loaded first (URLs by
+    ``ingest.web.load_urls``) so the run gives one summary. ``--prune`` only ever looks under the files."""
+    if not urls:
+        return ingester.ingest_paths(files, prune=prune, progress=progress)
+    from ingest.article import LoadResult
+    from ingest.loaders import iter_files, load_file
+    from ingest.web import load_urls
+
+    loaded = LoadResult()
+    for path in iter_files(files):  # a missing path raises before anything is fetched
+        loaded.extend(load_file(path))
+    loaded.extend(load_urls(urls, _settings()))
+    roots = [p.resolve() for p in files] if prune else None
+    return ingester.ingest_articles(loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings)
 
 
 def _print_answer(answer: Answer) -> None:
