@@ -34,7 +34,8 @@ def ingested(env):
 
 
 def test_ingest_json_summary(ingested, env):
-    assert set(ingested) == {"added", "updated", "unchanged", "deleted", "failed", "chunks"}
+    assert set(ingested) == {"added", "updated", "unchanged", "deleted", "failed", "chunks", "warnings"}
+    assert ingested["warnings"] == []  # the sample articles are clean
     assert ingested["added"] == len(list(SAMPLE_ARTICLES.iterdir())) and ingested["chunks"] > 0
     again = newsdesk(env, "ingest", str(SAMPLE_ARTICLES))
     assert again.returncode == 0
