@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from assistant.answer import Answer, Turn
+from assistant.cli_extract import register as register_extract
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of your news articles, with citations.")
 # No hard wrapping when piped: a long line stays one line for scripts and logs.
@@ -171,18 +172,23 @@ def chat() -> None:
 
 @app.command()
 def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """What is ingested: article and chunk counts, newest dates, articles per source."""
+    """What is ingested: article and chunk counts, newest dates, articles per source, and each article's id and title."""
     from assistant.store import ArticleStore
 
     store = ArticleStore(_settings())
     records = store.complete_records()
     dates = sorted({r.published_at for r in records if r.published_at}, reverse=True)
     per_source = Counter(r.source or "(unknown)" for r in records)
+    # Newest first: the ids are what `newsdesk delete` takes.
+    listing = sorted(records, key=lambda r: (r.published_at or "", r.id), reverse=True)
     report = {
         "articles": len(records),
         "chunks": store.count_chunks(),
         "newest": dates[:5],
         "sources": dict(per_source.most_common()),
+        "article_list": [
+            {"id": r.id, "title": r.title, "published_at": r.published_at, "source": r.source} for r in listing
+        ],
     }
     if as_json:
         print(json.dumps(report, indent=2))
@@ -192,6 +198,10 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
         out.print(f"newest: {', '.join(dates[:5])}", highlight=False)
     for source, count in per_source.most_common(20):
         out.print(f"  {count:6d}  {source}", highlight=False, markup=False)
+    if listing:
+        out.print("articles (date, id, title):", highlight=False)
+    for r in listing:
+        out.print(f"  {r.published_at or '----------'}  {r.id}  {r.title}", highlight=False, markup=False)
 
 
 @app.command()
@@ -232,6 +242,7 @@ def _register_eval() -> None:
 
 
 _register_eval()
+register_extract(app)
 
 
 def run() -> None:

@@ -9,36 +9,26 @@ command line rather than bad content.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import yaml
-from dateutil import parser as date_parser
-from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.article import Article, LoadFailure, LoadResult
+from ingest.dates import normalise_date
+from ingest.encoding import NotText, decode_text
+from ingest.html import MAX_TITLE_CHARS, article_from_html, short_title
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl")
 
-MAX_TITLE_CHARS = 200
+__all__ = ["SUPPORTED_SUFFIXES", "article_from_json", "file_article_id", "iter_files", "load_file", "load_paths", "normalise_date"]
 
-# Elements that never hold article prose: page chrome, code, embedded media, forms.
-_HTML_DROP = frozenset(
-    {"script", "style", "noscript", "nav", "header", "footer", "aside", "form", "svg", "iframe", "template"}
-)
-# Elements whose boundaries end a paragraph; everything else (a, b, em, span, ...) is inline.
-_HTML_BLOCK = frozenset(
-    {
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "blockquote", "pre", "br", "tr",
-        "article", "main", "section", "ul", "ol", "dl", "dt", "dd", "table", "figure", "figcaption",
-        "hr", "address", "details", "summary", "body",
-    }
-)  # fmt: skip
-_HTML_CELL = frozenset({"td", "th"})
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FRONT_MATTER_CLOSE = ("---", "...")
 
@@ -93,22 +83,22 @@ def load_paths(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> LoadRe
     """Load every file under ``paths``; raises only ``FileNotFoundError`` for a path that does not exist."""
     result = LoadResult()
     for path in iter_files(paths):
-        one = load_file(path)
-        result.articles.extend(one.articles)
-        result.failures.extend(one.failures)
+        result.extend(load_file(path))
     return result
 
 
 def load_file(path: str | os.PathLike) -> LoadResult:
-    """Parse one file into articles and failures; never raises for unreadable or malformed content."""
+    """Parse one file into articles, failures and warnings; never raises for unreadable or malformed content."""
     path = Path(path).expanduser().resolve()
     suffix = path.suffix.lower()
-    loader = _LOADERS.get(suffix)
-    if loader is None:
+    if suffix not in SUPPORTED_SUFFIXES:
         kind = f"'{suffix}'" if suffix else "(no file extension)"
         return _failed(path, f"unsupported file type {kind}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
     try:
-        return loader(path, _read_text(path))
+        data = _read_bytes(path)
+        if suffix in _HTML_SUFFIXES:
+            return _load_html(path, data)  # bytes: the page's own charset declaration decides
+        return _LOADERS[suffix](path, _decode(data))
     except _Invalid as exc:
         return _failed(path, str(exc), exc.line)
     except Exception as exc:  # noqa: BLE001 - e.g. RecursionError on absurdly nested JSON; one file must not stop the run
@@ -119,46 +109,50 @@ def _failed(path: Path, error: str, line: int | None = None) -> LoadResult:
     return LoadResult(failures=[LoadFailure(path=str(path), error=error, line=line)])
 
 
-def _read_text(path: Path) -> str:
-    """Read UTF-8 text with newlines normalised; binary or non-UTF-8 files are rejected, not guessed at."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         reason = f"[Errno {exc.errno}] {exc.strerror}" if exc.errno else str(exc)
         raise _Invalid(f"cannot read file: {reason}") from None
-    if b"\x00" in data:
-        raise _Invalid("binary file (contains NUL bytes)")
+
+
+def _decode(data: bytes) -> str:
+    """Text with newlines normalised: UTF-8 (fast path), else the encoding charset-normalizer finds
+    (Latin-1 and Windows-1252 exports are common); binary content is refused."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _Invalid(f"binary file (not UTF-8 text: invalid byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+        text = decode_text(data)
+    except NotText as exc:
+        raise _Invalid(str(exc)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# ------------------------------------------------------------------------------------ field helpers
+# --------------------------------------------------------------------------------------- identity
 
 
-def normalise_date(value: object) -> str:
-    """Best-effort ``YYYY-MM-DD`` for a publication date, or "" when it cannot be known.
+def file_article_id(path: Path, title: str) -> str:
+    """The id of an article from a file that names neither an id nor a url: file name + title.
 
-    Dates only feed filtering and display, so an unparseable value degrades to "unknown" instead of
-    failing the article. A value without a year (e.g. "January 5") is treated as unknown rather than
-    guessed. Timestamps with an offset keep the calendar date as written (no conversion to UTC).
+    Why not the absolute path (as before): the same file read from a moved folder, a copy, or
+    through another mount would become a second article. The file name and the title survive all
+    of those, while an edit of the body keeps the id (so the new version replaces the old one).
+    The trade-offs: renaming the file or changing its title makes a new article (the old one goes
+    with ``ingest --prune``), and two different files with the same name and the same title are
+    taken for one article (reported as a duplicate id when ingested together). Hashing the content
+    instead would survive renames but turn every edit into a new article; a path relative to the
+    ingest root would break when the same file is reached through a different root.
     """
-    if value is None or isinstance(value, bool):
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    if not text:
-        return ""
-    try:
-        parsed = date_parser.parse(text, default=datetime(1, 1, 1))
-    except (ValueError, OverflowError, TypeError):
-        return ""
-    return "" if parsed.year == 1 else parsed.date().isoformat()
+    slug = "-".join(re.findall(r"\w+", title.casefold()))[:80].strip("-_")
+    return f"{path.name}#{slug or hashlib.sha1(title.encode('utf-8')).hexdigest()[:12]}"
+
+
+def _row_id(path: Path, where: str) -> str:
+    """Id of a JSON list item or JSONL row without id or url: file name + position ("#3", "#L7"),
+    for the same reasons as :func:`file_article_id` (a row has no title of its own to rely on)."""
+    return f"{path.name}#{where}"
+
+
+# ------------------------------------------------------------------------------------ field helpers
 
 
 def _scalar(value: object, name: str) -> str:
@@ -172,46 +166,50 @@ def _scalar(value: object, name: str) -> str:
     raise _Invalid(f"field '{name}' must be a string, got {_type_name(value)}")
 
 
-def _authors(value: object) -> str:
+def _authors(value: object) -> tuple[str, ...]:
+    """Bylines from a list of names or an "A, B" string: "By " dropped, duplicates removed."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(name for name in (_scalar(item, "authors") for item in value) if name)
-    return _scalar(value, "authors")
+        names = [_scalar(item, "authors") for item in value]
+    else:
+        names = re.split(r"[,;]", _scalar(value, "authors"))
+    seen: dict[str, str] = {}
+    for name in names:
+        name = re.sub(r"^by\s+", "", " ".join(name.split()), flags=re.I)
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return tuple(seen.values())
 
 
 def _type_name(value: object) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def _short_title(line: str) -> str:
-    """Cut a title candidate to ``MAX_TITLE_CHARS``, at a word boundary when one is reasonably close."""
-    line = " ".join(line.split())
-    if len(line) <= MAX_TITLE_CHARS:
-        return line
-    cut = line[:MAX_TITLE_CHARS]
-    space = cut.rfind(" ")
-    return cut[:space] if space >= MAX_TITLE_CHARS // 2 else cut
-
-
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.split("\n") if line.strip()), "")
 
 
-def _build(meta: Mapping, text: str, path: Path, default_id: str, default_title: str) -> Article:
-    """Assemble an ``Article`` from recognised metadata keys; shared by every format so ids and dates agree."""
+def _build(meta: Mapping, text: str, path: Path, default_title: str, row_id: str = "") -> Article:
+    """Assemble an ``Article`` from recognised metadata keys; shared by every format so ids and dates agree.
+
+    The id is the article's own ``id``, else its ``url``, else ``row_id`` (a row of a JSON list or
+    JSONL file), else :func:`file_article_id`.
+    """
     text = text.strip()
     if not text:
         raise _Invalid("article has no text")
     url = _scalar(meta.get("url"), "url")
     published = next((meta[k] for k in ("published_at", "date", "published") if meta.get(k) is not None), None)
-    authors = _authors(meta.get("authors"))
+    authors = meta.get("authors") if meta.get("authors") is not None else meta.get("author")
+    title = _scalar(meta.get("title"), "title") or default_title or path.stem
     return Article(
-        id=_scalar(meta.get("id"), "id") or url or default_id,
+        id=_scalar(meta.get("id"), "id") or url or row_id or file_article_id(path, title),
         text=text,
-        title=_scalar(meta.get("title"), "title") or default_title or path.stem,
+        title=title,
         url=url,
         published_at=normalise_date(published),
-        source=_scalar(meta.get("source"), "source") or authors,
+        source=_scalar(meta.get("source"), "source"),
         path=str(path),
+        authors=_authors(authors),
     )
 
 
@@ -223,7 +221,7 @@ def _load_markdown(path: Path, text: str) -> LoadResult:
     title = ""
     if not meta.get("title"):
         title, body = _markdown_title(body)
-    return LoadResult(articles=[_build(meta, body, path, str(path), title)])
+    return LoadResult(articles=[_build(meta, body, path, title)])
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:
@@ -258,88 +256,21 @@ def _markdown_title(body: str) -> tuple[str, str]:
         if match:
             if i == first:
                 body = "\n".join(lines[:i] + lines[i + 1 :])
-            return _short_title(match.group(1)), body
-    return _short_title(_first_line(body)), body
+            return short_title(match.group(1)), body
+    return short_title(_first_line(body)), body
 
 
 def _load_text(path: Path, text: str) -> LoadResult:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     title = lines[0] if len(lines) > 1 and len(lines[0]) <= MAX_TITLE_CHARS else path.stem
-    return LoadResult(articles=[_build({}, text, path, str(path), title)])
+    return LoadResult(articles=[_build({}, text, path, title)])
 
 
-def _load_html(path: Path, text: str) -> LoadResult:
-    tree = LexborHTMLParser(text)
-    meta = {
-        "url": _html_meta(tree, 'meta[property="og:url"]', "content") or _html_meta(tree, 'link[rel="canonical"]', "href"),
-        "published_at": _html_meta(tree, 'meta[property="article:published_time"]', "content")
-        or _html_meta(tree, 'meta[name="date"]', "content")
-        or _html_meta(tree, "time[datetime]", "datetime"),
-        "source": _html_meta(tree, 'meta[property="og:site_name"]', "content"),
-        "authors": _html_meta(tree, 'meta[name="author"]', "content"),
-    }
-    title = next(
-        (t for t in (_html_text(tree, "title"), _html_meta(tree, 'meta[property="og:title"]', "content"), _html_text(tree, "h1")) if t),
-        "",
-    )
-    body = ""
-    for selector in ("article", "main", "body"):
-        node = tree.css_first(selector)
-        body = _html_readable(node) if node is not None else ""
-        if body:
-            break
-    return LoadResult(articles=[_build(meta, body, path, str(path), _short_title(title))])
-
-
-def _html_meta(tree: LexborHTMLParser, selector: str, attribute: str) -> str:
-    node = tree.css_first(selector)
-    return ((node.attributes.get(attribute) or "") if node is not None else "").strip()
-
-
-def _html_text(tree: LexborHTMLParser, selector: str) -> str:
-    node = tree.css_first(selector)
-    return " ".join(node.text().split()) if node is not None else ""
-
-
-def _html_readable(root: LexborNode) -> str:
-    """Visible prose under ``root`` as paragraphs separated by blank lines, page chrome left out.
-
-    An explicit stack instead of recursion: real-world pages nest deeply enough to hit Python's limit.
-    """
-    paragraphs: list[str] = []
-    pieces: list[str] = []
-
-    def end_paragraph() -> None:
-        paragraph = " ".join("".join(pieces).split())
-        if paragraph:
-            paragraphs.append(paragraph)
-        pieces.clear()
-
-    stack: list[tuple[LexborNode, bool]] = [(root, True)]
-    while stack:
-        node, entering = stack.pop()
-        if not entering:  # leaving a block (ends the paragraph) or a table cell (separates cells)
-            if node.tag in _HTML_BLOCK:
-                end_paragraph()
-            else:
-                pieces.append(" ")
-            continue
-        if node.is_text_node:
-            pieces.append(node.text_content or "")
-            continue
-        if not node.is_element_node or node.tag in _HTML_DROP:
-            continue
-        if (node.attributes.get("role") or "").strip().lower() == "navigation":
-            continue
-        if node.tag in _HTML_BLOCK:
-            end_paragraph()
-            stack.append((node, False))
-        elif node.tag in _HTML_CELL:
-            pieces.append(" ")
-            stack.append((node, False))
-        stack.extend((child, True) for child in reversed(list(node.iter(include_text=True))))
-    end_paragraph()
-    return "\n\n".join(paragraphs)
+def _load_html(path: Path, data: bytes) -> LoadResult:
+    result = article_from_html(data, origin=str(path))
+    # a page that names no url of its own gets a file id that survives moves (see file_article_id)
+    result.articles = [a if a.url else replace(a, id=file_article_id(path, a.title)) for a in result.articles]
+    return result
 
 
 def _load_json(path: Path, text: str) -> LoadResult:
@@ -348,7 +279,7 @@ def _load_json(path: Path, text: str) -> LoadResult:
     except json.JSONDecodeError as exc:
         raise _Invalid(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
     if isinstance(data, dict):
-        return LoadResult(articles=[_json_article(data, path, str(path))])
+        return LoadResult(articles=[_json_article(data, path)])
     if not isinstance(data, list):
         raise _Invalid(f"expected a JSON object or a list of objects, got {_type_name(data)}")
     result = LoadResult()
@@ -356,7 +287,7 @@ def _load_json(path: Path, text: str) -> LoadResult:
         try:
             if not isinstance(item, dict):
                 raise _Invalid(f"expected a JSON object, got {_type_name(item)}")
-            result.articles.append(_json_article(item, path, f"{path}#{index}"))
+            result.articles.append(_json_article(item, path, _row_id(path, str(index))))
         except _Invalid as exc:
             result.failures.append(LoadFailure(path=str(path), error=f"item {index}: {exc}"))
     return result
@@ -374,13 +305,13 @@ def _load_jsonl(path: Path, text: str) -> LoadResult:
                 raise _Invalid(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
             if not isinstance(item, dict):
                 raise _Invalid(f"expected a JSON object, got {_type_name(item)}")
-            result.articles.append(_json_article(item, path, f"{path}#L{number}"))
+            result.articles.append(_json_article(item, path, _row_id(path, f"L{number}")))
         except _Invalid as exc:
             result.failures.append(LoadFailure(path=str(path), error=str(exc), line=number))
     return result
 
 
-def _json_article(item: dict, path: Path, default_id: str) -> Article:
+def _json_article(item: dict, path: Path, row_id: str = "") -> Article:
     """One JSON record: ``text`` (or ``body``) is required and must be a string; the rest is optional."""
     text = item.get("text")
     if text is None:
@@ -389,7 +320,7 @@ def _json_article(item: dict, path: Path, default_id: str) -> Article:
         raise _Invalid("article has no text")
     if not isinstance(text, str):
         raise _Invalid(f"field 'text' must be a string, got {_type_name(text)}")
-    return _build(item, text, path, default_id, _short_title(_first_line(text)))
+    return _build(item, text, path, short_title(_first_line(text)), row_id)
 
 
 def article_from_json(item: object, origin: str, default_id: str) -> Article:
@@ -404,12 +335,12 @@ def article_from_json(item: object, origin: str, default_id: str) -> Article:
     return _json_article(item, Path(origin), default_id)
 
 
+_HTML_SUFFIXES = (".html", ".htm")
+# The text formats; HTML is read as bytes by _load_html.
 _LOADERS: dict[str, Callable[[Path, str], LoadResult]] = {
     ".md": _load_markdown,
     ".markdown": _load_markdown,
     ".txt": _load_text,
-    ".html": _load_html,
-    ".htm": _load_html,
     ".json": _load_json,
     ".jsonl": _load_jsonl,
 }

@@ -28,7 +28,8 @@ def test_sample_articles_every_format(ingester, store):
     html = records["https://example.org/newsdesk-sample/france-uk-troop-pledges"]
     assert html.published_at == "2026-01-08" and html.title
     txt = [r for r in records.values() if r.path.endswith(".txt")][0]
-    assert txt.id == txt.path  # no id, no url: the path is the id
+    assert txt.id.startswith("comet-exhibit.txt#")  # no id, no url: file name + title, whatever folder it is in
+    assert txt.path == str(SAMPLE_ARTICLES.resolve() / "comet-exhibit.txt")
     assert_store_consistent(store)
 
 
@@ -103,7 +104,7 @@ def test_prune_removes_articles_whose_files_are_gone(ingester, store, tmp_path):
     assert without_prune.deleted == 0 and len(store.records()) == 3
     summary = ingester.ingest_paths([folder], prune=True)
     assert summary.deleted == 1 and summary.unchanged == 1
-    assert set(store.records()) == {"harbour-ferry", str(elsewhere)}
+    assert set(store.records()) == {"harbour-ferry", "x.txt#other-folder"}
     assert_store_consistent(store)
 
 
@@ -139,4 +140,14 @@ def test_duplicate_ids_in_one_run_are_reported(ingester, store, tmp_path):
     write(tmp_path / "in" / "b.md", ARTICLE_MD.replace("night service", "late service"))
     summary = ingester.ingest_paths([tmp_path / "in"])
     assert summary.added == 1 and len(summary.failed) == 1 and "duplicate article id" in summary.failed[0].error
+    assert_store_consistent(store)
+
+
+def test_moved_folder_is_the_same_articles(ingester, store, tmp_path):
+    write(tmp_path / "old" / "rain.txt", "Rain record broken\n\nThe city saw 90 mm of rain in one day, a record.")
+    first = ingester.ingest_paths([tmp_path / "old"])
+    (tmp_path / "old").rename(tmp_path / "new")
+    again = ingester.ingest_paths([tmp_path / "new"])
+    assert (first.added, again.added, again.unchanged) == (1, 0, 1)  # an id that is not the absolute path
+    assert set(store.records()) == {"rain.txt#rain-record-broken"}
     assert_store_consistent(store)
