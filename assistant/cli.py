@@ -14,6 +14,7 @@ from rich.console import Console
 
 from assistant.answer import Answer, Turn
 from assistant.cli_extract import register as register_extract
+from assistant.cli_feeds import register as register_feeds
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of your news articles, with citations.")
 # No hard wrapping when piped: a long line stays one line for scripts and logs.
@@ -243,6 +244,7 @@ def _register_eval() -> None:
 
 _register_eval()
 register_extract(app)
+register_feeds(app)
 
 
 def run() -> None:
