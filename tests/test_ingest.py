@@ -151,3 +151,25 @@ def test_moved_folder_is_the_same_articles(ingester, store, tmp_path):
     assert (first.added, again.added, again.unchanged) == (1, 0, 1)  # an id that is not the absolute path
     assert set(store.records()) == {"rain.txt#rain-record-broken"}
     assert_store_consistent(store)
+
+
+def test_sources_command_lists_ids_and_titles(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    newsdesk = str(Path(sys.executable).parent / "newsdesk")
+    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data")}
+    write(tmp_path / "in" / "ferry.md", ARTICLE_MD)
+    write(tmp_path / "in" / "rain.txt", "Rain record broken\n\nThe city saw 90 mm of rain in one day, a record.")
+    assert subprocess.run([newsdesk, "ingest", str(tmp_path / "in")], env=env, capture_output=True, timeout=300).returncode == 0
+    report = json.loads(subprocess.run([newsdesk, "sources", "--json"], env=env, capture_output=True, text=True, timeout=300).stdout)
+    assert report["articles"] == 2 and report["sources"] == {"Test Wire": 1, "(unknown)": 1}
+    assert report["article_list"] == [
+        {"id": "harbour-ferry", "title": "Harbour ferry adds a night service", "published_at": "2026-02-03", "source": "Test Wire"},
+        {"id": "rain.txt#rain-record-broken", "title": "Rain record broken", "published_at": "", "source": ""},
+    ]
+    text = subprocess.run([newsdesk, "sources"], env=env, capture_output=True, text=True, timeout=300).stdout
+    assert "  2026-02-03  harbour-ferry  Harbour ferry adds a night service" in text
+    assert "  ----------  rain.txt#rain-record-broken  Rain record broken" in text
