@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -193,8 +194,9 @@ def test_filters_pass_through(client, api):
     assert before["retrieved"] and all("2026-01-01" <= records[i].published_at <= "2026-01-10" for i in before["retrieved"])
     after = ask({"since": "2026-01-20"})
     assert after["retrieved"] == ["sample-dumpling-festival"]
-    bureau = ask({"source": "F. Bureau"})
-    assert bureau["retrieved"] == [FRANCE_ID]
+    wire = ask({"source": "Newsdesk Sample Wire"})  # the publisher; "F. Bureau" is the France page's byline
+    assert wire["retrieved"] and all(records[i].source == "Newsdesk Sample Wire" for i in wire["retrieved"])
+    assert ask({"source": "F. Bureau"})["retrieved"] == []
     assert ask({"source": "No Such Wire"})["retrieved"] == []
 
 
@@ -332,12 +334,13 @@ def test_documents_list_and_pages(client):
     assert_error(client.get("/v1/documents", params={"offset": "x"}), 422, "validation_error", "offset")
 
 
-def test_document_ids_with_slashes_and_colons(client):
+def test_document_ids_with_slashes_and_colons(client, api):
     got = client.get(f"/v1/documents/{FRANCE_ID}")
     assert got.status_code == 200, got.text
-    assert got.json()["id"] == FRANCE_ID and got.json()["source"] == "F. Bureau"
-    path_id = str((SAMPLE_ARTICLES / "comet-exhibit.txt").resolve())  # an absolute path is an id too
-    assert client.get(f"/v1/documents/{path_id}").json()["id"] == path_id
+    assert got.json()["id"] == FRANCE_ID and got.json()["source"] == "Newsdesk Sample Wire"
+    file_id = next(r.id for r in api.engine.store.records().values() if r.path.endswith("comet-exhibit.txt"))
+    assert file_id.startswith("comet-exhibit.txt#")  # file name + title: a '#' in an id, quoted in the path
+    assert client.get(f"/v1/documents/{quote(file_id)}").json()["id"] == file_id
     assert client.get("/v1/documents/sample-reactions").json()["title"]
     assert_error(client.get("/v1/documents/no-such-id"), 404, "not_found", "no-such-id")
     assert_error(client.get("/v1/documents/https://example.org/missing"), 404, "not_found")
