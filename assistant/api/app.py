@@ -2,16 +2,21 @@
 
 ``uvicorn assistant.api.app:create_app --factory`` (what ``newsdesk serve`` runs) calls it once in
 each worker process: the engine, its models and the store client load here, before the first request.
+With ``NEWSDESK_SYNC_EVERY`` set, the subscribed feeds are synced in the background from start-up to
+shutdown, by one worker of those sharing a data folder (``ingest.sync.BackgroundSync``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, AsyncIterator
+
+import anyio
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -31,7 +36,11 @@ Questions answered from your news articles, with numbered citations.
 
 * `POST /v1/ask` — the engine's Answer as JSON, or as Server-Sent Events with `"stream": true`.
 * `POST /v1/chat/completions` — OpenAI-compatible; sources in an extra `sources` field.
-* `/v1/documents` — list, read, add (idempotent ingest) and delete articles.
+* `/v1/documents` — list, read, add (idempotent ingest of JSON articles and/or `urls` to fetch:
+  article pages, feeds, sitemaps, home pages) and delete articles.
+* `/v1/feeds` — feed subscriptions: list, subscribe (`POST`), unsubscribe (`DELETE ?url=`);
+  `POST /v1/feeds/sync` syncs them now (a feed unchanged since the last sync costs one 304).
+  With `NEWSDESK_SYNC_EVERY` set (e.g. `15m`), the server also syncs them on that schedule.
 * `/healthz`, `/readyz`, `/metrics` — no API key needed.
 
 When `NEWSDESK_API_KEYS` is set, every `/v1` route needs `Authorization: Bearer <key>`.
@@ -44,13 +53,14 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 def create_app(settings: Settings | None = None, engine=None) -> FastAPI:
     """The API over ``engine`` (built from ``settings`` when not given: models load here, once)."""
     settings = settings or (engine.settings if engine is not None else get_settings())
+    check_sync_every(settings)  # before the models load: a typo fails in a second, not after them
     if engine is None:
         from assistant.engine import Engine
 
         engine = Engine(settings)
     from ingest.pipeline import Ingester
 
-    app = build_app(settings)
+    app = build_app(settings, lifespan=_lifespan)
     app.state.services = Services(
         settings=settings,
         engine=engine,
@@ -64,20 +74,56 @@ def create_app(settings: Settings | None = None, engine=None) -> FastAPI:
     return app
 
 
-def build_app(settings: Settings) -> FastAPI:
-    """Routes, error handlers and middleware, without an engine (``create_app`` attaches one).
+def check_sync_every(settings: Settings) -> None:
+    """ValueError naming NEWSDESK_SYNC_EVERY when it is set but not an interval ("15m", "1h", "900")."""
+    if not settings.sync_every:
+        return
+    from ingest.sync import parse_interval
+
+    try:
+        parse_interval(settings.sync_every)
+    except ValueError as exc:
+        raise ValueError(f"NEWSDESK_SYNC_EVERY: {exc}") from None
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """From start-up to shutdown: the background feed sync, when NEWSDESK_SYNC_EVERY is set."""
+    services: Services = app.state.services
+    app.state.background_sync = None
+    if services.settings.sync_every:
+        from ingest.sync import BackgroundSync
+
+        background = BackgroundSync(services.settings, services.ingester, write_lock=services.write_lock)
+        if await anyio.to_thread.run_sync(background.start):
+            app.state.background_sync = background
+            log.info("feed sync every %s in this process", services.settings.sync_every)
+        else:  # another worker on this data folder holds the schedule's lock: it syncs, this one serves
+            log.info("feed sync every %s runs in another process on %s", services.settings.sync_every, services.settings.data_dir)
+    try:
+        yield
+    finally:
+        if app.state.background_sync is not None:
+            # Waits for a round in progress to end (BackgroundSync bounds the wait).
+            await anyio.to_thread.run_sync(app.state.background_sync.close)
+            app.state.background_sync = None
+
+
+def build_app(settings: Settings, lifespan=None) -> FastAPI:
+    """Routes, error handlers and middleware, without an engine (``create_app`` attaches one, and the
+    ``lifespan`` that runs beside it).
 
     On its own it serves no request; it gives the OpenAPI document (:func:`openapi_schema`).
     """
-    app = FastAPI(title="Newsdesk", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title="Newsdesk", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = None
     install_error_handlers(app)
 
-    from assistant.api import routes_ask, routes_chat, routes_documents, routes_health
+    from assistant.api import routes_ask, routes_chat, routes_documents, routes_feeds, routes_health
 
     guarded = [Depends(require_api_key)] if settings.api_key_list else []
     routes: list[BaseRoute] = []
-    for module in (routes_ask, routes_chat, routes_documents, routes_health):
+    for module in (routes_ask, routes_chat, routes_documents, routes_feeds, routes_health):
         router = module.build_router(settings)
         app.include_router(router, dependencies=[] if module is routes_health else guarded)
         routes.extend(router.routes)

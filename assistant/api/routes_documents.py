@@ -1,5 +1,6 @@
-"""``/v1/documents``: list, read, add (through the same idempotent ingest as ``newsdesk ingest``) and
-delete articles. Ids can hold slashes and colons (urls are ids), hence the ``{id:path}`` routes."""
+"""``/v1/documents``: list, read, add (through the same idempotent ingest as ``newsdesk ingest``: JSON
+articles and/or URLs to fetch) and delete articles. Ids can hold slashes and colons (urls are ids),
+hence the ``{id:path}`` routes."""
 
 # No `from __future__ import annotations`: FastAPI reads the annotations of these routes.
 
@@ -9,11 +10,13 @@ import logging
 from fastapi import APIRouter, Depends, Path, Query
 
 from assistant.api import Services, get_services
-from assistant.api.errors import ApiError, error_responses
-from assistant.api.schemas import DeleteResponse, Document, DocumentList, IngestFailure, IngestRequest, IngestResponse
+from assistant.api.errors import ApiError, error_responses, invalid
+from assistant.api.schemas import (
+    DeleteResponse, Document, DocumentList, IngestFailure, IngestRequest, IngestResponse, IngestWarning,
+)  # fmt: skip
 from assistant.settings import Settings
 from assistant.store import COMPLETE, ArticleRecord
-from ingest.article import Article
+from ingest.article import Article, LoadFailure, LoadResult
 from ingest.loaders import article_from_json
 
 log = logging.getLogger("assistant.api")
@@ -67,6 +70,21 @@ def parse_articles(items: list) -> tuple[list[Article], list[IngestFailure]]:
     return articles, failed
 
 
+def load_web(urls: list[str], settings: Settings) -> LoadResult:
+    """Articles from ``urls`` (article pages, feeds, sitemaps, home pages); nothing fetched when empty."""
+    if not urls:
+        return LoadResult()
+    from ingest.web import load_urls
+
+    return load_urls(urls, settings)
+
+
+def _failure(failure: LoadFailure) -> IngestFailure:
+    # The JSON articles' failures are reported by index before ingest; what the ingester adds is a URL's
+    # (or, for an id posted twice, an article's path, which is "api" for the JSON ones).
+    return IngestFailure(url=failure.path if failure.path != ORIGIN else None, error=failure.error)
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["documents"])
 
@@ -107,33 +125,44 @@ def build_router(settings: Settings) -> APIRouter:
         responses=error_responses(401, 413, 422, 500),
     )
     def add_documents(body: IngestRequest, services: Services = Depends(get_services)) -> IngestResponse:
-        # A plain `def`: FastAPI runs it in a worker thread (embedding is CPU-bound).
-        """Ingest articles given as JSON (the format `newsdesk ingest` reads from .json files).
+        # A plain `def`: FastAPI runs it in a worker thread (fetching and embedding block).
+        """Ingest articles given as JSON (the format `newsdesk ingest` reads from .json files), and/or
+        fetched from `urls` (article pages, RSS/Atom feeds, sitemaps, home pages), like
+        `newsdesk ingest URL...`. Give `articles`, `urls` or both.
 
         Idempotent, like `newsdesk ingest`: an article already stored with the same content is
         `unchanged` (nothing is embedded), a changed one replaces its old chunks. An article that
         cannot be read (no text, a field of the wrong type, an id repeated in the request) is listed
-        in `failed` with its index; the others are ingested all the same.
+        in `failed` with its `index`; a URL that cannot be fetched or read (a 404, a timeout, a private
+        address, not a page or feed) is listed in `failed` with its `url`; the others are ingested all
+        the same. `warnings` name URLs that were ingested but looked wrong. At most 50 URLs a request;
+        a URL that is not http(s) is a 422 naming it.
 
-        Example:
+        Examples:
 
             curl -s localhost:8000/v1/documents -H 'Content-Type: application/json' -d '{"articles": [
                 {"id": "wire-0412", "title": "City opens library", "published_at": "2025-04-12",
                  "text": "The city opened its new library on Saturday ..."}]}'
+
+            curl -s localhost:8000/v1/documents -H 'Content-Type: application/json' \\
+                -d '{"urls": ["https://example.org/news/rss.xml", "https://example.org/news/2025/04/library.html"]}'
         """
+        if not body.model_fields_set & {"articles", "urls"}:
+            raise invalid("articles", "is required (or urls, or both)")
         articles, failed = parse_articles(body.articles)
+        web = load_web(body.urls, services.settings)  # fetched before taking the lock: other writes go on meanwhile
         with services.write_lock:
-            summary = services.ingester.ingest_articles(articles)
-        for extra in summary.failed:  # none expected: repeated ids are caught above
-            failed.append(IngestFailure(index=-1, error=extra.error))
+            summary = services.ingester.ingest_articles(articles + web.articles, web.failures, warnings=web.warnings)
+        failed.extend(_failure(f) for f in summary.failed)
         return IngestResponse(
             added=summary.added,
             updated=summary.updated,
             unchanged=summary.unchanged,
             deleted=summary.deleted,
             chunks=summary.chunks,
-            ids=[a.id for a in articles],
+            ids=list(dict.fromkeys(a.id for a in articles + web.articles)),  # an id read twice is listed once
             failed=failed,
+            warnings=[IngestWarning(url=w.path, message=w.message) for w in summary.warnings],
         )
 
     @router.delete(

@@ -8,9 +8,10 @@ from settings (question length, history turns) are built into the request models
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, create_model, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, create_model, field_validator
 
 from assistant.answer import Answer, SearchFilters, Source, Turn
 
@@ -362,12 +363,43 @@ class DocumentList(BaseModel):
     items: list[Document]
 
 
+# At most this many URLs in one request: each is fetched (and a feed's pages with it) while the request waits.
+MAX_URLS_PER_REQUEST = 50
+MAX_URL_CHARS = 2000
+
+# What the API takes for a URL: http:// or https://, a host part in ASCII (international names in
+# their xn-- form; no [IPv6] literals), then a path without spaces or control characters. Whatever else
+# can go wrong with a URL (a name that does not resolve, a private address, a 404) is found when it is
+# fetched and reported beside the others, never as a 422.
+WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+_WEB_URL = re.compile(WEB_URL_PATTERN)
+
+
+def _web_url(value: str) -> str:
+    if not _WEB_URL.match(value):
+        shown = value if len(value) <= 200 else value[:200] + "..."
+        raise ValueError(f"{shown!r} is not an http:// or https:// URL with a host")
+    return value
+
+
+# The pattern is checked by `_web_url` (so the message names the URL) and published as the schema's `pattern`.
+WebUrl = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=MAX_URL_CHARS, json_schema_extra={"pattern": WEB_URL_PATTERN}),
+    AfterValidator(_web_url),
+]
+
+
 class IngestRequest(BaseModel):
-    """Articles in the JSON article format that ``newsdesk ingest`` reads from .json/.jsonl files."""
+    """Articles in the JSON article format that ``newsdesk ingest`` reads from .json/.jsonl files,
+    and/or URLs to fetch them from (article pages, feeds, sitemaps, home pages)."""
 
     model_config = ConfigDict(
         extra="forbid",
+        regex_engine="python-re",
         json_schema_extra={
+            # One of the two at least (both is fine).
+            "anyOf": [{"required": ["articles"]}, {"required": ["urls"]}],
             "examples": [
                 {
                     "articles": [
@@ -380,23 +412,46 @@ class IngestRequest(BaseModel):
                             "text": "The city opened its new library on Saturday ...",
                         }
                     ]
-                }
-            ]
+                },
+                {"urls": ["https://example.org/news/rss.xml", "https://example.org/news/2025/04/library-opens.html"]},
+            ],
         },
     )
 
     articles: list[dict[str, Any]] = Field(
+        default_factory=list,
         description=(
             "Each an object with `text` (or `body`, required) and optional `id`, `title`, `url`, "
             "`published_at` (or `date`), `source`, `authors`. Without `id` and `url`, the id is derived "
             "from the text. An article that cannot be read is reported in `failed`; the others are ingested."
         ),
     )
+    urls: list[WebUrl] = Field(
+        default_factory=list,
+        max_length=MAX_URLS_PER_REQUEST,
+        description=(
+            "URLs to fetch and extract, like `newsdesk ingest URL...`: an article page is one article; a "
+            "feed (RSS/Atom), a sitemap or a home page (through the feeds it links) is the stories it "
+            "lists. A URL that cannot be fetched or read is reported in `failed` with its `url`; the "
+            "others are ingested. Private and loopback addresses are refused unless "
+            "NEWSDESK_FETCH_ALLOW_PRIVATE is set."
+        ),
+    )
 
 
 class IngestFailure(BaseModel):
-    index: int = Field(description="Position of the article in the request's `articles`.")
+    index: int | None = Field(
+        default=None, description="Position of the article in the request's `articles`; null for a URL."
+    )
+    url: str | None = Field(
+        default=None, description="The URL that failed (one of `urls`, or a page a feed listed); null for an article."
+    )
     error: str
+
+
+class IngestWarning(BaseModel):
+    url: str = Field(description="The URL the warning is about.")
+    message: str = Field(description="Read and ingested, but something looked wrong (say a body far shorter than its page).")
 
 
 class IngestResponse(BaseModel):
@@ -405,7 +460,17 @@ class IngestResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"added": 1, "updated": 0, "unchanged": 0, "deleted": 0, "chunks": 2, "ids": ["wire-2025-0412"], "failed": []}
+                {"added": 1, "updated": 0, "unchanged": 0, "deleted": 0, "chunks": 2, "ids": ["wire-2025-0412"], "failed": [], "warnings": []},
+                {
+                    "added": 2,
+                    "updated": 0,
+                    "unchanged": 1,
+                    "deleted": 0,
+                    "chunks": 7,
+                    "ids": ["https://example.org/news/a", "https://example.org/news/b", "https://example.org/news/c"],
+                    "failed": [{"index": None, "url": "https://example.org/news/gone", "error": "HTTP 404 Not Found"}],
+                    "warnings": [],
+                },
             ]
         }
     )
@@ -415,12 +480,126 @@ class IngestResponse(BaseModel):
     unchanged: int
     deleted: int
     chunks: int = Field(description="Chunks embedded and written by this request.")
-    ids: list[str] = Field(default_factory=list, description="Ids of the accepted articles, in request order.")
+    ids: list[str] = Field(
+        default_factory=list, description="Ids of the accepted articles: `articles` in request order, then those read from `urls`."
+    )
     failed: list[IngestFailure]
+    warnings: list[IngestWarning] = Field(default_factory=list)
 
 
 class DeleteResponse(BaseModel):
     deleted: str = Field(description="Id of the removed document.")
+
+
+# ----------------------------------------------------------------------------------------- feeds
+
+EXAMPLE_FEED_URL = "https://example.org/news/rss.xml"
+
+
+class Feed(BaseModel):
+    """One feed subscription and how its syncs went (kept in the store, shared by every process)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": EXAMPLE_FEED_URL,
+                    "name": "Example Wire",
+                    "status": "ok",
+                    "added_at": "2026-03-02T09:00:00+00:00",
+                    "last_attempt": "2026-03-06T12:30:00+00:00",
+                    "last_success": "2026-03-06T12:30:00+00:00",
+                    "last_error": "",
+                    "failures": 0,
+                    "next_due": "",
+                    "entries_seen": 20,
+                    "etag": '"5f1c-61a"',
+                    "last_modified": "Fri, 06 Mar 2026 12:20:00 GMT",
+                }
+            ]
+        }
+    )
+
+    url: str = Field(description="The subscribed URL (RSS, Atom, a sitemap or a home page).")
+    name: str = ""
+    status: Literal["new", "ok", "failing"] = Field(description="`new`: never synced; `failing`: the last sync failed.")
+    added_at: str = Field(default="", description="When it was subscribed (ISO 8601, UTC).")
+    last_attempt: str = ""
+    last_success: str = ""
+    last_error: str = Field(default="", description="Why the last sync failed; empty after a success.")
+    failures: int = Field(default=0, description="Failed syncs in a row.")
+    next_due: str = Field(default="", description="A failing feed is left alone by scheduled syncs until then; empty when due.")
+    entries_seen: int = Field(default=0, description="Entries the feed listed at its last successful sync.")
+    etag: str = Field(default="", description="The feed's validators, sent back so an unchanged feed costs a 304.")
+    last_modified: str = ""
+
+
+class FeedList(BaseModel):
+    total: int
+    items: list[Feed] = Field(description="Oldest subscription first.")
+
+
+class FeedAddRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", regex_engine="python-re", json_schema_extra={"examples": [{"url": EXAMPLE_FEED_URL, "name": "Example Wire"}]}
+    )
+
+    url: WebUrl = Field(description="The feed's URL: RSS, Atom, a sitemap, or a home page (its feeds are found).")
+    name: StrictStr = Field(default="", max_length=200, description="A name to list it by; given again, it renames.")
+
+
+class FeedDeleteResponse(BaseModel):
+    deleted: str = Field(description="The URL no longer subscribed.")
+
+
+class FeedSyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"urls": [EXAMPLE_FEED_URL]}]})
+
+    urls: list[Annotated[StrictStr, Field(min_length=1, max_length=MAX_URL_CHARS)]] = Field(
+        default_factory=list,
+        max_length=MAX_URLS_PER_REQUEST,
+        description="Only these subscriptions (each must be subscribed); absent or empty: every one.",
+    )
+
+
+class FeedSyncResult(BaseModel):
+    url: str
+    status: Literal["ok", "not_modified", "failed", "skipped"] = Field(
+        description="`not_modified`: the feed answered 304, nothing was fetched again; `failed`: see `error`."
+    )
+    added: int
+    updated: int
+    unchanged: int
+    error: str = Field(default="", description="Why the feed could not be read (`failed`).")
+    problems: list[str] = Field(
+        default_factory=list, description="Read, but some entries had trouble: a page that failed, an entry stored from the feed's own text."
+    )
+
+
+class SyncResponse(BaseModel):
+    """What one sync did: totals over the feeds, then each feed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "added": 3,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "failed": 0,
+                    "feeds": [
+                        {"url": EXAMPLE_FEED_URL, "status": "ok", "added": 3, "updated": 0, "unchanged": 0, "error": "", "problems": []}
+                    ],
+                }
+            ]
+        }
+    )
+
+    added: int
+    updated: int
+    unchanged: int
+    failed: int = Field(description="Feeds that failed.")
+    feeds: list[FeedSyncResult]
 
 
 # ---------------------------------------------------------------------------------------- health
@@ -445,6 +624,9 @@ __all__ = [
     "Document",
     "DocumentList",
     "ErrorResponse",
+    "Feed",
+    "FeedList",
+    "SyncResponse",
     "IngestRequest",
     "IngestResponse",
 ]
