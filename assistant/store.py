@@ -16,6 +16,7 @@ leaves only ``pending`` records, which the next run clears and redoes.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
@@ -42,6 +43,7 @@ class ArticleRecord:
     authors: tuple[str, ...] = ()
     cluster: str = ""  # id of the oldest copy of this story in the store; "" = not clustered yet (itself)
     minhash: str = ""  # the body's MinHash signature (ingest.syndication.encode); "" = not signed yet
+    embedded_hash: str = ""  # hash of what the chunks embed (ingest.pipeline); "" = written before it was kept
 
     @property
     def cluster_id(self) -> str:
@@ -63,6 +65,7 @@ class ArticleRecord:
             authors=split_authors(str(meta.get("authors", "") or "")),
             cluster=str(meta.get("cluster", "") or ""),
             minhash=str(meta.get("minhash", "") or ""),
+            embedded_hash=str(meta.get("embedded_hash", "") or ""),
         )
 
 
@@ -168,10 +171,20 @@ class ArticleStore:
                     "authors": join_authors(r.authors),
                     "cluster": r.cluster,
                     "minhash": r.minhash,
+                    "embedded_hash": r.embedded_hash,
                 }
                 for r in records
             ],
         )
+
+    def update_chunk_metadata(self, article_id: str, values: dict[str, Any]) -> int:
+        """Rewrite some metadata of an article's chunks in place (vectors and text untouched); returns
+        how many chunks were updated."""
+        got = self.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+        if not got["ids"]:
+            return 0
+        self.chunks.update(ids=got["ids"], metadatas=[_with_metadata(meta, values) for meta in got["metadatas"]])
+        return len(got["ids"])
 
     # --- deletion ---------------------------------------------------------------------------------
     def delete_chunks(self, article_ids: Iterable[str]) -> None:
@@ -228,3 +241,14 @@ class ArticleStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _with_metadata(meta: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's Chroma metadata with ``values`` set, in the top-level keys (filters) and in the node
+    llama-index serialised into ``_node_content`` (what it rebuilds the node from on a query)."""
+    out = {**meta, **values}
+    if isinstance(meta.get("_node_content"), str):
+        node = json.loads(meta["_node_content"])
+        node.setdefault("metadata", {}).update(values)
+        out["_node_content"] = json.dumps(node)
+    return out

@@ -24,6 +24,27 @@ class Article:
     authors: tuple[str, ...] = ()  # bylines, kept apart from the publisher
 
     @property
+    def embedded_hash(self) -> str:
+        """Hash of what the chunks' embedded text is made of (body, title, date). When only the rest
+        changes (publisher, bylines, url, where the file lives), the chunks keep their vectors."""
+        h = hashlib.sha256()
+        for part in (self.title, self.published_at, self.text):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+    @property
+    def legacy_content_hash(self) -> str:
+        """``content_hash`` as stores written before bylines were kept apart computed it: the authors
+        stood in for a missing publisher, and had no part of their own. Lets an upgraded ingest see that
+        such an article's chunks are still right, and relabel them instead of embedding them again."""
+        h = hashlib.sha256()
+        for part in (self.title, self.url, self.published_at, self.source or ", ".join(self.authors), self.text):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+    @property
     def content_hash(self) -> str:
         """Hash of everything that ends up in the index; a change in any of it re-embeds the article."""
         h = hashlib.sha256()

@@ -205,6 +205,7 @@ class Ingester:
                 records.pop(article_id, None)
 
         todo: list[Article] = []
+        relabel: list[tuple[ArticleRecord, Article]] = []  # changed, but not in what was embedded
         for article in unique:
             record = records.get(article.id)
             if record is None:
@@ -212,15 +213,22 @@ class Ingester:
                 todo.append(article)
             elif record.content_hash != self.index_hash(article):
                 summary.updated += 1
-                todo.append(article)
+                (relabel.append((record, article)) if self._vectors_still_right(record, article) else todo.append(article))
             else:
                 summary.unchanged += 1
+                if record.path != article.path or not record.embedded_hash:
+                    relabel.append((record, article))  # the same article read from elsewhere: the record follows it
         progress("articles_total", len(unique))
         progress("articles", summary.unchanged)
 
         if todo and not changed:
             self.store.bump_version()  # before the first write: a crash leaves BM25 visibly stale
             changed = True
+        if relabel:
+            if not changed:
+                self.store.bump_version()
+                changed = True
+            self._relabel(relabel)
         size = max(1, self.settings.ingest_group_articles)
         for start in range(0, len(todo), size):
             group = todo[start : start + size]
@@ -304,6 +312,34 @@ class Ingester:
         version = self.store.bump_version()
         build_bm25(self.store, version, self.settings.candidate_k)
 
+    def embedding_hash(self, article: Article) -> str:
+        """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""
+        return hashlib.sha256(f"{article.embedded_hash}|{self.signature}".encode()).hexdigest()
+
+    def _vectors_still_right(self, record: ArticleRecord, article: Article) -> bool:
+        if record.status != COMPLETE:
+            return False
+        if record.embedded_hash:
+            return record.embedded_hash == self.embedding_hash(article)
+        # Written before embedded hashes were kept: its full hash, computed the way it was then, says.
+        legacy = hashlib.sha256(f"{article.legacy_content_hash}|{self.signature}".encode()).hexdigest()
+        return record.content_hash == legacy
+
+    def _relabel(self, pairs: list[tuple[ArticleRecord, Article]]) -> None:
+        """New metadata for articles whose embedded text is unchanged: chunk metadata rewritten in place,
+        the record rewritten (its chunk count, signature and cluster kept); nothing is embedded."""
+        for record, article in pairs:
+            if (record.url, record.source) != (article.url, article.source):
+                self.store.update_chunk_metadata(article.id, {"url": article.url, "source": article.source})
+        self.store.write_records(
+            replace(
+                _record(article, self.index_hash(article), COMPLETE, record.chunks, record.minhash),
+                cluster=record.cluster,
+                embedded_hash=self.embedding_hash(article),
+            )
+            for record, article in pairs
+        )
+
     def _write_group(self, group: list[Article]) -> int:
         # Signed before the write, so that a complete record always carries its signature.
         minhashes = {a.id: syndication.encode(syndication.signature(a.text)) for a in group}
@@ -314,7 +350,8 @@ class Ingester:
         for node in nodes:
             counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
         self.store.write_records(
-            _record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0), minhashes[a.id]) for a in group
+            replace(_record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0), minhashes[a.id]), embedded_hash=self.embedding_hash(a))
+            for a in group
         )
         return len(nodes)
 

@@ -150,6 +150,58 @@ def test_moved_folder_is_the_same_articles(ingester, store, tmp_path):
     again = ingester.ingest_paths([tmp_path / "new"])
     assert (first.added, again.added, again.unchanged) == (1, 0, 1)  # an id that is not the absolute path
     assert set(store.records()) == {"rain.txt#rain-record-broken"}
+    # The record follows the file, so pruning the new folder can remove it once it is gone.
+    assert store.records()["rain.txt#rain-record-broken"].path == str((tmp_path / "new" / "rain.txt").resolve())
+    (tmp_path / "new" / "rain.txt").unlink()
+    assert ingester.ingest_paths([tmp_path / "new"], prune=True).deleted == 1
+    assert_store_consistent(store)
+
+
+def _counting_embeds(embed_model, monkeypatch) -> list[int]:
+    calls: list[int] = []
+    original = type(embed_model).embed
+    monkeypatch.setattr(type(embed_model), "embed", lambda self, texts: calls.append(len(texts)) or original(self, texts))
+    return calls
+
+
+def test_a_new_publisher_or_url_relabels_the_chunks_without_embedding(ingester, store, embed_model, engine, tmp_path, monkeypatch):
+    path = write(tmp_path / "in" / "ferry.md", ARTICLE_MD)
+    ingester.ingest_paths([path])
+    calls = _counting_embeds(embed_model, monkeypatch)
+    write(path, ARTICLE_MD.replace("source: Test Wire", "source: Harbour Courier\nauthors: [Ada Brook]"))
+    again = ingester.ingest_paths([path])
+    assert (again.updated, again.chunks, calls) == (1, 0, []), "only metadata changed: nothing to embed"
+    assert {m["source"] for _i, _t, m in store.iter_chunks(include=["metadatas"])} == {"Harbour Courier"}
+    assert store.records()["harbour-ferry"].authors == ("Ada Brook",)
+    answer = engine.ask("When will the harbour ferry run a night service?")
+    assert answer.sources and (answer.sources[0].source, answer.sources[0].authors) == ("Harbour Courier", ["Ada Brook"])
+    write(path, ARTICLE_MD.replace("every forty minutes", "every half hour"))
+    assert ingester.ingest_paths([path]).chunks > 0, "a changed body is embedded again"
+    assert_store_consistent(store)
+
+
+def test_a_store_from_before_bylines_were_kept_apart_is_not_embedded_again(ingester, store, embed_model, tmp_path, monkeypatch):
+    """Stores written when a JSON article's authors stood in for its publisher, and records kept no
+    embedded hash: the upgrade recognises their chunks by the old hash and relabels them."""
+    import dataclasses
+    import hashlib
+
+    from ingest.loaders import load_paths
+
+    rows = [{"id": "w1", "title": "Wind farm approved", "authors": ["Ada Brook", "Lee Chan"],
+             "text": "The wind farm off Gull Point was approved by the planning board on Monday."}]
+    write(tmp_path / "in" / "old.jsonl", "\n".join(json.dumps(r) for r in rows))
+    ingester.ingest_paths([tmp_path / "in"])
+    article = load_paths([tmp_path / "in"]).articles[0]
+    legacy = hashlib.sha256(f"{article.legacy_content_hash}|{ingester.signature}".encode()).hexdigest()
+    old = dataclasses.replace(store.records()["w1"], content_hash=legacy, source="Ada Brook, Lee Chan", authors=(), embedded_hash="")
+    store.write_records([old])
+    calls = _counting_embeds(embed_model, monkeypatch)
+    again = ingester.ingest_paths([tmp_path / "in"])
+    assert (again.updated, again.chunks, calls) == (1, 0, [])
+    record = store.records()["w1"]
+    assert (record.source, record.authors, bool(record.embedded_hash)) == ("", ("Ada Brook", "Lee Chan"), True)
+    assert ingester.ingest_paths([tmp_path / "in"]).unchanged == 1
     assert_store_consistent(store)
 
 
