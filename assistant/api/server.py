@@ -10,6 +10,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     several workers (or hosts) share one store through a Chroma server (``NEWSDESK_CHROMA_HOST``)."""
     import uvicorn
 
+    from assistant.api.app import check_sync_every
+    from assistant.settings import get_settings
+
+    check_sync_every(get_settings())  # once, here: not as a traceback in every worker
     uvicorn.run(
         APP_FACTORY,
         factory=True,
