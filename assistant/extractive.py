@@ -46,6 +46,8 @@ _DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s
 # named director of the year", "The comedian will return"); when that something is the answer, the
 # sentence before it is quoted too.
 _REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
+# A person's full name: capitalised given name(s), perhaps a middle initial, then the surname.
+_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?)+([A-Z][a-z][\w’'-]*)\b")
 # A quotation runs over several sentences when the breaker splits inside it; a unit is closed again
 # after this many sentences even if its quotes never balance (a stray quote mark in the source).
 _MAX_QUOTE_SENTENCES = 4
@@ -308,12 +310,47 @@ class ExtractiveAnswerer:
             n_words += extra
             covered |= new_terms
 
+        if judgement.asked is not None and judgement.asked.atype.person:
+            chosen = self._with_full_name(chosen)
+
         sources: list[Source] = []
         parts: list[str] = []
         for sentence in chosen:
             source = _source_for(sources, sentence.hit, sentence.text)
             parts.append(f"{sentence.text} [{source.n}]")
         return Draft(" ".join(parts), sources, False, judgement.evidence)
+
+    def _with_full_name(self, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+        """For a "who" question: when the lead calls someone by surname alone ("Boodram is one of 16
+        contestants"), the sentence before it in the article that gives the full name ("Avi Boodram,
+        a nurse from Dover, ...") follows it, as news copy names a person in full at first mention.
+        Followers give way to it when the answer would run over ``max_words``."""
+        lead = chosen[0]
+        text = lead.hit.node.get_content(metadata_mode=MetadataMode.NONE)
+        at = text.find(lead.text)
+        if at <= 0:
+            return chosen
+        # A surname alone: a capitalised word with no other capitalised word beside it ("Boodram is").
+        bare = set(re.findall(r"(?<![A-Za-z.]\s)(?<!^[A-Z]\s)\b([A-Z][a-z][\w’'-]*)\b(?!\s+[A-Z])", lead.text))
+        bare = {w for w in bare if not re.search(rf"\b[A-Z][\w.]*\s+{re.escape(w)}\b", lead.text)}
+        if not bare:
+            return chosen
+        for start, end in reversed(quote_units(text[:at])):  # the nearest earlier mention first
+            sentence = " ".join(text[start:end].split())
+            if not _TERMINATED.search(sentence) or sentence.endswith("?") or any(sentence in c.text or c.text in sentence for c in chosen):
+                continue
+            if any(m.group(1) in bare for m in _FULL_NAME.finditer(sentence)):
+                if len(lead.text.split()) + len(sentence.split()) > self.max_words:
+                    return chosen
+                intro = ScoredSentence(sentence, lead.hit_rank, lead.hit, coverage=0.0, score=0.0)
+                kept = [lead, intro]
+                words = len(lead.text.split()) + len(sentence.split())
+                for follower in chosen[1:]:
+                    if words + len(follower.text.split()) <= self.max_words:
+                        kept.append(follower)
+                        words += len(follower.text.split())
+                return kept
+        return chosen
 
     def answer(
         self,

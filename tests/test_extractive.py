@@ -154,3 +154,22 @@ def test_a_generated_answer_naming_another_candidate_than_the_quote_is_not_kept(
     assert _disagrees_with_the_quote(judgement, "The project will cost $334 million. [1]")
     assert not _disagrees_with_the_quote(judgement, "It is estimated at $200 million. [1]")
     assert not _disagrees_with_the_quote(judgement, "The project is expensive. [1]")  # names no candidate: another check's business
+
+
+def test_a_surname_alone_brings_the_sentence_that_names_the_person_in_full():
+    text = (
+        "Oren Vastakis, a ferry pilot from Gull Point, has been picked for the national rowing squad. "
+        "The squad will race in Lisbon in June. "
+        "Vastakis was chosen from 40 rowers who tried out for the lightweight squad this winter."
+    )
+    answerer = ExtractiveAnswerer(max_sentences=1, decline_threshold=0.0)
+    text_out, _sources, declined, _ev = answerer.answer("Who was chosen for the lightweight squad from 40 rowers?", [_hit("a", text)])
+    assert not declined
+    assert text_out.startswith("Vastakis was chosen"), "the sentence that answers still leads"
+    assert "Oren Vastakis, a ferry pilot" in text_out
+    # Not for other kinds of question, and not when the lead names the person in full already.
+    other, *_ = answerer.answer("How many rowers tried out for the lightweight squad?", [_hit("a", text)])
+    assert "Oren Vastakis" not in other
+    full = text.replace("Vastakis was chosen", "Oren Vastakis was chosen")
+    named, *_ = answerer.answer("Who was chosen for the lightweight squad from 40 rowers?", [_hit("a", full)])
+    assert named.count("Oren Vastakis") == 1
