@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 import anyio
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute, Match
@@ -41,7 +42,10 @@ Questions answered from your news articles, with numbered citations.
 * `/v1/feeds` — feed subscriptions: list, subscribe (`POST`), unsubscribe (`DELETE ?url=`);
   `POST /v1/feeds/sync` syncs them now (a feed unchanged since the last sync costs one 304).
   With `NEWSDESK_SYNC_EVERY` set (e.g. `15m`), the server also syncs them on that schedule.
-* `/healthz`, `/readyz`, `/metrics` — no API key needed.
+* `POST /v1/uploads` — add article files (.md, .txt, .html, .json, .jsonl) sent as text.
+* `POST /v1/feedback` — 👍/👎 on an answer, into the same feedback log as Slack's buttons.
+* `/` — the web page: ask, check citations, manage sources. `/healthz`, `/readyz`, `/metrics`,
+  the page and these docs need no API key.
 
 When `NEWSDESK_API_KEYS` is set, every `/v1` route needs `Authorization: Bearer <key>`.
 Every error is JSON: `{"error": {"code": "...", "message": "..."}}`.
@@ -115,17 +119,24 @@ def build_app(settings: Settings, lifespan=None) -> FastAPI:
 
     On its own it serves no request; it gives the OpenAPI document (:func:`openapi_schema`).
     """
-    app = FastAPI(title="Newsdesk", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served from fastapi-offline's packaged copies (the
+    # stock pages load them from a CDN, and render blank on a machine without internet).
+    app = FastAPIOffline(title="Newsdesk", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = None
     install_error_handlers(app)
 
-    from assistant.api import routes_ask, routes_chat, routes_documents, routes_feeds, routes_health
+    from assistant.api import (
+        routes_ask, routes_chat, routes_documents, routes_feedback, routes_feeds, routes_health, routes_uploads, routes_web,
+    )  # fmt: skip
 
     guarded = [Depends(require_api_key)] if settings.api_key_list else []
+    open_to_all = (routes_health, routes_web)  # probes, and the page with its assets (no secrets in them)
     routes: list[BaseRoute] = []
-    for module in (routes_ask, routes_chat, routes_documents, routes_feeds, routes_health):
+    for module in (
+        routes_ask, routes_chat, routes_documents, routes_uploads, routes_feeds, routes_feedback, routes_health, routes_web,
+    ):  # fmt: skip
         router = module.build_router(settings)
-        app.include_router(router, dependencies=[] if module is routes_health else guarded)
+        app.include_router(router, dependencies=[] if module in open_to_all else guarded)
         routes.extend(router.routes)
 
     app.add_middleware(ApiMiddleware, routes=routes, max_body_bytes=settings.max_body_bytes)

@@ -1,0 +1,110 @@
+"""``POST /v1/uploads``: article files (.md, .txt, .html, .json, .jsonl) sent as text, read by the same
+loaders as ``newsdesk ingest`` (front matter, HTML extraction, JSON rows) and ingested like
+``POST /v1/documents``. The web page's upload button sends what the person picked.
+
+Each file is written under its own name to a temporary folder and read with
+:func:`ingest.loaders.load_file`, so an uploaded file gets the id ``newsdesk ingest`` would give it.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the body type of routes built in a function.
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.api import Services, get_services
+from assistant.api.errors import error_responses
+from assistant.settings import Settings
+from ingest.article import LoadFailure, LoadResult
+from ingest.loaders import load_file
+
+ORIGIN = "upload"  # recorded as the articles' path: never under a folder that `ingest --prune` walks
+MAX_FILES = 50
+
+
+class UploadFile(BaseModel):
+    name: str = Field(min_length=1, max_length=255, description="The file's name; its extension picks the reader.")
+    content: str = Field(description="The file's text.")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        name = Path(value.replace("\\", "/")).name  # a browser may send a path; only the name counts
+        if name in ("", ".", ".."):
+            raise ValueError("must be a file name")
+        return name
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"files": [{"name": "library.md", "content": "# City opens library\n\nThe city opened ..."}]}]},
+    )
+
+    files: list[UploadFile] = Field(min_length=1, max_length=MAX_FILES)
+
+
+class UploadFailure(BaseModel):
+    file: str = Field(description="The uploaded file's name.")
+    error: str
+
+
+class UploadResponse(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    chunks: int
+    ids: list[str]
+    failed: list[UploadFailure]
+
+
+def load_uploads(files: list[UploadFile]) -> tuple[LoadResult, list[UploadFailure]]:
+    """Articles from the uploaded files, read by the ingest loaders; failures name the file."""
+    result = LoadResult()
+    failed: list[UploadFailure] = []
+    with tempfile.TemporaryDirectory(prefix="newsdesk-upload-") as folder:
+        for index, upload in enumerate(files):
+            # One folder per file: two uploads may share a name.
+            path = Path(folder) / str(index) / upload.name
+            path.parent.mkdir()
+            path.write_text(upload.content, encoding="utf-8")
+            loaded = load_file(path)
+            result.articles.extend(dataclasses.replace(a, path=ORIGIN) for a in loaded.articles)
+            failed.extend(UploadFailure(file=upload.name, error=f.error) for f in loaded.failures)
+    return result, failed
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["documents"])
+
+    @router.post("/v1/uploads", response_model=UploadResponse, summary="Upload article files", responses=error_responses(401, 413, 422, 500))
+    def upload(body: UploadRequest, services: Services = Depends(get_services)) -> UploadResponse:
+        # A plain `def`: FastAPI runs it in a worker thread (HTML extraction and embedding block).
+        """Ingest article files sent as text: `.md` (YAML front matter), `.txt`, `.html` (the article
+        is extracted from the page), `.json` / `.jsonl` (the article format of `newsdesk ingest`).
+        A file that cannot be read is listed in `failed` by name; the others are ingested all the same.
+
+        Example: `curl -s localhost:8000/v1/uploads -H 'Content-Type: application/json'
+        -d '{"files": [{"name": "library.md", "content": "# City opens library\\n\\nThe city opened ..."}]}'`
+        """
+        loaded, failed = load_uploads(body.files)
+        with services.write_lock:
+            summary = services.ingester.ingest_articles(loaded.articles)
+        failed.extend(UploadFailure(file=_name(f), error=f.error) for f in summary.failed)
+        return UploadResponse(
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+            chunks=summary.chunks,
+            ids=list(dict.fromkeys(a.id for a in loaded.articles)),
+            failed=failed,
+        )
+
+    return router
+
+
+def _name(failure: LoadFailure) -> str:
+    return Path(failure.path).name if failure.path != ORIGIN else ORIGIN
