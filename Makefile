@@ -53,5 +53,13 @@ bench-query:
 bench-llm:
 	bench/llm
 
+# The web page's weight and time to first token shown beside the API's first SSE event (chromium).
+bench-web:
+	bench/web
+
+# Refreshes the README's picture of the page answering a sample question (chromium, sample articles).
+screenshot:
+	bench/web --runs 0 --screenshot docs/screenshot.png
+
 clean:
 	rm -rf $(VENV) .newsdesk .pytest_cache

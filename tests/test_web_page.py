@@ -122,6 +122,8 @@ def test_every_asset_the_page_loads_is_served_from_the_package_with_its_type(cli
         assert response.headers["content-type"].startswith(types[Path(path).suffix]), path
         assert response.content == (WEB / Path(path).name).read_bytes()
         assert "content-security-policy" in response.headers
+    for icon in ("/web/thumb-up.svg", "/web/thumb-down.svg"):  # loaded by the script for 👍/👎
+        assert client.get(icon).headers["content-type"].startswith("image/svg+xml")
     # Nothing in the assets reaches another host: no imports, no remote fonts or images.
     css = client.get("/web/app.css").text
     assert "@import" not in css and not re.search(r"url\(\s*['\"]?(https?:)?//", css)
@@ -158,7 +160,7 @@ def test_api_docs_load_their_assets_from_newsdesk_not_a_cdn(client, path):
 def test_the_package_data_ships_every_file_of_the_page():
     patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["assistant"]
     files = [p.relative_to(WEB.parent).as_posix() for p in WEB.iterdir() if p.is_file()]
-    assert {"web/index.html", "web/app.js", "web/app.css", "web/icon.svg"} <= set(files)
+    assert {"web/index.html", "web/app.js", "web/app.css", "web/icon.svg", "web/thumb-up.svg"} <= set(files)
     unshipped = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
     assert unshipped == []
 
@@ -216,7 +218,7 @@ basin closed to boats for the evening so the reflections would stay still.</p></
 def test_uploaded_files_are_read_by_the_ingest_loaders_and_a_bad_one_is_named(client):
     files = [
         {"name": "ferry-desk.md", "content": UPLOAD_MD},
-        {"name": "C:\\Users\\desk\\lanterns.html", "content": UPLOAD_HTML},
+        {"name": "lanterns.html", "content": UPLOAD_HTML},
         {"name": "notes.docx", "content": "not an article format"},
         {"name": "empty.txt", "content": "   "},
     ]
@@ -242,5 +244,6 @@ def test_uploaded_files_are_read_by_the_ingest_loaders_and_a_bad_one_is_named(cl
 
 def test_upload_validation(client):
     assert_error(client.post("/v1/uploads", json={"files": []}), 422, "validation_error")
-    assert_error(client.post("/v1/uploads", json={"files": [{"name": "..", "content": "x"}]}), 422, "validation_error")
+    for name in ("..", ".", "../etc/passwd", "C:\\Users\\a.md", "a\x00.md", "x" * 61 + ".md"):
+        assert_error(client.post("/v1/uploads", json={"files": [{"name": name, "content": "x"}]}), 422, "validation_error", "name")
     assert_error(client.post("/v1/uploads", json={"files": [{"name": "a.md"}]}), 422, "validation_error")

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api import Services, get_services
 from assistant.api.errors import error_responses
@@ -25,17 +25,17 @@ ORIGIN = "upload"  # recorded as the articles' path: never under a folder that `
 MAX_FILES = 50
 
 
-class UploadFile(BaseModel):
-    name: str = Field(min_length=1, max_length=255, description="The file's name; its extension picks the reader.")
-    content: str = Field(description="The file's text.")
+# A plain file name: no folder separators or control characters, not "." or ".."; at most 60 characters
+# (at most 240 bytes in UTF-8: every file system takes it). Stated in the schema, so it is all checked.
+_NAME_CHAR = r"[^/\\\x00-\x1f\x7f]"
+FILE_NAME = rf"^{_NAME_CHAR}*[^./\\\x00-\x1f\x7f]{_NAME_CHAR}*$"
 
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        name = Path(value.replace("\\", "/")).name  # a browser may send a path; only the name counts
-        if name in ("", ".", ".."):
-            raise ValueError("must be a file name")
-        return name
+
+class UploadFile(BaseModel):
+    name: str = Field(
+        min_length=1, max_length=60, pattern=FILE_NAME, description="The file's name (no folders); its extension picks the reader."
+    )
+    content: str = Field(description="The file's text.")
 
 
 class UploadRequest(BaseModel):

@@ -34,6 +34,8 @@ ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    "thumb-up.svg": "image/svg+xml",  # 👍/👎 as icons: emoji need a font the machine may lack
+    "thumb-down.svg": "image/svg+xml",
 }
 
 

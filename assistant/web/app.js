@@ -368,9 +368,9 @@
         buttons.forEach((b) => (b.disabled = false));
       }
     };
-    for (const [verdict, label, mark] of [
-      ["up", "Good answer", "👍"],
-      ["down", "Bad answer", "👎"],
+    for (const [verdict, label, icon] of [
+      ["up", "Good answer", "/web/thumb-up.svg"],
+      ["down", "Bad answer", "/web/thumb-down.svg"],
     ]) {
       buttons.push(
         el("button", {
@@ -379,9 +379,8 @@
           title: label,
           "aria-pressed": String(turn.feedback === verdict),
           "data-verdict": verdict,
-          text: mark,
           onclick: () => give(verdict),
-        })
+        }, el("img", { src: icon, alt: "", width: 18, height: 18 }))
       );
     }
     return el("span", { class: "feedback" }, buttons, status);
