@@ -5,7 +5,8 @@ Covered: a question's answer streams in and is replaced by the checked answer; a
 quote on hover and on keyboard focus; a follow-up sends the conversation as history; the date filter
 restricts the sources and the window searched is shown; 👍 lands in feedback.jsonl; a source is
 deleted and a file uploaded from the Sources view; the key prompt with NEWSDESK_API_KEYS (a wrong key
-says so); an article whose text holds <script> and <img onerror> is shown as inert text.
+says so); an article whose text holds <script> and <img onerror> is shown as inert text; /docs and
+/redoc render with no other host; a phone-width viewport and the dark theme.
 
 The browser is Debian's (`apt-get install chromium`; `make install-test` installs it as root), never
 one Playwright downloads. Without it the tests skip, naming the package.
@@ -299,3 +300,37 @@ def test_an_article_holding_script_and_img_onerror_is_shown_as_inert_text(page):
     assert page.page.locator("#doc-rows script, #doc-rows img").count() == 0
     assert page.page.evaluate("window.__pwned") is None
     assert page.errors == []
+
+
+def test_api_docs_render_offline(browser, server):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        blocked = []
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else (blocked.append(route.request.url), route.abort()))
+        page.goto(f"{server.url}/docs")
+        page.locator(".swagger-ui .info .title").filter(has_text="Newsdesk").wait_for()
+        assert page.locator(".opblock-summary-path", has_text="/v1/ask").count() >= 1
+        page.goto(f"{server.url}/redoc")
+        page.locator("h1", has_text="Newsdesk").first.wait_for()
+        # Both render with nothing from another host; ReDoc's bundle still asks for its own "powered by"
+        # badge image (a cosmetic <img> in the side bar; blocked here, as offline, without harm).
+        assert [u for u in blocked if not u.endswith("cdn.redoc.ly/redoc/logo-mini.svg")] == []
+    finally:
+        context.close()
+
+
+def test_phone_width_and_dark_theme(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme="dark", is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+        assert page.locator("#question").is_visible() and page.locator("#send").is_visible()
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(17, 20, 24)"  # the dark theme's --bg, chosen by the system setting
+        page.click("#tab-sources")
+        page.locator("#doc-rows tr").first.wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        context.close()
