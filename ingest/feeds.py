@@ -93,6 +93,8 @@ def sniff(result: FetchResult) -> str:
         return _FEED_ROOTS[root]
     if root in _HTML_ROOTS or result.content_type in ("text/html", "application/xhtml+xml"):
         return HTML
+    if result.content_type in _FEED_LINK_TYPES:
+        return FEED  # labelled a feed but unrecognisable: let feedparser say what is wrong with it
     return UNKNOWN
 
 
@@ -210,6 +212,8 @@ def read_feed(result: FetchResult, max_entries: int) -> Listing:
         if len(listing.entries) >= max_entries:
             listing.problems.append(f"the feed lists {len(parsed.entries)} entries; read the first {max_entries}")
             break
+    if problem and not listing.entries:
+        raise ListingError(f"malformed feed ({problem})")
     return listing
 
 

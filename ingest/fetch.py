@@ -57,7 +57,6 @@ _ACCEPT_HEADER = {
 }
 _GZIP_FILE_TYPES = frozenset({"application/gzip", "application/x-gzip"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 class FetchError(Exception):
@@ -130,9 +129,10 @@ def address_problem(address: str) -> str:
     # Most specific first: Python counts link-local and unspecified addresses as private too.
     for name in ("loopback", "link_local", "unspecified", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{name}"):
-            return f"{name.replace('_', '-')} address {ip}"
+            label = name.replace("_", "-")
+            return f"{'an' if label[0] in 'aeiou' else 'a'} {label} address ({ip})"
     if not ip.is_global:  # e.g. 100.64.0.0/10, shared (carrier-grade NAT) space
-        return f"non-public address {ip}"
+        return f"a non-public address ({ip})"
     return ""
 
 
@@ -151,7 +151,7 @@ def resolve(url: str, host: str, port: int, allow_private: bool) -> list[str]:
             problem = address_problem(address)
             if problem:
                 what = f"host {host!r} is" if address == host else f"host {host!r} resolves to"
-                raise FetchError(url, f"refused: {what} a {problem} (set NEWSDESK_FETCH_ALLOW_PRIVATE=true to allow)")
+                raise FetchError(url, f"refused: {what} {problem} (set NEWSDESK_FETCH_ALLOW_PRIVATE=true to allow)")
     return addresses
 
 
@@ -349,7 +349,7 @@ class Fetcher:
             except (httpx.InvalidURL, ValueError) as exc:
                 raise FetchError(url, f"redirect to an invalid URL {result!r} ({exc})") from None
             if not current.lower().startswith(("http://", "https://")):
-                raise FetchError(url, f"redirect to a non-http(s) URL refused: {current}")
+                raise FetchError(url, f"redirect to a non-http(s) URL refused: {result}")
 
     # One request: a FetchResult, or the Location to follow.
     def _hop(self, asked: str, current: str, parsed: httpx.URL, headers: dict, accept: frozenset, deadline: float,
@@ -424,7 +424,9 @@ class Fetcher:
         parts: list[bytes] = []
         raw_total = total = 0
         try:
-            for raw in response.iter_raw(_CHUNK):
+            # No chunk size: httpx would hold pieces back until it has that many bytes, and a slow
+            # drip would never reach the deadline check below.
+            for raw in response.iter_raw():
                 raw_total += len(raw)
                 data = inflater.inflate(raw, cap - total)
                 if file_inflater is not None:

@@ -9,6 +9,7 @@ Host header), and how many body bytes each path actually sent before the client 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter, defaultdict
@@ -144,6 +145,8 @@ def _handler(site: TestSite) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.close_connection = True
+                # A small send buffer, so "bytes sent" is close to what the client actually read.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
                 for chunk in route.stream():
                     self.wfile.write(chunk)
                     self.wfile.flush()
@@ -187,6 +190,7 @@ SAMPLE_SITES = {
 
 
 def publish_sample_sites(site: TestSite) -> None:
-    """Serve every page, feed and sitemap of tests/site/ at its path (see ``SAMPLE_SITES``)."""
-    for path, (file, content_type) in SAMPLE_SITES.items():
-        site.serve_file(path, file, content_type)
+    """Serve every page, feed and sitemap of tests/site/ at its path (see ``SAMPLE_SITES``), with an ETag and a Last-Modified."""
+    for number, (path, (file, content_type)) in enumerate(SAMPLE_SITES.items()):
+        # Validators as a real server sends them, so conditional requests can be answered with 304.
+        site.serve_file(path, file, content_type, etag=f'"v1-{number}"', last_modified="Tue, 05 May 2026 08:00:00 GMT")
