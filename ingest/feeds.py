@@ -32,8 +32,8 @@ FEED, SITEMAP, SITEMAP_INDEX, HTML, UNKNOWN = "feed", "sitemap", "sitemap_index"
 
 _FEED_ROOTS = {"rss": FEED, "rdf": FEED, "feed": FEED, "urlset": SITEMAP, "sitemapindex": SITEMAP_INDEX}
 _HTML_ROOTS = frozenset({"html", "head", "body", "meta", "title", "link", "div", "p", "article", "main"})
-# The first element, past a BOM, whitespace, the XML declaration, comments, a doctype.
-_ROOT = re.compile(rb"^(?:\s+|<\?.*?\?>|<!--.*?-->|<![^>]*>)*<([A-Za-z_][\w.:-]*)", re.DOTALL)
+# The first element, past a BOM, whitespace, the XML declaration, comments, a doctype (with its internal subset).
+_ROOT = re.compile(rb"^(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*<([A-Za-z_][\w.:-]*)", re.DOTALL | re.IGNORECASE)
 _FEED_LINK_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
 _ARTICLE_TYPES = frozenset(
     {"Article", "BlogPosting", "LiveBlogPosting", "Report", "SatiricalArticle", "TechArticle", "ScholarlyArticle"}

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from urllib.parse import urlsplit
 
 from ingest.article import Article, LoadFailure, LoadResult, LoadWarning
 from ingest.feeds import (
@@ -229,12 +230,15 @@ def _extract(html: str, origin: str, url: str) -> LoadResult:
 
 
 def _fill_from_entry(article: Article, entry: FeedEntry) -> Article:
-    """The page's own metadata wins; the entry fills what the page left out."""
+    """The page's own metadata wins; the entry fills what the page left out. A source that is only
+    the page's host name (what extraction falls back to) gives way to the feed's name for itself."""
+    host = (urlsplit(article.url or entry.url).hostname or "").removeprefix("www.")
+    source = article.source if article.source and article.source.lower().removeprefix("www.") != host else ""
     return replace(
         article,
         title=article.title or entry.title,
         published_at=article.published_at or entry.published_at,
-        source=article.source or entry.source,
+        source=source or entry.source or article.source,
         authors=article.authors or entry.authors,
     )
 
