@@ -47,11 +47,15 @@ def _first_sentence(answer) -> str:
 
 @pytest.mark.parametrize("question", ["What did the US pledge?", "What did the U.S. pledge?", "What did the United States pledge?"])
 def test_the_us_is_the_country_however_it_is_written(reported, question):
-    engine, _ = reported
+    engine, has_seed = reported
     answer = engine.ask(question)
-    assert not answer.declined, question
-    assert "monitor" in _first_sentence(answer), answer.answer
     assert "Commuters" not in answer.answer and "told us" not in answer.answer  # "us" the pronoun
+    # The case is the samples with the seed, which says the U.S. "has pledged". The samples
+    # alone say only that it "agreed" or "said it will" help monitor: answered or declined, near the
+    # threshold either way, but never about anything else.
+    if has_seed or not answer.declined:
+        assert not answer.declined, question
+        assert "monitor" in _first_sentence(answer), answer.answer
 
 
 @pytest.mark.parametrize("question", ["What did France and the U.K. promise?", "What did France and the UK promise?", "What did France and Britain promise?"])

@@ -26,7 +26,7 @@ class FeedbackRequest(BaseModel):
 
     verdict: Literal["up", "down"]
     question: str = Field(min_length=1, max_length=10_000)
-    answer: str = Field(max_length=100_000)
+    answer: str = Field(max_length=20_000)  # a body of the longest fields stays under the 1 MB request cap
     answer_id: str = Field(default="", max_length=100, description="The front end's id of the answer (recorded as `ts`).")
     conversation_id: str = Field(default="", max_length=100, description="The conversation it belongs to (recorded as `thread_ts`).")
     front_end: Literal["web"] = Field(default="web", description="Recorded as the record's `source`.")
