@@ -28,11 +28,12 @@ import codecs
 import ipaddress
 import re
 import socket
+import ssl
 import threading
 import time
 import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 import httpx
@@ -93,6 +94,13 @@ class FetchResult:
         return decode_body(self.body, self.charset)
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~20 ms; one verified context serves every client of the process.
+    return httpx.create_ssl_context(trust_env=False)
+
+
+@lru_cache(maxsize=1)
 def default_user_agent() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -460,6 +468,7 @@ class Fetcher:
                 per_host = self.settings.fetch_per_host
                 client = self._clients[host] = httpx.Client(
                     headers={"User-Agent": self.user_agent},
+                    verify=_tls_context(),
                     follow_redirects=False,  # followed in fetch(): every hop is checked
                     trust_env=False,  # no proxy from the environment: it would bypass the address check
                     limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),

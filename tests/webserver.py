@@ -104,6 +104,9 @@ class _QuietServer(ThreadingHTTPServer):
 def _handler(site: TestSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle's algorithm the second waits for the
+        # client's delayed ACK (~40 ms a response), which would swamp any timing.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args) -> None:  # quiet
             pass
