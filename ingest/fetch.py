@@ -297,8 +297,10 @@ class Fetcher:
     Use as a context manager (or call :meth:`close`) to close its connections.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings, tls_context: ssl.SSLContext | None = None):
+        """``tls_context`` verifies servers' certificates (default: certifi's CA bundle, via httpx)."""
         self.settings = settings
+        self.tls_context = tls_context or _tls_context()
         self.user_agent = settings.fetch_user_agent or default_user_agent()
         self._lock = threading.Lock()
         self._clients: dict[str, httpx.Client] = {}
@@ -468,7 +470,7 @@ class Fetcher:
                 per_host = self.settings.fetch_per_host
                 client = self._clients[host] = httpx.Client(
                     headers={"User-Agent": self.user_agent},
-                    verify=_tls_context(),
+                    verify=self.tls_context,
                     follow_redirects=False,  # followed in fetch(): every hop is checked
                     trust_env=False,  # no proxy from the environment: it would bypass the address check
                     limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),

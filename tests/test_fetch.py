@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
@@ -291,3 +294,35 @@ def test_conditional_requests_come_back_not_modified(site, fetcher):
     site.route("/tagged", PAGE + "<!-- edited -->", etag='"rev-8"')
     changed = fetcher.fetch(site.url("/tagged"), etag='"rev-7"')
     assert (changed.status, changed.etag) == (200, '"rev-8"') and changed.text.endswith("<!-- edited -->")
+
+
+# ---------------------------------------------------------------------------------------------- TLS
+
+
+@pytest.fixture
+def tls_site(tmp_path):
+    """An https server whose certificate names only 'localhost', and a context that trusts it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with TestSite(tls=(cert, key)) as running:
+        yield running, ssl.create_default_context(cafile=str(cert))
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_name(tls_site, tmp_path):
+    site, trust = tls_site
+    site.route("/quay", PAGE)
+    with Fetcher(fetch_settings(tmp_path), tls_context=trust) as f:
+        result = f.fetch(site.url("/quay", host="localhost"))
+        assert (result.status, result.text, result.final_url) == (200, PAGE, site.url("/quay", host="localhost"))
+        assert site.hits("/quay")[0]["host"] == f"localhost:{site.port}"
+        # Same server, same address, but the certificate does not name 127.0.0.1: refused.
+        error = refused(f, site.url("/quay"))
+        assert error.reason.startswith("cannot connect (") and "certificate" in error.reason.lower()
+    with Fetcher(fetch_settings(tmp_path)) as untrusting:  # the default CA bundle does not know this certificate
+        assert "certificate verify failed" in refused(untrusting, site.url("/quay", host="localhost")).reason

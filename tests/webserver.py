@@ -10,6 +10,7 @@ Host header), and how many body bytes each path actually sent before the client 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections import Counter, defaultdict
@@ -38,7 +39,8 @@ class TestSite:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+        """``tls``: (certificate, key) files to serve https instead of http."""
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.sent: Counter[str] = Counter()  # body bytes written per path
@@ -50,7 +52,12 @@ class TestSite:
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.port = self._server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.scheme = "https" if tls else "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.base = f"{self.scheme}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> "TestSite":
@@ -62,7 +69,7 @@ class TestSite:
         self._server.server_close()
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, body: bytes | str = b"", **options) -> Route:
         route = Route(body=body, **options)
