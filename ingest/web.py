@@ -360,7 +360,7 @@ def _resolve(url: str, settings, fetcher: Fetcher) -> _Resolved:
         resolved.loaded.failures.append(LoadFailure(path=url, error="a home page whose feeds could not be read: " + "; ".join(errors)))
     else:
         resolved.loaded.warnings.extend(LoadWarning(path=url, message=e) for e in errors)
-    del resolved.entries[settings.fetch_max_links :]
+    resolved.entries = _unique(resolved.entries)[: settings.fetch_max_links]  # section feeds overlap
     return resolved
 
 
