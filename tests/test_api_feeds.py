@@ -19,14 +19,10 @@ import pytest
 
 from tests.conftest import free_port
 from tests.test_api import KEY, UvicornThread, assert_error
-from tests.webserver import TestSite
+from tests.webserver import SALTMARSH_FEED, SALTMARSH_STORIES, TestSite, serve_saltmarsh_feed
 
-FEED = "/saltmarsh/rss.xml"
-PAGES = {
-    "/saltmarsh/2026/03/skerry-head-lighthouse-volunteers.html": "saltmarsh-sentinel/lighthouse.html",
-    "/saltmarsh/2026/03/fish-market-afternoon-auctions.html": "saltmarsh-sentinel/fish-market.html",
-    "/saltmarsh/2026/03/gull-point-ferry-terminal.html": "saltmarsh-sentinel/ferry-terminal.html",
-}
+FEED = SALTMARSH_FEED
+PAGES = SALTMARSH_STORIES
 FERRY = "/saltmarsh/2026/03/gull-point-ferry-terminal.html"
 MISSING = "/saltmarsh/2026/03/no-such-story.html"  # not routed: the test site answers 404
 
@@ -34,9 +30,7 @@ MISSING = "/saltmarsh/2026/03/no-such-story.html"  # not routed: the test site a
 @pytest.fixture
 def site() -> Iterator[TestSite]:
     with TestSite() as running:
-        running.serve_file(FEED, "saltmarsh-sentinel/rss.xml", "application/rss+xml; charset=utf-8", etag='"feed-1"')
-        for n, (path, file) in enumerate(PAGES.items()):
-            running.serve_file(path, file, "text/html; charset=utf-8", etag=f'"page-{n}-1"')
+        serve_saltmarsh_feed(running)
         yield running
 
 

@@ -13,23 +13,17 @@ import pytest
 
 from ingest.subscriptions import SubscriptionStore
 from ingest.sync import BackgroundSync, parse_interval, scheduler_lock, sync_subscriptions
-from tests.webserver import TestSite
+from tests.webserver import SALTMARSH_FEED, SALTMARSH_STORIES, TestSite, serve_saltmarsh_feed
 
-FEED = "/saltmarsh/rss.xml"
-PAGES = {
-    "/saltmarsh/2026/03/skerry-head-lighthouse-volunteers.html": "saltmarsh-sentinel/lighthouse.html",
-    "/saltmarsh/2026/03/fish-market-afternoon-auctions.html": "saltmarsh-sentinel/fish-market.html",
-    "/saltmarsh/2026/03/gull-point-ferry-terminal.html": "saltmarsh-sentinel/ferry-terminal.html",
-}
+FEED = SALTMARSH_FEED
+PAGES = SALTMARSH_STORIES
 FERRY = "/saltmarsh/2026/03/gull-point-ferry-terminal.html"
 
 
 @pytest.fixture
 def site():
     with TestSite() as running:
-        running.serve_file(FEED, "saltmarsh-sentinel/rss.xml", "application/rss+xml", etag='"feed-1"')
-        for n, (path, file) in enumerate(PAGES.items()):
-            running.serve_file(path, file, "text/html; charset=utf-8", etag=f'"page-{n}-1"')
+        serve_saltmarsh_feed(running)
         yield running
 
 
@@ -75,7 +69,7 @@ def test_changed_feed_fetches_pages_conditionally_and_replaces_an_edited_one(sit
     site.routes[FEED].etag = '"feed-2"'
     edited = site.routes[FERRY]
     edited.body = str(edited.body).replace("June 14", "June 21")
-    edited.etag = '"page-2-2"'
+    edited.etag = '"page-edited"'
     report = _sync(subs, ingester, web_settings)
     assert (report["added"], report["updated"], report["unchanged"], report["failed"]) == (0, 1, 2, 0), report
     unchanged_page = next(p for p in PAGES if p != FERRY)

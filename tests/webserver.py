@@ -204,3 +204,15 @@ def publish_sample_sites(site: TestSite) -> None:
     for number, (path, (file, content_type)) in enumerate(SAMPLE_SITES.items()):
         # Validators as a real server sends them, so conditional requests can be answered with 304.
         site.serve_file(path, file, content_type, etag=f'"v1-{number}"', last_modified="Tue, 05 May 2026 08:00:00 GMT")
+
+
+# The Saltmarsh Sentinel's feed and the three story pages it links to: what the sync and API tests serve.
+SALTMARSH_FEED = "/saltmarsh/rss.xml"
+SALTMARSH_STORIES = [p for p, (file, _t) in SAMPLE_SITES.items() if p.startswith("/saltmarsh/2026/")]
+
+
+def serve_saltmarsh_feed(site: TestSite) -> None:
+    """The feed and its story pages, each with its own ETag (a test changes one to edit a story)."""
+    site.serve_file(SALTMARSH_FEED, *SAMPLE_SITES[SALTMARSH_FEED], etag='"feed-1"')
+    for n, path in enumerate(SALTMARSH_STORIES):
+        site.serve_file(path, SAMPLE_SITES[path][0], "text/html; charset=utf-8", etag=f'"page-{n}-1"')
