@@ -215,6 +215,17 @@ def test_the_date_filter_restricts_the_sources_and_the_window_searched_is_shown(
     assert "published 2026-01-01 to 2026-01-31 (“in January”)" in page.last_answer().locator(".scope").inner_text()
 
 
+def test_a_declined_answer_says_so_and_lists_the_closest_articles(page):
+    page.ask("How many Canadian troops will be deployed to Ukraine?")  # the samples give no number
+    answer = page.last_answer()
+    assert answer.get_attribute("data-state") == "declined"
+    assert "could not answer" in answer.locator(".declined-note").inner_text()
+    assert answer.locator(".sources-title").inner_text() == "Closest articles"
+    titles = " | ".join(answer.locator(".source-card").all_inner_texts())
+    assert "Canada" in titles, titles  # the articles a reader would look in next
+    assert answer.locator("a.cite").count() == 0, "a decline cites nothing"
+
+
 def test_feedback_is_recorded_in_feedback_jsonl(page, engine):
     page.ask(FESTIVAL_Q)
     page.last_answer().get_by_role("button", name="Good answer").click()
