@@ -126,8 +126,10 @@ def _print_answer(answer: Answer) -> None:
         label = "Closest sources:" if answer.declined else "Sources:"
         out.print(label, style="bold")
         for s in answer.sources:
-            date = f" ({s.published_at})" if s.published_at else ""
-            out.print(f"[{s.n}] {s.title}{date}", highlight=False, markup=False)
+            # The title, then who published it and wrote it, and when: "Title — Outlet, by A. Writer (2026-01-08)".
+            byline = ", ".join(filter(None, [s.source, f"by {', '.join(s.authors)}" if s.authors else ""]))
+            details = (f" — {byline}" if byline else "") + (f" ({s.published_at})" if s.published_at else "")
+            out.print(f"[{s.n}] {s.title}{details}", highlight=False, markup=False)
             if s.url:
                 out.print(f"    {s.url}", highlight=False, markup=False)
             if s.also_in:

@@ -46,6 +46,8 @@ def test_ask_prints_answer_and_numbered_sources(ingested, env):
     result = newsdesk(env, "ask", "Where will the Harbourfront Dumpling Festival be held?")
     assert result.returncode == 0, result.stderr
     assert "Pier 4 Plaza" in result.stdout and "[1]" in result.stdout and "Sources:" in result.stdout
+    # each source names its outlet and byline apart, and its date
+    assert "— Newsdesk Sample Wire, by J. Foodie (2026-01-20)" in result.stdout
     assert "https://example.org/newsdesk-sample/" in result.stdout
 
 
