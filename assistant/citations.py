@@ -47,15 +47,20 @@ def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def supports(sentence: str, source_text: str, min_overlap: float = 0.8) -> bool:
+def supports(sentence: str, source_text: str, min_overlap: float = 0.8, given: str = "") -> bool:
     """True when ``source_text`` supports ``sentence``: quoted verbatim, or (for generated text) at least
-    ``min_overlap`` of the sentence's content words occur in the source."""
+    ``min_overlap`` of the sentence's content words occur in the source.
+
+    ``given`` is the question: what a reply repeats of it ("The purpose of the 2024 plunge was ...")
+    is not a claim, so only the words and numbers it adds must come from the source — and it must add
+    some (a reply that only restates the question supports nothing)."""
     if normalise(sentence) in normalise(source_text):
         return True
-    sentence_terms = set(terms(sentence))
+    asked = set(terms(given))
+    sentence_terms = set(terms(sentence)) - asked
     if not sentence_terms:
         return False
-    if not numbers(sentence) <= numbers(source_text):
+    if not numbers(sentence) - numbers(given) <= numbers(source_text):
         return False
     source_terms = set(terms(source_text))
     return len(sentence_terms & source_terms) / len(sentence_terms) >= min_overlap

@@ -203,7 +203,7 @@ def verify(reply: str, candidates: Sequence[Candidate], question: str | None = N
     asked = set(terms(question)) if question else None
 
     def supported(sentence: str, n: int) -> bool:
-        if n not in by_n or not supports(sentence, by_n[n].text):
+        if n not in by_n or not supports(sentence, by_n[n].text, given=question or ""):
             return False
         if asked is None or asked & set(terms(sentence)):
             return True
@@ -325,7 +325,11 @@ class GenerativeAnswerer:
         scored = judgement.scored
         overhead = len(self.prompt.system) + len(self.prompt.user) + len(question) + 200
         budget = (self.context_window - self.max_tokens) * _CHARS_PER_TOKEN - overhead
-        candidates = number_sources(hits, scored, max_chars=max(budget, 1000))
+        # The chunk holding the judge's most answerable sentence is shown first, as source [1]: small
+        # models lean on what they read first, and the rest keep their retrieval order.
+        lead = judgement.most_answerable()
+        ordered = ([lead.hit] + [h for h in hits if h is not lead.hit]) if lead is not None and any(h is lead.hit for h in hits) else list(hits)
+        candidates = number_sources(ordered, scored, max_chars=max(budget, 1000))
         if self.context == "sentences":
             rendered = render_facts(candidates, scored, self.max_facts)
         else:

@@ -26,3 +26,17 @@ def test_a_paraphrase_with_a_number_the_source_does_not_state_is_not():
 
 def test_numbers_are_compared_as_values():
     assert numbers("On 05 March, 1,200.50 dollars and nine cents; no one came.") == {"5", "1200.50", "9"}
+
+
+def test_what_a_reply_repeats_of_the_question_needs_no_support():
+    from assistant.citations import supports
+
+    source = "Thousands splashed in the surf on Sunday to raise money for Special Olympics Delaware, the organisers said."
+    question = "What was the purpose of the 2024 Polar Bear Plunge at Rehoboth Beach?"
+    reply = "The purpose of the 2024 Polar Bear Plunge at Rehoboth Beach was to raise money for Special Olympics Delaware."
+    assert not supports(reply, source), "without the question, most of its words are not in the source"
+    assert supports(reply, source, given=question)
+    # what the reply adds must still come from the source: another beneficiary, another year, or nothing at all
+    assert not supports(reply.replace("Special Olympics Delaware", "the harbour lifeboat crew"), source, given=question)
+    assert not supports(reply.replace("raise money", "raise money in 2023"), source, given=question)
+    assert not supports("The purpose of the 2024 Polar Bear Plunge at Rehoboth Beach.", source, given=question)
