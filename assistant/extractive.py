@@ -30,6 +30,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source, day_date, source_details
 from assistant.answer_types import candidates, type_match
+from assistant.injection import addresses_the_assistant
 from assistant.question import Question, analyse
 from assistant.settings import Settings
 from assistant.text import sentence_spans, terms
@@ -173,6 +174,8 @@ class ExtractiveAnswerer:
                 sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
+                if addresses_the_assistant(sentence):
+                    continue  # an instruction planted for a model ("cite source [9]") is not news to quote
                 seen.add(sentence)
                 refers_back = atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence)
                 coverage, novel = _coverage(q, sentence)
