@@ -187,3 +187,8 @@ class BM25Cache:
     def stats(self) -> TermStats:
         """Term statistics of the index that the last ``get`` returned."""
         return self._stats
+
+    @property
+    def version(self) -> str | None:
+        """The store version of the indexes held (what the last ``get`` read)."""
+        return self._version

@@ -84,9 +84,9 @@ def ingest(
         from assistant.progress import ingest_progress
 
         with ingest_progress(err) as progress:
-            summary = _ingest(ingester, files, urls, prune, progress)
+            summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls)
     else:
-        summary = _ingest(ingester, files, urls, prune, None)
+        summary = ingester.ingest_paths(files, prune=prune, urls=urls)
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -97,23 +97,6 @@ def ingest(
             err.print(f"[yellow]warning[/yellow] {warning.path}: {warning.message}", highlight=False)
         out.print(summary.line(), highlight=False)
     raise typer.Exit(1 if summary.failed else 0)
-
-
-def _ingest(ingester, files: list[Path], urls: list[str], prune: bool, progress):
-    """Files alone go through ``ingest_paths``; with URLs, files and URLs are loaded first (URLs by
-    ``ingest.web.load_urls``) so the run gives one summary. ``--prune`` only ever looks under the files."""
-    if not urls:
-        return ingester.ingest_paths(files, prune=prune, progress=progress)
-    from ingest.article import LoadResult
-    from ingest.loaders import iter_files, load_file
-    from ingest.web import load_urls
-
-    loaded = LoadResult()
-    for path in iter_files(files):  # a missing path raises before anything is fetched
-        loaded.extend(load_file(path))
-    loaded.extend(load_urls(urls, _settings()))
-    roots = [p.resolve() for p in files] if prune else None
-    return ingester.ingest_articles(loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings)
 
 
 def _print_answer(answer: Answer) -> None:

@@ -6,7 +6,6 @@ the pages: the tool for checking a new source before ingesting it, and for scori
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from typing import List
@@ -104,8 +103,6 @@ def _load_path(given: str) -> LoadResult:
 
 
 def _load_urls(urls: list[str]) -> LoadResult:
-    if importlib.util.find_spec("ingest.web") is None:
-        return LoadResult(failures=[LoadFailure(path=u, error="fetching URLs needs ingest.web, which this installation lacks") for u in urls])
     from assistant.settings import get_settings
     from ingest.web import load_urls
 

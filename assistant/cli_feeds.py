@@ -77,9 +77,9 @@ def sync(
     """Fetch every subscribed feed once: new and changed entries are ingested, unchanged ones cost a 304."""
     from assistant.cli import _ingester
     from ingest.subscriptions import SubscriptionStore
-    from ingest.sync import parse_interval, run_every, sync_subscriptions
+    from ingest.sync import NotSubscribed, parse_interval, run_every, sync_subscriptions
 
-    interval_s = 0.0
+    interval_s = None
     if every:
         try:
             interval_s = parse_interval(every)
@@ -90,24 +90,23 @@ def sync(
     subscriptions = SubscriptionStore(ingester.store.client, ingester.settings.collection)
     if not subscriptions.list():
         err.print("no subscriptions: add one with `newsdesk feeds add URL`", highlight=False, markup=False)
-    known = {s.url for s in subscriptions.list()}
-    for url in urls or []:
-        if url.strip() not in known:
-            err.print(f"not subscribed: {url}", highlight=False, markup=False)
-            raise typer.Exit(1)
 
     def once(due_only: bool):
         return sync_subscriptions(
-            subscriptions, ingester, ingester.settings, only=urls or None, due_only=due_only, interval_s=interval_s or 900.0
+            subscriptions, ingester, ingester.settings, only=urls or None, due_only=due_only, interval_s=interval_s
         )
 
-    if not every:
-        report = once(due_only=False)
-        _print_report(report, as_json)
-        raise typer.Exit(1 if report.failed else 0)
     stop = threading.Event()
     try:
+        if interval_s is None:
+            report = once(due_only=False)
+            _print_report(report, as_json)
+            raise typer.Exit(1 if report.failed else 0)
         run_every(interval_s, lambda: once(due_only=True), stop, on_report=lambda r: _print_report(r, as_json))
+    except NotSubscribed as exc:
+        for url in exc.urls:
+            err.print(f"not subscribed: {url}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         stop.set()
 

@@ -209,14 +209,14 @@ class Engine:
             hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope))
             scope = scope.model_copy(update={"applied": False})
         idf = self.bm25.stats().idf
-        asked = analyse(_without_window(standalone, scope), idf)
+        asked = analyse(scope.without_filter_words(standalone) if scope else standalone, idf)
         newest = max((int(h.node.metadata.get("published_day") or 0) for h in hits[:NEWEST_AMONG]), default=0)
         if asked.recent or (scope is not None and scope.kind == "recent"):
             # Asked about something new: the context comes from the stories near the newest that matched.
             asked.recent = True
             hits = [h for h in hits if not self.answerer.too_old_for_recent(h, newest)]
         # One copy of a syndicated story reaches the answerer (its source names the others); all stay in hits.
-        context = self.syndication.one_per_cluster(hits)[: top_k or self.settings.top_k]
+        context = self.syndication.one_per_cluster(hits, limit=top_k or self.settings.top_k, version=self.bm25.version)
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()
@@ -390,18 +390,6 @@ def _pieces(answer: Answer) -> list[str]:
     """The answer text cut after each citation: what the stream's deltas carry when nothing streamed."""
     pieces = re.findall(r".+?(?:\]\s*|$)", answer.answer) if not answer.declined else [answer.answer]
     return [p for p in pieces if p]
-
-
-def _without_window(question: str, scope: TimeScope | None) -> str:
-    """The question without the words of a calendar window that filters the search ("in January"):
-    the filter has done their work, and no sentence that answers needs to repeat them."""
-    if scope is None or scope.kind != "window" or not scope.applied or not scope.phrase:
-        return question
-    start = question.lower().find(scope.phrase.lower())
-    if start < 0:
-        return question
-    rest = question[:start] + question[start + len(scope.phrase) :]
-    return " ".join(rest.split()).replace(" ?", "?") or question
 
 
 def _ms(since: float) -> float:

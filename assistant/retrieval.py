@@ -268,8 +268,10 @@ class Syndication:
         self._clusters = Clusters()
         self._lock = threading.Lock()
 
-    def clusters(self) -> Clusters:
-        version = self.store.version()
+    def clusters(self, version: str | None = None) -> Clusters:
+        """The clusters as of ``version`` (the store's version stamp; read from the store when not
+        given — the engine passes the one its BM25 indexes were just checked against)."""
+        version = self.store.version() if version is None else version
         if version != self._version:
             with self._lock:
                 if version != self._version:
@@ -277,14 +279,17 @@ class Syndication:
                     self._version = version
         return self._clusters
 
-    def one_per_cluster(self, hits: list[HybridHit]) -> list[HybridHit]:
-        """``hits`` in order, keeping of each cluster only the best-ranked copy's chunks (an article's
-        own second chunk stays, as :func:`diversify` allows), each hit's article's ``authors`` and its
-        other copies (``also_in``) added to its metadata, for the sources built from it."""
-        clusters = self.clusters()
+    def one_per_cluster(self, hits: list[HybridHit], limit: int | None = None, version: str | None = None) -> list[HybridHit]:
+        """``hits`` in order (the first ``limit`` kept), keeping of each cluster only the best-ranked
+        copy's chunks (an article's own second chunk stays, as :func:`diversify` allows), each hit's
+        article's ``authors`` and its other copies (``also_in``) added to its metadata, for the sources
+        built from it."""
+        clusters = self.clusters(version)
         chosen: dict[str, str] = {}  # cluster id -> the copy kept
         kept: list[HybridHit] = []
         for hit in hits:
+            if limit is not None and len(kept) >= limit:
+                break
             article = hit.node.metadata.get("article_id", hit.node.node_id)
             cluster = clusters.cluster_of.get(article, article)
             if chosen.setdefault(cluster, article) != article:

@@ -203,12 +203,10 @@ class ArticleStore:
 
     def article_text(self, article_id: str) -> str:
         """The article's chunk texts in order (overlaps included): what its citations are checked against."""
-        got = self.chunks.get(where={"article_id": article_id}, include=["documents", "metadatas"])
-        ordered = sorted(zip(got["metadatas"], got["documents"]), key=lambda pair: pair[0].get("position", 0))
-        return "\n".join(doc for _meta, doc in ordered)
+        return self.article_texts([article_id]).get(article_id, "")
 
     def article_texts(self, article_ids: Iterable[str]) -> dict[str, str]:
-        """:meth:`article_text` of many articles, read in a few batched queries."""
+        """The chunk texts of many articles, each in order (overlaps included), read in a few batched queries."""
         ids = list(article_ids)
         parts: dict[str, list[tuple[int, str]]] = {}
         for start in range(0, len(ids), 200):

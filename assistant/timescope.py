@@ -102,6 +102,17 @@ class TimeScope(BaseModel):
         """The period starts after the reference day: nothing is published in it yet."""
         return self.since is not None and self.since > self.reference
 
+    def without_filter_words(self, question: str) -> str:
+        """``question`` without this window's words when it filters the search ("in January"): the
+        filter has done their work, and no sentence that answers needs to repeat them."""
+        if self.kind != "window" or not self.applied or not self.phrase:
+            return question
+        start = question.lower().find(self.phrase.lower())
+        if start < 0:
+            return question
+        rest = question[:start] + question[start + len(self.phrase) :]
+        return " ".join(rest.split()).replace(" ?", "?") or question
+
     def describe(self) -> str:
         if self.since is None and self.until is None:
             return f"newest first ({self.phrase})"

@@ -27,33 +27,32 @@ class Article:
     def embedded_hash(self) -> str:
         """Hash of what the chunks' embedded text is made of (body, title, date). When only the rest
         changes (publisher, bylines, url, where the file lives), the chunks keep their vectors."""
-        h = hashlib.sha256()
-        for part in (self.title, self.published_at, self.text):
-            h.update(part.encode("utf-8"))
-            h.update(b"\x00")
-        return h.hexdigest()
+        return _digest(self.title, self.published_at, self.text)
 
     @property
     def legacy_content_hash(self) -> str:
         """``content_hash`` as stores written before bylines were kept apart computed it: the authors
         stood in for a missing publisher, and had no part of their own. Lets an upgraded ingest see that
         such an article's chunks are still right, and relabel them instead of embedding them again."""
-        h = hashlib.sha256()
-        for part in (self.title, self.url, self.published_at, self.source or ", ".join(self.authors), self.text):
-            h.update(part.encode("utf-8"))
-            h.update(b"\x00")
-        return h.hexdigest()
+        return _digest(self.title, self.url, self.published_at, self.source or ", ".join(self.authors), self.text)
 
     @property
     def content_hash(self) -> str:
-        """Hash of everything that ends up in the index; a change in any of it re-embeds the article."""
-        h = hashlib.sha256()
-        for part in (self.title, self.url, self.published_at, self.source, self.text):
-            h.update(part.encode("utf-8"))
-            h.update(b"\x00")
-        if self.authors:  # only when present, so articles without bylines keep their earlier hash
-            h.update(("\x1f".join(self.authors)).encode("utf-8"))
-        return h.hexdigest()
+        """Hash of everything that ends up in the index; a change in any of it re-embeds the article.
+        Bylines count only when present, so articles without them keep their earlier hash."""
+        byline = ("\x1f".join(self.authors),) if self.authors else ()
+        return _digest(self.title, self.url, self.published_at, self.source, self.text, tail=byline)
+
+
+def _digest(*parts: str, tail: tuple[str, ...] = ()) -> str:
+    """SHA-256 of ``parts``, each followed by a NUL, then ``tail`` as it is."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    for part in tail:
+        h.update(part.encode("utf-8"))
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)

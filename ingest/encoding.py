@@ -37,31 +37,18 @@ _AS_WINDOWS_1252 = {"latin_1", "iso8859_1", "ascii", "cp819"}
 
 def decode_text(data: bytes) -> str:
     """Text of a file: a BOM's encoding, else UTF-8, else the detected encoding; raises ``NotText``."""
-    text = _decode_bom(data)
-    if text is not None:
-        return text
-    if b"\x00" in data:
-        raise NotText("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _detect(data)
+    text = _bom_or_utf8(data, "binary file (contains NUL bytes)")
+    return text if text is not None else _detect(data)
 
 
 def decode_html(data: bytes) -> str:
     """Text of an HTML page: a BOM, else UTF-8, else the charset the page declares (when the bytes
     fit it), else detection; raises ``NotText`` for binary content."""
-    text = _decode_bom(data)
-    if text is not None:
-        return text
-    if b"\x00" in data:
-        raise NotText("binary content (contains NUL bytes)")
     # Valid UTF-8 first, whatever the page says: text in another encoding is almost never valid
     # UTF-8 by accident, while pages re-saved as UTF-8 often keep their old "iso-8859-1" tag.
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    text = _bom_or_utf8(data, "binary content (contains NUL bytes)")
+    if text is not None:
+        return text
     declared = declared_charset(data)
     if declared:
         try:
@@ -71,31 +58,62 @@ def decode_html(data: bytes) -> str:
     return _detect(data)
 
 
+def _bom_or_utf8(data: bytes, binary: str) -> str | None:
+    """The text when a BOM names its encoding or it is valid UTF-8; None when it is neither; raises
+    ``NotText`` (with ``binary`` as its message) for NUL bytes."""
+    text = _decode_bom(data)
+    if text is not None:
+        return text
+    if b"\x00" in data:
+        raise NotText(binary)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def codec_name(label: str | bytes | None) -> str | None:
+    """The Python codec for a charset label (from a header or a page), Latin-1 and ASCII read as
+    Windows-1252 as browsers do; None for an unknown label."""
+    if not label:
+        return None
+    if isinstance(label, bytes):
+        label = label.decode("ascii", "ignore")
+    try:
+        name = codecs.lookup(label.strip().lower()).name.replace("-", "_")
+    except LookupError:
+        return None
+    return "cp1252" if name in _AS_WINDOWS_1252 else name
+
+
 def declared_charset(data: bytes) -> str | None:
     """The Python codec name of the charset a page declares in its first bytes, or None."""
     match = _DECLARED.search(data[:_PRESCAN_BYTES])
-    if match is None:
-        return None
-    label = (match.group(1) or match.group(2)).decode("ascii").lower()
-    try:
-        name = codecs.lookup(label).name.replace("-", "_")
-    except LookupError:
-        return None
-    if name in _AS_WINDOWS_1252:
-        return "cp1252"
-    if name.startswith("utf_16") or name.startswith("utf_32"):
+    name = codec_name(match.group(1) or match.group(2)) if match else None
+    if name and (name.startswith("utf_16") or name.startswith("utf_32")):
         return None  # the page was decoded to find this ASCII text, so it is not UTF-16
     return name
 
 
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte order mark at the start of ``data`` names, or None."""
+    return next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+
+
 def _decode_bom(data: bytes) -> str | None:
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise NotText(f"invalid {encoding.upper()} text after its byte order mark (offset {exc.start})") from None
-    return None
+    encoding = bom_encoding(data)
+    if encoding is None:
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise NotText(f"invalid {encoding.upper()} text after its byte order mark (offset {exc.start})") from None
+
+
+def detect_text(data: bytes) -> str:
+    """The text charset-normalizer reads in ``data`` (a Latin-script result as Windows-1252 when the
+    bytes allow it); raises ``NotText`` when it finds none."""
+    return _detect(data)
 
 
 def _detect(data: bytes) -> str:

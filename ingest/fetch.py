@@ -24,9 +24,7 @@ Every refusal is a :class:`FetchError` naming the URL and the reason.
 
 from __future__ import annotations
 
-import codecs
 import ipaddress
-import re
 import socket
 import ssl
 import threading
@@ -37,6 +35,8 @@ from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 import httpx
+
+from ingest.encoding import NotText, bom_encoding, codec_name, declared_charset, detect_text
 
 PROJECT_URL = "https://github.com/newsdesk/newsdesk"
 
@@ -226,45 +226,24 @@ class _Inflater:
             raise FetchError(self.url, f"the {self.encoding} body ends early (truncated download)")
 
 
-_DECLARED_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""",
-    re.IGNORECASE,
-)
-# What browsers do (WHATWG Encoding): these labels mean windows-1252, whose 0x80-0x9f are curly
-# quotes and dashes rather than Latin-1's control characters.
-_AS_CP1252 = frozenset({"latin-1", "iso8859-1", "ascii", "cp1252"})
-
-
-def _codec(label: str | bytes | None) -> str:
-    if not label:
-        return ""
-    if isinstance(label, bytes):
-        label = label.decode("ascii", "ignore")
-    try:
-        name = codecs.lookup(label.strip()).name
-    except LookupError:
-        return ""
-    return "cp1252" if name in _AS_CP1252 else name
-
-
 def decode_body(body: bytes, charset: str = "") -> str:
     """Text of a fetched document: a BOM, else the header's charset, else the document's declaration
-    (``<meta charset>``, ``<?xml encoding>``), else UTF-8 if it decodes, else charset-normalizer's guess."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if body.startswith(bom):
-            return body.decode(name, "replace")
-    declared = _DECLARED_CHARSET.search(body[:4096])
-    for name in (_codec(charset), _codec(declared and (declared.group(1) or declared.group(2)))):
+    (``<meta charset>``, ``<?xml encoding>``), else UTF-8 if it decodes, else charset-normalizer's
+    guess (:mod:`ingest.encoding`). Never raises: what does not decode is replaced."""
+    bom = bom_encoding(body)
+    if bom:
+        return body.decode(bom, "replace")
+    for name in (codec_name(charset), declared_charset(body)):
         if name:
             return body.decode(name, "replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body).best()
-    return str(best) if best is not None else body.decode("utf-8", "replace")
+    try:
+        return detect_text(body)
+    except NotText:
+        return body.decode("utf-8", "replace")
 
 
 def media_type(content_type: str) -> tuple[str, str]:

@@ -35,8 +35,8 @@ from assistant.embedding import count_word_pieces
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
-from ingest.article import Article, LoadFailure, LoadResult, LoadWarning
-from ingest.loaders import iter_files, load_file
+from ingest.article import Article, LoadFailure, LoadWarning
+from ingest.loaders import load_paths
 
 log = logging.getLogger(__name__)
 
@@ -128,22 +128,6 @@ def to_document(article: Article) -> Document:
     )
 
 
-def _record(article: Article, index_hash: str, status: str, chunks: int = 0, minhash: str = "") -> ArticleRecord:
-    return ArticleRecord(
-        id=article.id,
-        content_hash=index_hash,
-        status=status,
-        title=article.title,
-        url=article.url,
-        published_at=article.published_at,
-        source=article.source,
-        path=article.path,
-        chunks=chunks,
-        authors=article.authors,
-        minhash=minhash,
-    )
-
-
 def _is_under(path: str, roots: list[Path]) -> bool:
     p = Path(path)
     return any(p == root or root in p.parents for root in roots)
@@ -172,11 +156,22 @@ class Ingester:
             f"v{INDEX_VERSION}|{embed_model.model_name}|{self.settings.chunk_tokens}|{self.settings.chunk_overlap}"
         )
 
-    def ingest_paths(self, paths: Iterable[str | os.PathLike], prune: bool = False, progress: ProgressHook | None = None) -> IngestSummary:
-        files = iter_files(paths)  # raises FileNotFoundError naming a missing path
-        loaded = LoadResult()
-        for path in files:
-            loaded.extend(load_file(path))
+    def ingest_paths(
+        self,
+        paths: Iterable[str | os.PathLike],
+        prune: bool = False,
+        progress: ProgressHook | None = None,
+        urls: Iterable[str] = (),
+    ) -> IngestSummary:
+        """Files and folders, and ``urls`` (article pages, feeds, sitemaps, home pages: ``ingest.web``),
+        in one run with one summary; ``prune`` only ever looks under ``paths``."""
+        paths = list(paths)
+        loaded = load_paths(paths)  # raises FileNotFoundError naming a missing path, before any fetch
+        urls = list(urls)
+        if urls:
+            from ingest.web import load_urls
+
+            loaded.extend(load_urls(urls, self.settings))
         roots = [Path(p).resolve() for p in paths] if prune else None
         return self.ingest_articles(loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings)
 
@@ -293,7 +288,28 @@ class Ingester:
     def index_hash(self, article: Article) -> str:
         """The article's content hash combined with how it is indexed (chunking, embedder, schema):
         changing any of them re-indexes the article instead of leaving stale chunks beside new ones."""
-        return hashlib.sha256(f"{article.content_hash}|{self.signature}".encode()).hexdigest()
+        return self._indexed(article.content_hash)
+
+    def _indexed(self, article_hash: str) -> str:
+        return hashlib.sha256(f"{article_hash}|{self.signature}".encode()).hexdigest()
+
+    def _record(self, article: Article, status: str, chunks: int = 0, minhash: str = "", cluster: str = "") -> ArticleRecord:
+        """The manifest record of ``article`` as this ingester indexes it."""
+        return ArticleRecord(
+            id=article.id,
+            content_hash=self.index_hash(article),
+            status=status,
+            title=article.title,
+            url=article.url,
+            published_at=article.published_at,
+            source=article.source,
+            path=article.path,
+            chunks=chunks,
+            authors=article.authors,
+            cluster=cluster,
+            minhash=minhash,
+            embedded_hash=self.embedding_hash(article),
+        )
 
     def delete(self, article_ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """Delete articles by id; returns (deleted, unknown)."""
@@ -314,7 +330,7 @@ class Ingester:
 
     def embedding_hash(self, article: Article) -> str:
         """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""
-        return hashlib.sha256(f"{article.embedded_hash}|{self.signature}".encode()).hexdigest()
+        return self._indexed(article.embedded_hash)
 
     def _vectors_still_right(self, record: ArticleRecord, article: Article) -> bool:
         if record.status != COMPLETE:
@@ -322,8 +338,7 @@ class Ingester:
         if record.embedded_hash:
             return record.embedded_hash == self.embedding_hash(article)
         # Written before embedded hashes were kept: its full hash, computed the way it was then, says.
-        legacy = hashlib.sha256(f"{article.legacy_content_hash}|{self.signature}".encode()).hexdigest()
-        return record.content_hash == legacy
+        return record.content_hash == self._indexed(article.legacy_content_hash)
 
     def _relabel(self, pairs: list[tuple[ArticleRecord, Article]]) -> None:
         """New metadata for articles whose embedded text is unchanged: chunk metadata rewritten in place,
@@ -332,27 +347,19 @@ class Ingester:
             if (record.url, record.source) != (article.url, article.source):
                 self.store.update_chunk_metadata(article.id, {"url": article.url, "source": article.source})
         self.store.write_records(
-            replace(
-                _record(article, self.index_hash(article), COMPLETE, record.chunks, record.minhash),
-                cluster=record.cluster,
-                embedded_hash=self.embedding_hash(article),
-            )
-            for record, article in pairs
+            self._record(article, COMPLETE, record.chunks, record.minhash, record.cluster) for record, article in pairs
         )
 
     def _write_group(self, group: list[Article]) -> int:
         # Signed before the write, so that a complete record always carries its signature.
         minhashes = {a.id: syndication.encode(syndication.signature(a.text)) for a in group}
-        self.store.write_records(_record(a, self.index_hash(a), PENDING, minhash=minhashes[a.id]) for a in group)
+        self.store.write_records(self._record(a, PENDING, minhash=minhashes[a.id]) for a in group)
         self.store.delete_chunks(a.id for a in group)
         nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
         counts: dict[str, int] = {}
         for node in nodes:
             counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
-        self.store.write_records(
-            replace(_record(a, self.index_hash(a), COMPLETE, counts.get(a.id, 0), minhashes[a.id]), embedded_hash=self.embedding_hash(a))
-            for a in group
-        )
+        self.store.write_records(self._record(a, COMPLETE, counts.get(a.id, 0), minhashes[a.id]) for a in group)
         return len(nodes)
 
     @staticmethod

@@ -127,9 +127,8 @@ class SubscriptionStore:
         self.save(sub)
 
     def record_not_modified(self, sub: Subscription) -> None:
-        sub.last_attempt = sub.last_success = _now_iso()
-        sub.last_error, sub.failures, sub.next_due = "", 0, 0.0
-        self.save(sub)
+        """A 304: a success that keeps the entries seen and the validators it has."""
+        self.record_success(sub, sub.entries_seen)
 
     def record_failure(self, sub: Subscription, error: str, interval_s: float) -> None:
         sub.last_attempt = _now_iso()
@@ -148,7 +147,9 @@ class SubscriptionStore:
                 out[meta["url"]] = PageValidators(meta["url"], meta.get("etag", ""), meta.get("last_modified", ""))
         return out
 
-    def save_page_validators(self, pages: Iterable[PageValidators]) -> None:
+    def save_page_validators(self, pages: Iterable[Any]) -> None:
+        """Keep the validators of ``pages`` (anything with ``url``, ``etag``, ``last_modified``: a
+        :class:`PageValidators`, or a fetch's ``ingest.web.PageState``)."""
         pages = [p for p in pages if p.etag or p.last_modified]
         for start in range(0, len(pages), 500):
             batch = pages[start : start + 500]

@@ -21,12 +21,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ingest.subscriptions import PageValidators, Subscription, SubscriptionStore
+from ingest.subscriptions import Subscription, SubscriptionStore
 
 log = logging.getLogger(__name__)
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.I)
 _UNIT_S = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+# How often a failing feed is retried when no schedule is set (the backoff doubles from it).
+DEFAULT_INTERVAL_S = 900.0
+
+
+class NotSubscribed(LookupError):
+    """A sync asked for feeds that are not subscribed (nothing was synced)."""
+
+    def __init__(self, urls: list[str]):
+        super().__init__(f"not subscribed: {', '.join(urls)}")
+        self.urls = urls
 
 
 def parse_interval(text: str) -> float:
@@ -89,18 +101,26 @@ def sync_subscriptions(
     settings,
     only: list[str] | None = None,
     due_only: bool = False,
-    interval_s: float = 900.0,
+    interval_s: float | None = None,
     write_lock: threading.Lock | None = None,
 ) -> SyncReport:
-    """Sync every subscription (or those in ``only``) once; ``due_only`` skips feeds backing off.
+    """Sync every subscription (or those in ``only``: :class:`NotSubscribed`, before anything is
+    fetched, when one of them is not subscribed) once; ``due_only`` skips feeds backing off.
 
-    ``write_lock`` serialises the writes with the process's other ingests (the API's)."""
+    ``interval_s`` is what a failing feed's backoff doubles from: by default the configured schedule
+    (``NEWSDESK_SYNC_EVERY``), else ``DEFAULT_INTERVAL_S``. ``write_lock`` serialises the writes with
+    the process's other ingests (the API's)."""
     from ingest.fetch import Fetcher
 
+    if interval_s is None:
+        interval_s = parse_interval(settings.sync_every) if settings.sync_every else DEFAULT_INTERVAL_S
     subs = subscriptions.list()
     if only is not None:
-        wanted = {u.strip() for u in only}
-        subs = [s for s in subs if s.url in wanted]
+        wanted = list(dict.fromkeys(u.strip() for u in only))
+        known = {s.url for s in subs}
+        if unknown := [u for u in wanted if u not in known]:
+            raise NotSubscribed(unknown)
+        subs = [s for s in subs if s.url in set(wanted)]
     report = SyncReport()
     lock = write_lock or contextlib.nullcontext()
     with Fetcher(settings) as fetcher:
@@ -135,9 +155,7 @@ def _sync_one(sub: Subscription, subscriptions: SubscriptionStore, ingester, set
     # Validators are kept only for pages whose article is now stored: a page that failed is asked again.
     # (an article extracted from a page has the page's URL as its path, whatever canonical url it names)
     stored = {a.path for a in loaded.articles} | set(loaded.not_modified)
-    subscriptions.save_page_validators(
-        PageValidators(p.url, p.etag, p.last_modified) for p in loaded.pages if p.url in stored
-    )
+    subscriptions.save_page_validators(p for p in loaded.pages if p.url in stored)
     subscriptions.record_success(sub, entries=len(feed.entries), etag=feed.etag, last_modified=feed.last_modified)
     problems = [f"{f.path}: {f.error}" for f in summary.failed] + [f"{w.path}: {w.message}" for w in summary.warnings]
     problems += feed.problems
@@ -157,11 +175,13 @@ def _sync_one(sub: Subscription, subscriptions: SubscriptionStore, ingester, set
 def run_every(interval_s: float, sync_once: Callable[[], SyncReport], stop: threading.Event,
               on_report: Callable[[SyncReport], None] = lambda report: None) -> None:
     """Call ``sync_once`` now and then every ``interval_s`` until ``stop`` is set; an exception in one
-    round is logged and the schedule goes on."""
+    round is logged and the schedule goes on, except :class:`NotSubscribed`, which no later round mends."""
     while not stop.is_set():
         started = time.monotonic()
         try:
             on_report(sync_once())
+        except NotSubscribed:
+            raise
         except Exception:  # noqa: BLE001 - a scheduler that dies silently is worse than one bad round
             log.exception("scheduled sync failed")
         stop.wait(max(0.0, interval_s - (time.monotonic() - started)))

@@ -56,6 +56,15 @@ class UvicornThread:
         self.thread.join(timeout=30)
 
 
+def serving(engine, **settings_overrides) -> UvicornThread:
+    """The real app over ``engine`` (with these settings changed, e.g. ``api_keys``) on a real server."""
+    from assistant.api.app import create_app
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=engine.settings.data_dir, _env_file=None, **settings_overrides) if settings_overrides else engine.settings
+    return UvicornThread(create_app(settings, engine))
+
+
 def ingested_engine(data_dir: Path, embed_model, **settings_kwargs):
     """An engine over a fresh store at ``data_dir`` holding the sample articles."""
     from assistant.engine import Engine

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_api import FESTIVAL_Q, KEY, UvicornThread, ingested_engine
+from tests.test_api import FESTIVAL_Q, KEY, ingested_engine, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -62,9 +62,7 @@ def engine(tmp_path_factory, embed_model):
 
 @pytest.fixture(scope="module")
 def server(engine):
-    from assistant.api.app import create_app
-
-    with UvicornThread(create_app(engine.settings, engine)) as running:
+    with serving(engine) as running:
         response = httpx.post(
             f"{running.url}/v1/documents",
             json={"articles": [{"id": HOSTILE_ID, "title": HOSTILE_TITLE, "text": HOSTILE_TEXT, "source": "Harbour Courier", "published_at": "2026-01-21"}]},
@@ -76,11 +74,7 @@ def server(engine):
 
 @pytest.fixture(scope="module")
 def keyed_server(engine):
-    from assistant.api.app import create_app
-    from assistant.settings import Settings
-
-    settings = Settings(data_dir=engine.settings.data_dir, api_keys=KEY, _env_file=None)
-    with UvicornThread(create_app(settings, engine)) as running:
+    with serving(engine, api_keys=KEY) as running:
         yield running
 
 

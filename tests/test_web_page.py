@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.test_api import KEY, UvicornThread, assert_error, ingested_engine
+from tests.test_api import KEY, assert_error, ingested_engine, serving
 
 WEB = REPO / "assistant" / "web"
 
@@ -69,19 +69,13 @@ def engine(tmp_path_factory, embed_model):
 
 @pytest.fixture(scope="module")
 def server(engine):
-    from assistant.api.app import create_app
-
-    with UvicornThread(create_app(engine.settings, engine)) as running:
+    with serving(engine) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def keyed_server(engine):
-    from assistant.api.app import create_app
-    from assistant.settings import Settings
-
-    settings = Settings(data_dir=engine.settings.data_dir, api_keys=KEY, _env_file=None)
-    with UvicornThread(create_app(settings, engine)) as running:
+    with serving(engine, api_keys=KEY) as running:
         yield running
 
 

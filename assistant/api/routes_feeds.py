@@ -23,10 +23,6 @@ from ingest.subscriptions import SubscriptionStore
 
 log = logging.getLogger("assistant.api")
 
-# How often a feed that failed is retried by the background schedule when none is configured (the
-# backoff doubles from it); the same default as `newsdesk sync`.
-DEFAULT_INTERVAL_S = 900.0
-
 
 def subscriptions(services: Services) -> SubscriptionStore:
     """The subscription records beside the articles of this process's store."""
@@ -127,20 +123,15 @@ def build_router(settings: Settings) -> APIRouter:
         Example: `curl -s -X POST localhost:8000/v1/feeds/sync` →
         `{"added": 3, "updated": 0, "unchanged": 0, "failed": 0, "feeds": [{"url": ..., "status": "ok", ...}]}`
         """
-        from ingest.sync import parse_interval, sync_subscriptions
+        from ingest.sync import NotSubscribed, sync_subscriptions
 
-        store = subscriptions(services)
-        only = list(dict.fromkeys(u.strip() for u in body.urls)) if body is not None and body.urls else None
-        if only is not None:
-            known = {sub.url for sub in store.list()}
-            unknown = [u for u in only if u not in known]
-            if unknown:
-                raise _not_subscribed(unknown)
-        # The backoff of a feed failing here doubles from the configured schedule (checked at start-up).
-        interval_s = parse_interval(services.settings.sync_every) if services.settings.sync_every else DEFAULT_INTERVAL_S
-        report = sync_subscriptions(
-            store, services.ingester, services.settings, only=only, interval_s=interval_s, write_lock=services.write_lock
-        )
+        only = body.urls if body is not None and body.urls else None
+        try:
+            report = sync_subscriptions(
+                subscriptions(services), services.ingester, services.settings, only=only, write_lock=services.write_lock
+            )
+        except NotSubscribed as exc:
+            raise _not_subscribed(exc.urls) from None
         log.info("feed sync (POST /v1/feeds/sync): %s", report.line())
         return SyncResponse(**report.as_dict())
 
