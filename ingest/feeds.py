@@ -20,13 +20,13 @@ home page, because only top-level items are looked at.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from ingest.fetch import FetchResult
 from ingest.dates import normalise_date
+from ingest.html_meta import article_type, loads_json_ld
 
 FEED, SITEMAP, SITEMAP_INDEX, HTML, UNKNOWN = "feed", "sitemap", "sitemap_index", "html", "unknown"
 
@@ -35,9 +35,6 @@ _HTML_ROOTS = frozenset({"html", "head", "body", "meta", "title", "link", "div",
 # The first element, past a BOM, whitespace, the XML declaration, comments, a doctype (with its internal subset).
 _ROOT = re.compile(rb"^(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*<([A-Za-z_][\w.:-]*)", re.DOTALL | re.IGNORECASE)
 _FEED_LINK_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/rdf+xml"})
-_ARTICLE_TYPES = frozenset(
-    {"Article", "BlogPosting", "LiveBlogPosting", "Report", "SatiricalArticle", "TechArticle", "ScholarlyArticle"}
-)
 
 
 @dataclass(frozen=True)
@@ -128,12 +125,9 @@ def read_html_page(html: str, base_url: str) -> HtmlPage:
 
 def _article_signal(tree) -> str:
     for script in tree.css('script[type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text(deep=True) or "")
-        except ValueError:
-            continue  # broken JSON-LD is common; other signals still count
+        data = loads_json_ld(script.text(deep=True) or "")  # None when broken: other signals still count
         for item in _top_items(data):
-            kind = _article_type(item.get("@type"))
+            kind = article_type(item)
             if kind:
                 return f"JSON-LD {kind}"
     og_type = tree.css_first('meta[property="og:type"]')
@@ -158,15 +152,6 @@ def _top_items(data) -> list[dict]:
             if isinstance(main, dict):
                 out.append(main)
     return out
-
-
-def _article_type(value) -> str:
-    for kind in value if isinstance(value, list) else [value]:
-        if isinstance(kind, str):
-            name = re.split(r"[/:#]", kind)[-1]
-            if name in _ARTICLE_TYPES or name.endswith("NewsArticle"):
-                return name
-    return ""
 
 
 # ------------------------------------------------------------------------------------------ feeds

@@ -120,7 +120,7 @@ class _JsonLd:
         self.nodes: list[dict] = []
         for script in tree.iterfind(".//script[@type]"):
             if script.get("type", "").strip().lower() == "application/ld+json":
-                self._add(_loads_lenient(script.text or ""))
+                self._add(loads_json_ld(script.text or ""))
         self.by_id = {node["@id"]: node for node in self.nodes if isinstance(node.get("@id"), str)}
 
     def _add(self, data: object) -> None:
@@ -183,7 +183,7 @@ class _JsonLd:
         return value.strip() if isinstance(value, str) else ""
 
 
-def _loads_lenient(text: str) -> object:
+def loads_json_ld(text: str) -> object:
     """JSON-LD as sites write it: HTML comment or CDATA wrappers and trailing commas are tolerated;
     anything still broken is None (the page's other sources stand in)."""
     text = text.strip()
@@ -200,11 +200,18 @@ def _loads_lenient(text: str) -> object:
 def _types(node: dict) -> list[str]:
     value = node.get("@type")
     names = value if isinstance(value, list) else [value]
-    return [n.rsplit("/", 1)[-1] for n in names if isinstance(n, str)]
+    return [re.split(r"[/:#]", n)[-1] for n in names if isinstance(n, str)]
+
+
+def article_type(node: object) -> str:
+    """The JSON-LD node's first type that is a kind of article ("NewsArticle", "BlogPosting"), or ""."""
+    if not isinstance(node, dict):
+        return ""
+    return next((t for t in _types(node) if t in ARTICLE_TYPES or t.endswith("Article")), "")
 
 
 def _is_article(node: object) -> bool:
-    return isinstance(node, dict) and any(t in ARTICLE_TYPES or t.endswith("Article") for t in _types(node))
+    return bool(article_type(node))
 
 
 # --------------------------------------------------------------------------------------- meta tags

@@ -89,13 +89,23 @@ def load_paths(paths: Iterable[str | os.PathLike] | str | os.PathLike) -> LoadRe
 
 def load_file(path: str | os.PathLike) -> LoadResult:
     """Parse one file into articles, failures and warnings; never raises for unreadable or malformed content."""
-    path = Path(path).expanduser().resolve()
+    return _load(Path(path).expanduser().resolve(), None)
+
+
+def load_bytes(path: str | os.PathLike, data: bytes) -> LoadResult:
+    """:func:`load_file` of content already in hand (an upload), read as the file ``path`` names
+    would be (its extension picks the reader, its name the default id); nothing is read from disk."""
+    return _load(Path(path), data)
+
+
+def _load(path: Path, data: bytes | None) -> LoadResult:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         kind = f"'{suffix}'" if suffix else "(no file extension)"
         return _failed(path, f"unsupported file type {kind}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
     try:
-        data = _read_bytes(path)
+        if data is None:
+            data = _read_bytes(path)
         if suffix in _HTML_SUFFIXES:
             return _load_html(path, data)  # bytes: the page's own charset declaration decides
         return _LOADERS[suffix](path, _decode(data))

@@ -2,14 +2,13 @@
 loaders as ``newsdesk ingest`` (front matter, HTML extraction, JSON rows) and ingested like
 ``POST /v1/documents``. The web page's upload button sends what the person picked.
 
-Each file is written under its own name to a temporary folder and read with
-:func:`ingest.loaders.load_file`, so an uploaded file gets the id ``newsdesk ingest`` would give it.
+Each file is read by :func:`ingest.loaders.load_bytes` under its own name, so an uploaded file gets the
+id ``newsdesk ingest`` would give it.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the body type of routes built in a function.
 
 import dataclasses
-import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends
@@ -19,7 +18,7 @@ from assistant.api import Services, get_services
 from assistant.api.errors import error_responses
 from assistant.settings import Settings
 from ingest.article import LoadFailure, LoadResult
-from ingest.loaders import load_file
+from ingest.loaders import load_bytes
 
 ORIGIN = "upload"  # recorded as the articles' path: never under a folder that `ingest --prune` walks
 MAX_FILES = 50
@@ -65,15 +64,10 @@ def load_uploads(files: list[UploadFile]) -> tuple[LoadResult, list[UploadFailur
     """Articles from the uploaded files, read by the ingest loaders; failures name the file."""
     result = LoadResult()
     failed: list[UploadFailure] = []
-    with tempfile.TemporaryDirectory(prefix="newsdesk-upload-") as folder:
-        for index, upload in enumerate(files):
-            # One folder per file: two uploads may share a name.
-            path = Path(folder) / str(index) / upload.name
-            path.parent.mkdir()
-            path.write_text(upload.content, encoding="utf-8")
-            loaded = load_file(path)
-            result.articles.extend(dataclasses.replace(a, path=ORIGIN) for a in loaded.articles)
-            failed.extend(UploadFailure(file=upload.name, error=f.error) for f in loaded.failures)
+    for upload in files:
+        loaded = load_bytes(upload.name, upload.content.encode("utf-8"))
+        result.articles.extend(dataclasses.replace(a, path=ORIGIN) for a in loaded.articles)
+        failed.extend(UploadFailure(file=upload.name, error=f.error) for f in loaded.failures)
     return result, failed
 
 
