@@ -26,7 +26,7 @@ from urllib.parse import urljoin
 
 from ingest.fetch import FetchResult
 from ingest.dates import normalise_date
-from ingest.html_meta import article_type, loads_json_ld
+from ingest.html_meta import article_type, bylines, loads_json_ld
 
 FEED, SITEMAP, SITEMAP_INDEX, HTML, UNKNOWN = "feed", "sitemap", "sitemap_index", "html", "unknown"
 
@@ -216,8 +216,7 @@ def _entry_authors(entry) -> tuple[str, ...]:
     names = [(a.get("name") or "").strip() for a in entry.get("authors") or [] if isinstance(a, dict)]
     if not any(names) and entry.get("author"):
         names = [entry["author"]]
-    cleaned = [re.sub(r"^by\s+", "", " ".join(n.split()), flags=re.IGNORECASE) for n in names]
-    return tuple(dict.fromkeys(n for n in cleaned if n))
+    return bylines(names)
 
 
 _BLOCKS = frozenset({"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "figure", "section"})

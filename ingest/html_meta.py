@@ -326,6 +326,12 @@ def _split_authors(text: str) -> list[str]:
     return names
 
 
+def bylines(names) -> tuple[str, ...]:
+    """Names as given (a feed's authors, a file's ``authors`` list): "By " dropped, spaces collapsed,
+    empty ones and repeats (ignoring case) left out."""
+    return tuple(_distinct(n for n in (re.sub(r"^by\s+", "", " ".join(str(name).split()), flags=re.I) for name in names) if n))
+
+
 def _distinct(names) -> list[str]:
     seen: set[str] = set()
     kept = []

@@ -24,6 +24,7 @@ from ingest.article import Article, LoadFailure, LoadResult
 from ingest.dates import normalise_date
 from ingest.encoding import NotText, decode_text
 from ingest.html import MAX_TITLE_CHARS, article_from_html, short_title
+from ingest.html_meta import bylines
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl")
 
@@ -182,12 +183,7 @@ def _authors(value: object) -> tuple[str, ...]:
         names = [_scalar(item, "authors") for item in value]
     else:
         names = re.split(r"[,;]", _scalar(value, "authors"))
-    seen: dict[str, str] = {}
-    for name in names:
-        name = re.sub(r"^by\s+", "", " ".join(name.split()), flags=re.I)
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return tuple(seen.values())
+    return bylines(names)
 
 
 def _type_name(value: object) -> str:
