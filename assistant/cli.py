@@ -65,28 +65,56 @@ def _ingester():
     return Ingester(ArticleStore(settings), build_embedding(settings), settings)
 
 
+def _parse_shard(text: str):
+    from ingest.shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--shard {exc}") from None
+
+
 @app.command()
 def ingest(
-    paths: List[str] = typer.Argument(
-        ..., help="Files or folders (.md .txt .html .json .jsonl), read recursively, or http(s):// URLs of "
+    paths: Optional[List[str]] = typer.Argument(
+        None, help="Files or folders (.md .txt .html .json .jsonl), read recursively, or http(s):// URLs of "
         "article pages, feeds, sitemaps or home pages."
     ),
     prune: bool = typer.Option(False, "--prune", help="Delete articles once read from these paths that are gone now."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    shard: Optional[str] = typer.Option(
+        None, "--shard", metavar="I/N", parser=_parse_shard,
+        help="Be shard I of N processes ingesting the same files into one Chroma server: embed only the articles "
+        "whose id hashes to I (files only). Run `newsdesk ingest --finish` once all N have exited.",
+    ),
+    finish: bool = typer.Option(
+        False, "--finish", help="After a sharded ingest: cluster syndicated copies across shards and build the "
+        "BM25 index (no paths; embeds nothing)."
+    ),
 ) -> None:
     """Chunk, embed and store articles. Unchanged articles are skipped; changed ones replaced."""
+    if finish:
+        if paths or shard is not None or prune:
+            raise CliError("--finish takes no paths, --shard or --prune: run it alone, after every shard has exited")
+        return _finish_shards(as_json)
+    if not paths:
+        raise CliError("nothing to ingest: give files, folders or URLs (or --finish after a sharded ingest)")
+    from ingest.shard import WHOLE
     from ingest.web import is_url
 
     urls = [p for p in paths if is_url(p)]
     files = [Path(p) for p in paths if not is_url(p)]
+    if shard is not None and urls:
+        raise CliError(f"--shard splits files and folders only, not URLs ({urls[0]}): ingest URLs in one process")
     ingester = _ingester()
+    shard = shard or WHOLE
     if out.is_terminal and not as_json:
         from assistant.progress import ingest_progress
 
         with ingest_progress(err) as progress:
-            summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls)
+            summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
     else:
-        summary = ingester.ingest_paths(files, prune=prune, urls=urls)
+        summary = ingester.ingest_paths(files, prune=prune, urls=urls, shard=shard)
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -97,6 +125,17 @@ def ingest(
             err.print(f"[yellow]warning[/yellow] {warning.path}: {warning.message}", highlight=False)
         out.print(summary.line(), highlight=False)
     raise typer.Exit(1 if summary.failed else 0)
+
+
+def _finish_shards(as_json: bool) -> None:
+    from ingest.shard import finish
+
+    summary = finish(_ingester())
+    if as_json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        out.print(summary.line(), highlight=False)
+    raise typer.Exit(1 if summary.pending else 0)
 
 
 def _print_answer(answer: Answer) -> None:

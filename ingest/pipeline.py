@@ -14,6 +14,10 @@ After the writes and deletes, syndicated copies are clustered again (:mod:`inges
 each complete article's MinHash signature is kept in its manifest record (signed once, when it is
 written; older records are signed from the text at hand, or from their chunks), so clustering reads
 only the manifest, and the records whose cluster moved are rewritten. Chunks are never touched by it.
+
+A run may be one shard of an ingest split across processes (:mod:`ingest.shard`): it then embeds,
+recovers, relabels, prunes and re-clusters only the articles of its own shard, and leaves the BM25
+index to ``ingest.shard.finish``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
 from ingest.article import Article, LoadFailure, LoadWarning
 from ingest.loaders import load_paths
+from ingest.shard import WHOLE, Shard
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +61,11 @@ class IngestSummary:
     failed: list[LoadFailure] = field(default_factory=list)
     chunks: int = 0  # chunks embedded and written by this run
     warnings: list[LoadWarning] = field(default_factory=list)
+    shard: Shard = WHOLE
+    other_shards: int = 0  # articles read but left to the other shards of a sharded ingest
 
     def as_dict(self) -> dict:
+        sharded = {"shard": str(self.shard), "other_shards": self.other_shards} if not self.shard.is_whole else {}
         return {
             "added": self.added,
             "updated": self.updated,
@@ -66,6 +74,7 @@ class IngestSummary:
             "failed": [f.as_dict() for f in self.failed],
             "chunks": self.chunks,
             "warnings": [w.as_dict() for w in self.warnings],
+            **sharded,
         }
 
     def line(self) -> str:
@@ -73,6 +82,7 @@ class IngestSummary:
             f"added {self.added} / updated {self.updated} / unchanged {self.unchanged} / "
             f"deleted {self.deleted} / failed {len(self.failed)} / chunks {self.chunks}"
             + (f" / warnings {len(self.warnings)}" if self.warnings else "")
+            + (f" / shard {self.shard}, {self.other_shards} left to other shards" if not self.shard.is_whole else "")
         )
 
 
@@ -162,18 +172,25 @@ class Ingester:
         prune: bool = False,
         progress: ProgressHook | None = None,
         urls: Iterable[str] = (),
+        shard: Shard = WHOLE,
     ) -> IngestSummary:
         """Files and folders, and ``urls`` (article pages, feeds, sitemaps, home pages: ``ingest.web``),
-        in one run with one summary; ``prune`` only ever looks under ``paths``."""
+        in one run with one summary; ``prune`` only ever looks under ``paths``. With a ``shard``, only
+        its articles are written (every file is still read): see :mod:`ingest.shard`."""
         paths = list(paths)
         loaded = load_paths(paths)  # raises FileNotFoundError naming a missing path, before any fetch
         urls = list(urls)
+        if urls and not shard.is_whole:
+            # A page's article id is known only once fetched: every shard would fetch every page.
+            raise ValueError("--shard splits files and folders only; ingest URLs and feeds in one process")
         if urls:
             from ingest.web import load_urls
 
             loaded.extend(load_urls(urls, self.settings))
         roots = [Path(p).resolve() for p in paths] if prune else None
-        return self.ingest_articles(loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings)
+        return self.ingest_articles(
+            loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings, shard=shard
+        )
 
     def ingest_articles(
         self,
@@ -182,11 +199,23 @@ class Ingester:
         prune_roots: list[Path] | None = None,
         progress: ProgressHook | None = None,
         warnings: list[LoadWarning] | None = None,
+        shard: Shard = WHOLE,
     ) -> IngestSummary:
-        summary = IngestSummary(failed=list(failures or []), warnings=list(warnings or []))
+        """Write what changed among ``articles`` (see the module docstring). With a ``shard``, only the
+        articles, records, failures and warnings that fall to it are this run's: the other shards
+        report the rest, so that their summaries add up to one unsharded run's."""
+        failures = list(failures or [])
+        summary = IngestSummary(
+            failed=[f for f in failures if shard.owns(f.path)],
+            warnings=[w for w in (warnings or []) if shard.owns(w.path)],
+            shard=shard,
+        )
         progress = progress or (lambda event, n: None)
-        unique = self._dedupe(articles, summary)
-        records = self.store.records()
+        everything = self._dedupe(articles, summary, shard)
+        unique = [a for a in everything if shard.owns(a.id)]
+        summary.other_shards = len(everything) - len(unique)
+        # Another shard's records are written by that shard alone, maybe at this very moment: left out.
+        records = {i: r for i, r in self.store.records().items() if shard.owns(i)}
         changed = False
 
         # Recover from a killed run: pending records may have partial chunks.
@@ -233,8 +262,8 @@ class Ingester:
             log.info("committed %d/%d changed articles", min(start + len(group), len(todo)), len(todo))
 
         if prune_roots is not None:
-            seen = {a.id for a in unique}
-            failed_paths = {f.path for f in summary.failed}
+            seen = {a.id for a in everything}
+            failed_paths = {f.path for f in failures}  # whichever shard reports it, that file's articles stay
             gone = [
                 r.id
                 for r in records.values()
@@ -247,23 +276,25 @@ class Ingester:
                 self.store.delete_articles(gone)
                 summary.deleted += len(gone)
 
-        moved = self.cluster_updates({a.id: a.text for a in unique})
+        moved = self.cluster_updates({a.id: a.text for a in unique}, shard)
         if moved:
             if not changed:
                 self.store.bump_version()  # readers cache clusters by version: they must see the move
                 changed = True
             self.store.write_records(moved)
         if changed:
-            self.refresh_bm25()
+            # A shard leaves the index to ingest.shard.finish: N shards would build it N times over.
+            self.refresh_bm25() if shard.is_whole else self.store.bump_version()
         return summary
 
-    def cluster_updates(self, texts: dict[str, str] | None = None) -> list[ArticleRecord]:
-        """The complete records whose syndication cluster (or missing signature) must be rewritten.
+    def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE) -> list[ArticleRecord]:
+        """The complete records (of ``shard``) whose syndication cluster (or missing signature) must be rewritten.
 
         Clusters are recomputed from every stored signature, so they follow additions, edits and
         deletions alike, and a run killed before writing them is mended by the next. Records without a
         signature (written before clustering existed) are signed from ``texts`` (article id -> body)
-        when the article is at hand, else from its stored chunks."""
+        when the article is at hand, else from its stored chunks. Every complete record takes part in
+        the clustering; only ``shard``'s own are returned to be written."""
         complete = [r for r in self.store.records().values() if r.status == COMPLETE]
         signatures = {r.id: syndication.decode(r.minhash) for r in complete}
         unsigned = [r.id for r in complete if signatures[r.id] is None and r.minhash != syndication.TOO_SHORT]
@@ -278,6 +309,8 @@ class Ingester:
         )
         updates = []
         for r in complete:
+            if not shard.owns(r.id):
+                continue
             minhash = syndication.encode(signed[r.id]) if r.id in signed else r.minhash
             if r.cluster != assigned[r.id] or minhash != r.minhash:
                 updates.append(replace(r, cluster=assigned[r.id], minhash=minhash))
@@ -363,10 +396,12 @@ class Ingester:
         return len(nodes)
 
     @staticmethod
-    def _dedupe(articles: list[Article], summary: IngestSummary) -> list[Article]:
+    def _dedupe(articles: list[Article], summary: IngestSummary, shard: Shard = WHOLE) -> list[Article]:
         first: dict[str, Article] = {}
         for article in articles:
             if article.id in first:
+                if not shard.owns(article.id):
+                    continue  # the shard of that id reports it
                 summary.failed.append(
                     LoadFailure(
                         path=article.path,
