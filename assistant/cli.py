@@ -50,18 +50,30 @@ def _settings():
     return get_settings()
 
 
+def _claim_local_store(settings) -> None:
+    """Take the local store's lock before the models load: a store another process holds is refused
+    in a fraction of a second (``StoreInUse``), not after them. Held until this process exits."""
+    if not settings.chroma_host:
+        from assistant import store_lock
+
+        store_lock.acquire(settings.chroma_path)
+
+
 def _engine():
+    settings = _settings()
+    _claim_local_store(settings)
     from assistant.engine import Engine
 
-    return Engine(_settings())
+    return Engine(settings)
 
 
 def _ingester():
+    settings = _settings()
+    _claim_local_store(settings)
     from assistant.embedding import build_embedding
     from assistant.store import ArticleStore
     from ingest.pipeline import Ingester
 
-    settings = _settings()
     return Ingester(ArticleStore(settings), build_embedding(settings), settings)
 
 
@@ -91,6 +103,11 @@ def ingest(
         False, "--finish", help="After a sharded ingest: cluster syndicated copies across shards and build the "
         "BM25 index (no paths; embeds nothing)."
     ),
+    server: Optional[str] = typer.Option(
+        None, "--server", metavar="URL", help="Send the articles to a running `newsdesk serve` at URL (POST /v1/documents, "
+        "key from NEWSDESK_API_KEY or NEWSDESK_API_KEYS) instead of writing the store here: how to add articles to a "
+        "local store a server holds. Files are read here; URLs are fetched by the server."
+    ),
 ) -> None:
     """Chunk, embed and store articles. Unchanged articles are skipped; changed ones replaced."""
     if finish:
@@ -106,15 +123,22 @@ def ingest(
     files = [Path(p) for p in paths if not is_url(p)]
     if shard is not None and urls:
         raise CliError(f"--shard splits files and folders only, not URLs ({urls[0]}): ingest URLs in one process")
-    ingester = _ingester()
-    shard = shard or WHOLE
-    if out.is_terminal and not as_json:
-        from assistant.progress import ingest_progress
+    if server:
+        if prune or shard is not None:
+            raise CliError("--server takes no --prune or --shard: the server ingests what it is sent, in one store")
+        from assistant.cli_ingest_remote import ingest_remote
 
-        with ingest_progress(err) as progress:
-            summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
+        summary = ingest_remote(server, files, urls, _settings())
     else:
-        summary = ingester.ingest_paths(files, prune=prune, urls=urls, shard=shard)
+        ingester = _ingester()
+        shard = shard or WHOLE
+        if out.is_terminal and not as_json:
+            from assistant.progress import ingest_progress
+
+            with ingest_progress(err) as progress:
+                summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
+        else:
+            summary = ingester.ingest_paths(files, prune=prune, urls=urls, shard=shard)
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -200,7 +224,8 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     """What is ingested: article and chunk counts, newest dates, articles per source, and each article's id and title."""
     from assistant.store import ArticleStore
 
-    store = ArticleStore(_settings())
+    # Listing cannot go wrong beside a process writing the store: it may go on without the lock.
+    store = ArticleStore(_settings(), lock=False)
     records = store.complete_records()
     dates = sorted({r.published_at for r in records if r.published_at}, reverse=True)
     per_source = Counter(r.source or "(unknown)" for r in records)

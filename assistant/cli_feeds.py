@@ -15,13 +15,14 @@ err = Console(stderr=True, soft_wrap=True)
 feeds_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Feed subscriptions kept in the store.")
 
 
-def _subscriptions():
+def _subscriptions(lock: bool = True):
+    """The subscription list; ``lock=False`` for only listing it (see ``assistant.store_lock``)."""
     from assistant.settings import get_settings
     from assistant.store import make_chroma_client
     from ingest.subscriptions import SubscriptionStore
 
     settings = get_settings()
-    return SubscriptionStore(make_chroma_client(settings), settings.collection)
+    return SubscriptionStore(make_chroma_client(settings, lock=lock), settings.collection)
 
 
 @feeds_app.command("add")
@@ -41,7 +42,7 @@ def feeds_add(
 @feeds_app.command("list")
 def feeds_list(as_json: bool = typer.Option(False, "--json", help="Print as JSON, one subscription a line.")) -> None:
     """Subscriptions with their status, last success, last error and entries seen."""
-    subs = _subscriptions().list()
+    subs = _subscriptions(lock=False).list()
     if as_json:
         for sub in subs:
             print(json.dumps(sub.as_dict()))

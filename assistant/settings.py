@@ -139,9 +139,21 @@ class Settings(BaseSettings):
     api_keys: str = ""
     cors_origins: str = Field(default="", description="Comma-separated allowed origins; empty = CORS off.")
 
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The key `newsdesk ingest --server URL` sends (Authorization: Bearer); unset: the first of api_keys.",
+    )
+
     @property
     def api_key_list(self) -> list[str]:
         return [k.strip() for k in self.api_keys.split(",") if k.strip()]
+
+    @property
+    def client_api_key(self) -> str | None:
+        """The key this process sends to a Newsdesk server: ``api_key``, else the first of ``api_keys``."""
+        if self.api_key is not None and self.api_key.get_secret_value().strip():
+            return self.api_key.get_secret_value().strip()
+        return next(iter(self.api_key_list), None)
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -81,8 +81,16 @@ def split_authors(joined: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in joined.split(AUTHORS_SEPARATOR.strip()) if a.strip())
 
 
-def make_chroma_client(settings: Settings):
-    """PersistentClient under the data folder, or HttpClient when ``NEWSDESK_CHROMA_HOST`` is set."""
+def make_chroma_client(settings: Settings, lock: bool = True):
+    """PersistentClient under the data folder, or HttpClient when ``NEWSDESK_CHROMA_HOST`` is set.
+
+    The local store is claimed for this process first (:mod:`assistant.store_lock`: another process
+    holding it raises ``StoreInUse``); ``lock=False`` only for reads that cannot go wrong (listing).
+    A locked client's claim is given back by :meth:`ArticleStore.close` (else at the process's exit)."""
+    from assistant import store_lock
+
+    if not settings.chroma_host and lock:
+        store_lock.acquire(settings.chroma_path)  # before chromadb's import: a refusal costs no second
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -90,15 +98,23 @@ def make_chroma_client(settings: Settings):
     if settings.chroma_host:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except BaseException:
+        if lock:
+            store_lock.release(settings.chroma_path)
+        raise
 
 
 class ArticleStore:
     """The chunk collection, the article manifest and the store version, over one Chroma client."""
 
-    def __init__(self, settings: Settings, client: Any | None = None):
+    def __init__(self, settings: Settings, client: Any | None = None, lock: bool = True):
+        """``lock=False``: do not claim the local store (``newsdesk sources``, which only lists it)."""
         self.settings = settings
-        self.client = client if client is not None else make_chroma_client(settings)
+        self._owns_client = client is None
+        self._claimed = client is None and lock and not settings.chroma_host
+        self.client = client if client is not None else make_chroma_client(settings, lock=lock)
         # embedding_function=None: vectors always come from our embedder; Chroma's default
         # embedding function would try to download an ONNX model.
         self.chunks = self.client.get_or_create_collection(
@@ -109,6 +125,20 @@ class ArticleStore:
         self.manifest = self.client.get_or_create_collection(
             name=f"{settings.collection}__articles", embedding_function=None
         )
+
+    def close(self) -> None:
+        """Close a client this store opened, and give back its claim on the local store: once the
+        process's last claim goes, another process may open the folder (and this one reopens it
+        fresh, not from Chroma's cached copy). Do not use the store afterwards."""
+        if self.client is None:
+            return
+        if self._owns_client:
+            self.client.close()
+        if self._claimed:
+            from assistant import store_lock
+
+            store_lock.release(self.settings.chroma_path)
+        self.client = None
 
     # --- llama-index view -------------------------------------------------------------------------
     def vector_store(self):

@@ -13,7 +13,19 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     from assistant.api.app import check_sync_every
     from assistant.settings import get_settings
 
-    check_sync_every(get_settings())  # once, here: not as a traceback in every worker
+    settings = get_settings()
+    check_sync_every(settings)  # once, here: not as a traceback in every worker
+    if not settings.chroma_host:
+        if workers > 1:
+            raise ValueError(
+                f"--workers {workers}: worker processes cannot share the local store {settings.chroma_path} "
+                "(each would see only its own writes); run a Chroma server and set NEWSDESK_CHROMA_HOST, or serve one worker"
+            )
+        from assistant import store_lock
+
+        # The one worker runs in this process: a store another process holds is one line here, not a
+        # traceback from the app factory.
+        store_lock.acquire(settings.chroma_path)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
