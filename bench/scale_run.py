@@ -1,0 +1,386 @@
+"""Newsdesk at 10k, 100k and 1M chunks behind one Chroma server: write, BM25, memory, start-up, latency.
+
+For each size, in a fresh ``chroma run`` on loopback:
+1. write a store of that many chunks built from the dev corpus's real chunks and vectors (copies
+   varied to reach the size: bench/scale_corpus.py says how; the method is in the report);
+2. build the BM25 indexes (``assistant.bm25.build_bm25``, in a process of its own): time, peak RSS,
+   size on disk;
+3. start a worker (a process holding an ``Engine``, as each ``newsdesk serve`` worker does): time from
+   process start to its first answer, its memory (``/proc/<pid>/smaps_rollup``); then a second worker
+   beside it: what the second adds (its private memory) as a share of the first's RSS;
+4. warm latency over the dev questions, interleaved question by question with llama-index's own
+   hybrid (``QueryFusionRetriever``, reciprocal rerank, vector index + ``BM25Retriever``, one query) on
+   the same store: ``ask`` p50/p95, its retrieval time (``Answer.timings``), the fusion's, and MRR@10 of
+   both on the answerable questions (gold = the original articles; a copy is never gold).
+
+Results per size are merged into bench/out/scale.json (``--fresh`` starts it anew), printed as a table,
+and plotted to docs/scale.png. Timings on a loaded machine are noisy: the load average is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.common import REPO, RTQA, free_port, percentile, read_jsonl, require, running_process
+
+OUT = REPO / "bench" / "out" / "scale.json"
+PLOT = REPO / "docs" / "scale.png"
+DEFAULT_SOURCE = Path.home() / ".cache" / "newsdesk" / "scale-source"
+COLLECTION = "articles"
+WARM_QUESTIONS = 5
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text[:-1] if scale > 1 else text) * scale)
+
+
+def size_label(chunks: int) -> str:
+    return f"{chunks // 1_000_000}M" if chunks >= 1_000_000 and chunks % 1_000_000 == 0 else f"{chunks // 1000}k"
+
+
+# --- processes and memory ---------------------------------------------------------------------------
+def memory_mb(pid: int) -> dict:
+    """RSS, PSS and how much of it is shared or private, from /proc/<pid>/smaps_rollup (MB)."""
+    wanted = {"Rss", "Pss", "Shared_Clean", "Shared_Dirty", "Private_Clean", "Private_Dirty"}
+    out = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in wanted:
+            out[key.lower()] = round(int(rest.split()[0]) / 1024, 1)
+    out["private"] = round(out.get("private_clean", 0) + out.get("private_dirty", 0), 1)
+    return out
+
+
+def du_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1) if path.exists() else 0.0
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict:
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
+    return {"cpus": os.cpu_count(), "mem_total_gb": round(int(meminfo["MemTotal"].split()[0]) / 2**20, 1)}
+
+
+class Worker:
+    """A ``bench.scale_worker serve`` process: JSON lines in, JSON lines out."""
+
+    def __init__(self, env: dict, first_question: str, log: Path):
+        self.log = log.open("w")
+        self.spawned = time.time()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.scale_worker", "serve", first_question],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env, cwd=REPO, text=True,
+        )
+        self.ready = self._read()
+        self.start_to_first_answer_s = round(self.ready["first_answer"] - self.spawned, 2)
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            self.log.flush()
+            raise RuntimeError(f"worker {self.proc.pid} ended:\n{Path(self.log.name).read_text()[-3000:]}")
+        return json.loads(line)
+
+    def call(self, cmd: str, question: str) -> dict:
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "question": question}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def startup(self) -> dict:
+        r = self.ready
+        return {
+            "start_to_first_answer_s": self.start_to_first_answer_s,
+            "imports_s": round(r["imported"] - self.spawned, 2),
+            "engine_s": round(r["engine"] - r["imported"], 2),
+            "first_ask_s": round(r["first_answer"] - r["engine"], 2),
+        }
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+@contextmanager
+def chroma_server(path: Path):
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    args = [exe, "run", "--path", str(path / "chroma"), "--host", "127.0.0.1", "--port", str(port)]
+    with running_process(args, path / "chroma.log", f"http://127.0.0.1:{port}/api/v2/heartbeat", seconds=120) as proc:
+        yield port, proc
+
+
+# --- one size ---------------------------------------------------------------------------------------
+def run_size(size: int, source, sigma: float, questions: list[dict], args, work: Path) -> dict:
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+    from bench import scale_corpus
+    from eval.metrics import retrieval_metrics
+
+    started_at = dt.datetime.now().isoformat(timespec="seconds")
+    load_before = loadavg()
+    gold = scale_corpus.gold_articles(questions)
+    chosen = scale_corpus.plan(source, size, gold)
+    result: dict = {"size": size, "label": size_label(size), "started_at": started_at, "load_before": load_before}
+    with chroma_server(work) as (port, chroma):
+        env = {**os.environ, "NEWSDESK_CHROMA_HOST": "127.0.0.1", "NEWSDESK_CHROMA_PORT": str(port),
+               "NEWSDESK_DATA_DIR": str(work / "data"), "NEWSDESK_COLLECTION": COLLECTION, "PYTHONPATH": str(REPO)}
+        settings = Settings(data_dir=work / "data", chroma_host="127.0.0.1", chroma_port=port, collection=COLLECTION,
+                            _env_file=None)
+        store = ArticleStore(settings)
+
+        def progress(done: int, total: int) -> None:
+            if done // 50_000 != (done - args.write_batch) // 50_000:
+                print(f"  [{size_label(size)}] wrote {done:,}/{total:,} chunks", file=sys.stderr, flush=True)
+
+        result["write"] = scale_corpus.write_store(store, source, chosen, sigma, args.write_batch, progress)
+        result["chunks"] = store.count_chunks()
+        result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
+        print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
+              f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
+
+        built = subprocess.run([sys.executable, "-m", "bench.scale_worker", "build"], env=env, cwd=REPO,
+                               capture_output=True, text=True)
+        if built.returncode != 0:
+            raise RuntimeError(f"BM25 build failed:\n{built.stderr[-3000:]}")
+        bm25 = json.loads(built.stdout.strip().splitlines()[-1])
+        result["bm25"] = {"build_s": bm25["bm25_build_s"], "build_peak_rss_mb": bm25["peak_rss_mb"],
+                          "disk_mb": du_mb(settings.bm25_dir)}
+        print(f"  [{size_label(size)}] BM25 built in {bm25['bm25_build_s']} s; starting workers", file=sys.stderr,
+              flush=True)
+
+        first = questions[0]["question"]
+        one = Worker(env, first, work / "worker1.log")
+        try:
+            result["startup"] = one.startup()
+            result["worker1_after_start"] = memory_mb(one.proc.pid)
+            two = Worker(env, first, work / "worker2.log")
+            try:
+                result["startup_second"] = two.startup()
+                result["worker2_beside_first"] = memory_mb(two.proc.pid)
+                result["worker1_beside_second"] = memory_mb(one.proc.pid)
+            finally:
+                two.close()
+            result["second_worker_added_ratio"] = round(
+                result["worker2_beside_first"]["private"] / result["worker1_after_start"]["rss"], 3
+            )
+            print(f"  [{size_label(size)}] workers up; {len(questions)} questions x {args.repeat}", file=sys.stderr,
+                  flush=True)
+            result.update(latency(one, questions, args.repeat, retrieval_metrics))
+            result["worker1_after_bench"] = memory_mb(one.proc.pid)
+        finally:
+            one.close()
+        result["chroma"]["rss_after_bench_mb"] = memory_mb(chroma.pid)["rss"]
+    result["load_after"] = loadavg()
+    return result
+
+
+def latency(worker: Worker, questions: list[dict], repeat: int, retrieval_metrics) -> dict:
+    """Warm latency of ask and of the fusion baseline, interleaved per question, and MRR@10 of both."""
+    for q in questions[:WARM_QUESTIONS]:
+        worker.call("ask", q["question"])
+        worker.call("fusion", q["question"])
+    ask_ms, retrieve_ms, fusion_ms, rows = [], [], [], []
+    for rep in range(repeat):
+        for q in questions:
+            ask = worker.call("ask", q["question"])
+            fusion = worker.call("fusion", q["question"])
+            ask_ms.append(ask["ms"])
+            retrieve_ms.append(ask["retrieve_ms"])
+            fusion_ms.append(fusion["ms"])
+            if rep == 0:
+                rows.append({"answerable": q.get("answerable"), "gold_sources": q.get("gold_sources") or [],
+                             "retrieved": ask["retrieved"], "baselines": {"fusion": fusion["retrieved"]}})
+
+    def stats(values: list[float]) -> dict:
+        return {"p50_ms": round(percentile(values, 50), 2), "p95_ms": round(percentile(values, 95), 2)}
+
+    newsdesk, fusion = retrieval_metrics(rows), retrieval_metrics(rows, key="fusion")
+    scored = sum(1 for r in rows if r["answerable"] and r["gold_sources"])
+    out = {
+        "questions": len(questions), "repeat": repeat, "mrr_questions": scored,
+        "ask": stats(ask_ms), "ask_retrieval": stats(retrieve_ms), "fusion": stats(fusion_ms),
+        "mrr10_newsdesk": round(newsdesk["mrr@10"], 4), "mrr10_fusion": round(fusion["mrr@10"], 4),
+        "recall10_newsdesk": round(newsdesk["recall@10"], 4), "recall10_fusion": round(fusion["recall@10"], 4),
+    }
+    out["retrieval_over_fusion_p50"] = round(out["ask_retrieval"]["p50_ms"] / out["fusion"]["p50_ms"], 3)
+    return out
+
+
+# --- the source ---------------------------------------------------------------------------------------
+def open_source(args, work: Path):
+    """The source store, copied under ``work`` (its folder is never opened in place: Chroma may write
+    to it, and a running server may hold it), and read whole."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+    from bench import scale_corpus
+    from eval.runner import corpus_collection_name
+
+    source_dir = args.source_data or DEFAULT_SOURCE
+    collection = args.source_collection or corpus_collection_name(args.corpus)
+    if args.source_data is None:
+        print(f"source: {source_dir} (ingesting {args.corpus} if not done yet: ~25 min on 2 cores)", file=sys.stderr)
+        scale_corpus.ensure_source(source_dir, require(args.corpus), collection)
+    if not (source_dir / "chroma").is_dir():
+        raise SystemExit(f"{source_dir}: no chroma folder (expected a Newsdesk data folder, as NEWSDESK_DATA_DIR)")
+    copy = work / "source"
+    shutil.copytree(source_dir / "chroma", copy / "chroma")
+    client = chromadb.PersistentClient(path=str(copy / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    names = [c.name for c in client.list_collections()]
+    if collection not in names:
+        chunk_collections = [n for n in names if not n.endswith("__articles")]
+        if args.source_collection or len(chunk_collections) != 1:
+            raise SystemExit(f"{source_dir}: no collection {collection!r} (has {names}); name one with --source-collection")
+        collection = chunk_collections[0]
+    store = ArticleStore(Settings(data_dir=copy, collection=collection, _env_file=None), client=client)
+    return scale_corpus.read_source(store), str(source_dir), collection
+
+
+# --- report -------------------------------------------------------------------------------------------
+def targets(results: list[dict]) -> dict:
+    by_size = {r["size"]: r for r in results}
+    out: dict = {}
+    if 10_000 in by_size and 1_000_000 in by_size:
+        out["ask_p50_1m_over_10k"] = round(by_size[1_000_000]["ask"]["p50_ms"] / by_size[10_000]["ask"]["p50_ms"], 3)
+    smallest, largest = min(by_size), max(by_size)
+    if smallest != largest:
+        out[f"ask_p50_{size_label(largest)}_over_{size_label(smallest)}"] = round(
+            by_size[largest]["ask"]["p50_ms"] / by_size[smallest]["ask"]["p50_ms"], 3
+        )
+    out["retrieval_over_fusion_p50"] = {r["label"]: r["retrieval_over_fusion_p50"] for r in results}
+    out["second_worker_added_ratio"] = {r["label"]: r["second_worker_added_ratio"] for r in results}
+    return out
+
+
+def table(report: dict) -> str:
+    head = ("| chunks | write chunks/s | BM25 build s | BM25 MB | worker RSS MB | 2nd worker adds MB (ratio) "
+            "| start to 1st answer s | ask p50 / p95 ms | retrieval p50 ms | fusion p50 / p95 ms "
+            "| retrieval / fusion p50 | MRR@10 newsdesk / fusion | load (1 min) |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['chunks']:,} | {r['write']['write_chunks_per_s']:,.0f} | {r['bm25']['build_s']:.1f} "
+            f"| {r['bm25']['disk_mb']:,.0f} | {r['worker1_after_start']['rss']:,.0f} "
+            f"| {r['worker2_beside_first']['private']:,.0f} ({r['second_worker_added_ratio']:.2f}) "
+            f"| {r['startup']['start_to_first_answer_s']:.1f} | {r['ask']['p50_ms']:.0f} / {r['ask']['p95_ms']:.0f} "
+            f"| {r['ask_retrieval']['p50_ms']:.0f} | {r['fusion']['p50_ms']:.0f} / {r['fusion']['p95_ms']:.0f} "
+            f"| {r['retrieval_over_fusion_p50']:.2f} | {r['mrr10_newsdesk']:.3f} / {r['mrr10_fusion']:.3f} "
+            f"| {r['load_before'][0]:.1f}-{r['load_after'][0]:.1f} |"
+        )
+    t = report["targets"]
+    notes = []
+    if "ask_p50_1m_over_10k" in t:
+        notes.append(f"ask p50 1M / 10k = {t['ask_p50_1m_over_10k']:.2f} (target <= 3)")
+    notes.append("retrieval / fusion p50 (target <= 1.0): "
+                 + ", ".join(f"{k} {v:.2f}" for k, v in t["retrieval_over_fusion_p50"].items()))
+    notes.append("second worker / first (target <= 0.5): "
+                 + ", ".join(f"{k} {v:.2f}" for k, v in t["second_worker_added_ratio"].items()))
+    return "\n".join(lines) + "\n\n" + "\n".join(notes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10k,100k,1m", help="store sizes in chunks (default 10k,100k,1m)")
+    parser.add_argument("--source-data", type=Path, default=None,
+                        help=f"a Newsdesk data folder holding the ingested dev corpus (default {DEFAULT_SOURCE}, built when missing)")
+    parser.add_argument("--source-collection", default=None, help="its chunk collection (default: the eval corpus's name)")
+    parser.add_argument("--corpus", type=Path, default=RTQA / "corpus.jsonl")
+    parser.add_argument("--questions", type=Path, default=RTQA / "questions.jsonl")
+    parser.add_argument("--limit-questions", type=int, default=None, help="only the first N questions (quick runs)")
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
+    parser.add_argument("--write-batch", type=int, default=2000, help="chunks per Chroma add() call")
+    parser.add_argument("--sigma", type=float, default=None, help="vector noise per dimension (default: calibrated)")
+    parser.add_argument("--work-dir", type=Path, default=None, help="where stores are built (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's Chroma and BM25 folders")
+    parser.add_argument("--fresh", action="store_true", help=f"drop earlier sizes' results from {OUT.name}")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--plot", type=Path, default=PLOT)
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    questions = read_jsonl(require(args.questions), args.limit_questions)
+
+    from bench import scale_corpus
+
+    root = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=args.work_dir))
+    try:
+        began = time.perf_counter()
+        source, source_dir, collection = open_source(args, root)
+        if args.sigma is not None:
+            noise = {"sigma": args.sigma, "calibrated": False}
+        else:
+            from assistant.embedding import build_embedding
+            from assistant.settings import Settings
+
+            noise = {**scale_corpus.calibrate_sigma(source, build_embedding(Settings(_env_file=None))), "calibrated": True}
+        print(f"source: {len(source.articles):,} articles, {source.chunks:,} chunks ({source_dir}, {collection}); "
+              f"sigma {noise['sigma']}", file=sys.stderr, flush=True)
+        results = []
+        for size in sizes:
+            work = root / size_label(size)
+            work.mkdir()
+            mark = time.perf_counter()
+            result = run_size(size, source, noise["sigma"], questions, args, work)
+            result["bench_s"] = round(time.perf_counter() - mark, 1)
+            results.append(result)
+            print(f"  [{size_label(size)}] done in {result['bench_s']} s", file=sys.stderr, flush=True)
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+    earlier = []
+    if args.out.exists() and not args.fresh:
+        earlier = [r for r in json.loads(args.out.read_text()).get("results", []) if r["size"] not in sizes]
+    merged = sorted(earlier + results, key=lambda r: r["size"])
+    report = {
+        "method": scale_corpus.METHOD,
+        "source": {"data": source_dir, "collection": collection, "articles": len(source.articles),
+                   "chunks": source.chunks},
+        "noise": noise,
+        "machine": {**machine(), "loadavg_end": loadavg()},
+        "note": "Each size's load_before/load_after is the 1/5/15-minute load average around its run; on a shared "
+                "machine timings are noisy. Sizes from earlier runs keep their own figures (started_at).",
+        "last_run_s": round(time.perf_counter() - began, 1),
+        "results": merged,
+    }
+    report["targets"] = targets(merged)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    from bench.scale_plot import plot
+
+    plot(report, args.plot)
+    print(f"machine: {report['machine']['cpus']} CPUs, {report['machine']['mem_total_gb']} GB; load average at the end "
+          f"{report['machine']['loadavg_end']}")
+    print(f"method: {report['method']}")
+    print(f"noise: {json.dumps(noise)}")
+    print()
+    print(table(report))
+    print(f"\nreport: {args.out}   plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""The processes bench/scale starts against a store: a BM25 build, and a worker holding an Engine.
+
+``python -m bench.scale_worker build``: ``assistant.bm25.build_bm25`` for the store as it is; prints
+one JSON line (seconds, peak RSS).
+
+``python -m bench.scale_worker serve QUESTION``: builds an Engine (as ``newsdesk serve`` does per
+worker), answers QUESTION, prints ``{"event": "ready", ...}`` with wall-clock marks, then answers JSON
+lines on stdin (``{"cmd": "ask"|"fusion", "question": ...}``, ``{"cmd": "quit"}``), one JSON line each.
+``fusion`` is llama-index's own hybrid: ``QueryFusionRetriever`` over the engine's vector index and its
+chunk ``BM25Retriever`` (the same index objects, so it adds no memory), reciprocal rerank, one query.
+
+Both read the store from the environment (``NEWSDESK_CHROMA_HOST``/``PORT``, ``NEWSDESK_DATA_DIR``,
+``NEWSDESK_COLLECTION``), never from a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+STARTED = time.time()
+
+
+def _emit(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def build() -> None:
+    from assistant.bm25 import build_bm25
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+
+    settings = Settings(_env_file=None)
+    store = ArticleStore(settings)
+    version = store.version()
+    start = time.perf_counter()
+    build_bm25(store, version, settings.candidate_k)
+    _emit({"event": "built", "bm25_build_s": round(time.perf_counter() - start, 2), "peak_rss_mb": _peak_rss_mb(),
+           "version": version})
+
+
+class Fusion:
+    """llama-index's QueryFusionRetriever over the engine's own vector index and chunk BM25."""
+
+    def __init__(self, engine, top_n: int):
+        from llama_index.core import VectorStoreIndex
+        from llama_index.core.llms import MockLLM
+        from llama_index.core.retrievers import QueryFusionRetriever
+
+        k = engine.settings.candidate_k  # the depth Newsdesk asks of each of its retrievers
+        vector = VectorStoreIndex.from_vector_store(engine.store.vector_store(), embed_model=engine.embed_model)
+        self.engine = engine
+        self.vector = vector.as_retriever(similarity_top_k=k)
+        self.top_n = top_n
+        self._version = None
+        self.retriever = None
+        # MockLLM: with num_queries=1 no query is generated, but the constructor resolves an LLM
+        # (the global default would be OpenAI's).
+        self._make = lambda bm25: QueryFusionRetriever(
+            [self.vector, bm25], llm=MockLLM(), mode="reciprocal_rerank", similarity_top_k=top_n,
+            num_queries=1, use_async=False,
+        )
+
+    def retrieve(self, question: str):
+        bm25 = self.engine.bm25.get()  # follows the store's version, as the engine's does
+        if self.retriever is None or self._version != self.engine.bm25.version:
+            self.retriever, self._version = self._make(bm25), self.engine.bm25.version
+        return self.retriever.retrieve(question)
+
+
+def serve(first_question: str) -> None:
+    from assistant.retrieval import article_ranking
+    from assistant.settings import Settings
+
+    imported = time.time()
+    from assistant.engine import Engine
+
+    engine = Engine(Settings(_env_file=None))
+    constructed = time.time()
+    answer = engine.ask(first_question)
+    answered = time.time()
+    _emit({
+        "event": "ready", "started": STARTED, "imported": imported, "engine": constructed, "first_answer": answered,
+        "first_timings": answer.timings_ms, "chunks": engine.store.count_chunks(),
+    })
+    fusion = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["cmd"] == "quit":
+            break
+        question = request["question"]
+        if request["cmd"] == "ask":
+            start = time.perf_counter()
+            answer = engine.ask(question)
+            ms = (time.perf_counter() - start) * 1000
+            _emit({"ms": ms, "retrieve_ms": answer.timings_ms.get("retrieve"), "retrieved": answer.retrieved,
+                   "declined": answer.declined})
+        elif request["cmd"] == "fusion":
+            if fusion is None:
+                fusion = Fusion(engine, top_n=30)  # 30 chunks: the hybrid's own cut before diversifying
+            start = time.perf_counter()
+            nodes = fusion.retrieve(question)
+            ms = (time.perf_counter() - start) * 1000
+            _emit({"ms": ms, "retrieved": article_ranking(nodes, 10)})
+        else:
+            _emit({"error": f"unknown command {request['cmd']!r}"})
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "build":
+        build()
+    elif sys.argv[1] == "serve":
+        serve(sys.argv[2])
+    else:
+        raise SystemExit(f"usage: python -m bench.scale_worker build | serve QUESTION (got {sys.argv[1:]})")
