@@ -220,7 +220,7 @@ class Engine:
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()
-        judgement = self.answerer.judge(asked, context, idf, self._similarity, newest)
+        judgement = self.answerer.judge(asked, context, idf, self._similarity, newest, self.store.article_texts)
         outcome = Outcome()
         if self.generative is not None and not judgement.declined and failure is None:
             outcome = yield from self._generate(standalone, context, judgement, deadline, stream)

@@ -31,6 +31,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 from assistant.answer import Source, day_date, source_details
 from assistant.answer_types import candidates, type_match
 from assistant.injection import addresses_the_assistant
+from assistant.quantities import states_any
 from assistant.question import Question, analyse
 from assistant.settings import Settings
 from assistant.text import sentence_spans, terms
@@ -158,7 +159,10 @@ class ExtractiveAnswerer:
         idf: Callable[[str], float] = _flat_idf,
         similarity: Similarity | None = None,
         newest_day: int = 0,
+        unreported: frozenset[str] = frozenset(),
     ) -> list[ScoredSentence]:
+        """Every sentence of ``hits`` worth quoting, scored, best first; none from the articles in
+        ``unreported`` (ones that cannot report the asked event)."""
         q = question if isinstance(question, Question) else analyse(question, idf)
         atype = q.atype
         newest = newest_day or _newest_day(hits)
@@ -167,6 +171,8 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits):
             if q.recent and self.too_old_for_recent(hit, newest):
                 continue  # asked about something new: not answered from a story this much older
+            if _article_id(hit) in unreported:
+                continue
             age = _age_days(hit, newest)
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
             units = quote_units(text)
@@ -273,11 +279,15 @@ class ExtractiveAnswerer:
         idf: Callable[[str], float] = _flat_idf,
         similarity: Similarity | None = None,
         newest_day: int = 0,
+        article_texts: Callable[[list[str]], dict[str, str]] | None = None,
     ) -> Judgement:
         """Score the sentences of ``hits`` and weigh the evidence. ``newest_day`` (YYYYMMDD): the newest
-        article among everything that matched, which ages are counted from (default: among ``hits``)."""
+        article among everything that matched, which ages are counted from (default: among ``hits``).
+        ``article_texts`` (article ids -> their whole texts) lets the judge check that an article states
+        the quantities the question names (:mod:`assistant.quantities`); without it, none is checked."""
         q = question if isinstance(question, Question) else analyse(question, idf)
-        scored = self.score_sentences(q, hits, idf, similarity, newest_day)
+        unreported = _not_stating(q, hits, article_texts) if article_texts is not None else frozenset()
+        scored = self.score_sentences(q, hits, idf, similarity, newest_day, unreported)
         evidence = self.evidence(scored, hits)
         declined = not scored or evidence < self.decline_threshold
         return Judgement(q.text, list(hits), scored, evidence, declined, asked=q)
@@ -419,6 +429,18 @@ def _toggles_quote(piece: str, open_quote: bool) -> bool:
         elif char == '"':
             open_quote = not open_quote
     return open_quote
+
+
+def _not_stating(q: Question, hits: list[NodeWithScore], article_texts: Callable[[list[str]], dict[str, str]]) -> frozenset[str]:
+    """The articles among ``hits`` that state none of the quantities the question names (in their title
+    or anywhere in their text, as a quantity is often given once, higher up than the sentence that answers)."""
+    if not q.quantities or not hits:
+        return frozenset()
+    titles: dict[str, str] = {}
+    for hit in hits:
+        titles.setdefault(_article_id(hit), str(hit.node.metadata.get("title") or ""))
+    texts = article_texts(list(titles))
+    return frozenset(a for a, title in titles.items() if not states_any(f"{title}\n{texts.get(a, '')}", q.quantities))
 
 
 def _article_id(hit: NodeWithScore) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from assistant.answer_types import AnswerType, answer_type
+from assistant.quantities import Quantity, quantities
 from assistant.text import ALIAS_TERMS, terms, term_words, words
 
 # Words that ask about what is new ("this week", "the latest", "the new ..."): an article far older than
@@ -48,6 +49,7 @@ class Question:
     recent: bool = False  # asks about something new ("this week", "the latest")
     predicate: str | None = None  # the verb the answer completes ("pledg" in "What did the US pledge?")
     subject: set[str] = field(default_factory=set)  # the terms of its subject ({"unitedstates"})
+    quantities: tuple[Quantity, ...] = ()  # the quantities it names ("22 states"): its event states them
 
     def states_predicate(self, sentence: str) -> bool:
         """Whether the sentence says the subject did the asked thing: a subject term shortly before
@@ -118,6 +120,7 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         asked_weights=asked_weights,
         predicate=verb[0] if verb and subject else None,
         subject=subject,
+        quantities=quantities(question),
     )
 
 

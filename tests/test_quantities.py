@@ -1,0 +1,72 @@
+"""The quantities a question names, and the judge's rule that an article stating none of them does not
+answer it (real embedder, real Chroma: the engine reads whole articles from the store)."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.quantities import Quantity, quantities, states_any
+from tests.conftest import write
+
+
+def test_a_question_names_its_figures_not_its_years_ordinals_or_spelled_counts():
+    assert quantities("A total of 22 states raised their minimum wage in 2026. Which state pays most?") == (
+        Quantity("22", "state"),
+    )
+    assert quantities("Who signed a 10-year deal, worth $81.8-billion, on the 15th?") == (
+        Quantity("10", "year"),
+        Quantity("81.8", "billion"),
+    )
+    assert quantities("Refunds are up by about 11% and 112,000 returns wait") == (
+        Quantity("11", "percent"),
+        Quantity("112000", "return"),
+    )
+    assert quantities("Two planes collided on a runway in the 1990s. Where?") == ()
+
+
+def test_a_text_states_a_quantity_in_digits_or_words_with_its_unit():
+    assert states_any("Rain fell for three days straight.", quantities("within 3 days"))
+    assert states_any("Twenty-two U.S. states raised pay.", quantities("22 states"))
+    assert states_any("It agreed a ten-year deal.", quantities("a 10-year deal"))
+    assert states_any("Refunds rose 11 percent.", quantities("up 11%"))
+    # The number alone, or with another unit, is another fact.
+    assert not states_any("Pay rose to $18-$22 an hour in 23 states.", quantities("22 states"))
+    assert not states_any("The deal runs for 10 months.", quantities("a 10-year deal"))
+    assert states_any("Nothing is asked.", ())
+
+
+def test_the_engine_declines_when_no_article_states_the_asked_figure(settings, ingester, engine, tmp_path):
+    articles = [
+        {
+            "id": "quantities/ferry-fares",
+            "title": "Island ferry fares rise again",
+            "published_at": "2026-03-02",
+            "source": "Harbour Courier",
+            "text": "Ferry fares to Gull Island rose for the third time this year, the operator said on Monday. "
+            "A return ticket now costs $14, up from $12 in January. "
+            "The operator blamed fuel prices and said the timetable stays the same.",
+        },
+        {
+            "id": "quantities/bridge-toll",
+            "title": "Toll on the Narrows bridge frozen for 12 months",
+            "published_at": "2026-03-03",
+            "source": "Harbour Courier",
+            "text": "The toll on the Narrows bridge will stay at $3 for twelve months, the transport board "
+            "decided on Tuesday. The board said a freeze would help commuters while the ferry fares rise.",
+        },
+    ]
+    folder = tmp_path / "quantities"
+    write(folder / "articles.jsonl", "\n".join(json.dumps(a) for a in articles))
+    assert ingester.ingest_paths([folder]).failed == []
+
+    # The figure is stated (spelled out), so the article can answer.
+    stated = engine.ask("The Narrows bridge toll is frozen for 12 months. How much is the toll?")
+    assert not stated.declined and "$3" in stated.answer
+
+    # The fares article shares the question's words, but no article says "8 ferry routes": it reports
+    # another event, so its sentences are not quoted as the answer.
+    unstated = engine.ask("Fares rose on 8 ferry routes this year. How much does a return ticket cost?")
+    assert unstated.declined, unstated.answer
+    # Without the figure the same question is answered from the fares article.
+    plain = engine.ask("How much does a return ticket on the Gull Island ferry cost?")
+    assert not plain.declined and "$14" in plain.answer
