@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=RTQA / "questions.jsonl")
     parser.add_argument("--limit-questions", type=int, default=None, help="only the first N questions (quick runs)")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
-    parser.add_argument("--write-batch", type=int, default=2000, help="chunks per Chroma add() call")
+    parser.add_argument("--write-batch", type=int, default=5000, help="chunks per Chroma add() call (10k chunks: 500 -> 656, 2000 -> 822, 5000 -> 1008 chunks/s)")
     parser.add_argument("--sigma", type=float, default=None, help="vector noise per dimension (default: calibrated)")
     parser.add_argument("--work-dir", type=Path, default=None, help="where stores are built (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep each size's Chroma and BM25 folders")
