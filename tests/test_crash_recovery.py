@@ -51,7 +51,9 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
     assert proc.returncode == -signal.SIGKILL
 
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)
-    records = ArticleStore(settings).records()
+    probe = ArticleStore(settings)
+    records = probe.records()
+    probe.close()  # let go of the local store (assistant.store_lock): the rerun below takes it
     complete = [r for r in records.values() if r.status == "complete"]
     assert 0 < len(complete) < 120, "the kill landed half-way"
 
@@ -64,6 +66,7 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
     store = ArticleStore(settings)
     assert len(store.records()) == 120
     assert_store_consistent(store)
+    store.close()
     # A third run finds nothing to do.
     third = run_ingest(corpus, env)
     stdout, _ = third.communicate(timeout=300)
