@@ -2,28 +2,52 @@
 
 Chroma holds the truth; the BM25 indexes (llama-index's ``BM25Retriever`` over bm25s, English
 stemmer and stop words; one over chunks, one over whole articles) are derived from it and persisted
-under ``<data_dir>/bm25/<collection>/<version>/{chunks,articles}``,
-where ``version`` is the store's version stamp. A process whose stamp differs from the store's
-(another worker ingested, or an ingest was killed) rebuilds before answering, so BM25 never disagrees
-with the store for long and never needs its own crash recovery.
+under ``<data_dir>/bm25/<collection>/<version>/{chunks,articles,meta.json}``, where ``version`` is
+the store's version stamp and ``meta.json`` says what a worker needs without reading the corpus
+(newest day, document counts).
+
+Scale comes from three rules:
+
+* **Mapped, not loaded.** A worker maps a published index (bm25s ``mmap=True``; the vocabulary,
+  the corpus's line offsets and the filter keys through :mod:`assistant.bm25_mapped`), so workers on
+  one host share one copy in the page cache and start in milliseconds.
+* **One builder per host, off the request path.** Building takes an exclusive lock under the BM25
+  folder (:func:`build_lock`); a worker whose store version moved keeps answering from the index it
+  holds while a background thread builds the new one, or waits for the process that holds the lock
+  and maps what it publishes (an atomic rename: readers see a whole index or none).
+* **Never mixed.** Each query takes one :class:`BM25Indexes` (chunks, articles, statistics and
+  version together); an index the store has moved past is marked ``stale``, and the retriever checks
+  its hits against the store (:mod:`assistant.retrieval`).
 """
 
 from __future__ import annotations
 
+import copy
+import fcntl
+import json
 import logging
 import math
 import os
 import shutil
 import tempfile
 import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Iterator
 
-from llama_index.core.schema import TextNode
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
 
 from assistant.store import ArticleStore
 
 log = logging.getLogger(__name__)
+
+LAYOUT = 2  # meta.json's "layout": an index written by another layout is rebuilt, not trusted
+META = "meta.json"
+PARTS = ("chunks", "articles")
+LOCK = ".build.lock"
+RETRY_AFTER_FAILURE_S = 10.0  # a failed background refresh is retried by a query after this long
 
 
 def _quiet_bm25s() -> None:
@@ -65,12 +89,150 @@ def _article_nodes(chunks: list[TextNode]) -> list[TextNode]:
     return articles
 
 
-class BM25Indexes(NamedTuple):
-    """BM25 over chunks (a retriever of its own) and over whole articles (a question's words are often
-    spread over several chunks of the article that answers it; whole-article BM25 sees them together)."""
+def _retriever_class():
+    # llama-index's BM25 retriever imports bm25s and PyStemmer: only when an index is built or read.
+    from llama_index.retrievers.bm25 import BM25Retriever
 
-    chunks: Any  # BM25Retriever
-    articles: Any  # BM25Retriever, one node per article, node id = article id
+    class StoreBM25Retriever(BM25Retriever):
+        """llama-index's ``BM25Retriever`` over one published version of the store, with what this
+        project adds: the version it was built from, whether the store has moved past it
+        (``stale``), a filter mask computed per (day, source) pair instead of per document, its
+        sibling over whole articles, and a way to read its hits as the store holds them now."""
+
+        def __init__(self, bm25, *, version: str, store: ArticleStore, filter_keys, top_k: int, superseded):
+            import Stemmer
+
+            num_docs = int(bm25.scores["num_docs"])
+            super().__init__(existing_bm25=bm25, similarity_top_k=min(top_k, num_docs), stemmer=Stemmer.Stemmer("english"))
+            self.version = version
+            self.store = store
+            self.filter_keys = filter_keys
+            self.weight_mask = None  # np.ndarray of 0/1 per document, or None: every document
+            self.articles = None  # the whole-article retriever of the same version (set by load_bm25)
+            self._superseded = superseded  # threading.Event shared by both retrievers of a version
+
+        @property
+        def stale(self) -> bool:
+            """Whether the store's version has moved past this index (seen by the cache)."""
+            return self._superseded.is_set()
+
+        def masked(self, admits):
+            """A view of this retriever over the documents ``admits`` (a predicate on metadata) passes,
+            sharing the index (None when none passes)."""
+            mask = self.filter_keys.mask(admits)
+            admitted = int(mask.sum())
+            if not admitted:
+                return None
+            view = copy.copy(self)
+            view.weight_mask = mask
+            view.similarity_top_k = min(self.similarity_top_k, admitted)
+            return view
+
+        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+            # The library's own retrieval, with the mask passed as the array bm25s takes (the parent
+            # keeps it as a list and converts it on every query: 1M entries at a million chunks).
+            import bm25s
+            from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+            tokens = bm25s.tokenize(
+                query_bundle.query_str,
+                stemmer=self.stemmer if not self.skip_stemming else None,
+                token_pattern=self.token_pattern,
+                show_progress=False,
+            )
+            docs, scores = self.bm25.retrieve(tokens, k=self.similarity_top_k, show_progress=False, weight_mask=self.weight_mask)
+            return [NodeWithScore(node=metadata_dict_to_node(doc), score=float(score)) for doc, score in zip(docs[0], scores[0])]
+
+        def live_nodes(self, chunk_ids: list[str]) -> dict[str, BaseNode]:
+            """The chunks among ``chunk_ids`` that the store still holds, as it holds them now (one
+            Chroma read): what a stale index's hits are checked against."""
+            from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+            if not chunk_ids:
+                return {}
+            got = self.store.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+            docs = got.get("documents") or [None] * len(got["ids"])
+            return {cid: metadata_dict_to_node(meta, text=doc) for cid, doc, meta in zip(got["ids"], docs, got["metadatas"])}
+
+    return StoreBM25Retriever
+
+
+_STORE_RETRIEVER = None
+
+
+def store_retriever_class():
+    """The :class:`StoreBM25Retriever` class (defined on first use: it imports llama-index's BM25)."""
+    global _STORE_RETRIEVER
+    if _STORE_RETRIEVER is None:
+        _STORE_RETRIEVER = _retriever_class()
+    return _STORE_RETRIEVER
+
+
+class TermStats:
+    """Inverse document frequencies of the BM25 index's (stemmed) terms, over chunks, and the day of
+    the newest article (``newest_day``, YYYYMMDD as an int; 0 when no chunk is dated).
+
+    The answerer weighs question words by them: a rare name ("WWE") says more about which sentence
+    answers than a common word ("deal"). The retriever's recency prior measures age from the newest day.
+    Document frequencies are read per term from the index's (mapped) column pointers, when asked:
+    nothing is computed over the whole vocabulary or corpus when an index is loaded.
+    """
+
+    def __init__(self, bm25=None, newest_day: int = 0):
+        self.newest_day = int(newest_day or 0)
+        self.num_docs = int(bm25.scores["num_docs"]) if bm25 is not None else 0
+        self._vocab = bm25.vocab_dict if bm25 is not None else {}
+        self._indptr = bm25.scores["indptr"] if bm25 is not None else None
+
+    def df(self, term: str) -> int:
+        """How many chunks hold ``term`` (a stemmed token)."""
+        i = self._vocab.get(term)
+        if i is None or self._indptr is None or i + 1 >= len(self._indptr):
+            return 0
+        return int(self._indptr[i + 1] - self._indptr[i])
+
+    def idf(self, term: str) -> float:
+        if not self.num_docs:
+            return 1.0
+        df = self.df(term)
+        return math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5))
+
+
+@dataclass(frozen=True)
+class BM25Indexes:
+    """One published version's BM25 over chunks and over whole articles (a question's words are often
+    spread over several chunks of the article that answers it; whole-article BM25 sees them together),
+    with its term statistics: what one query reads, all of one version."""
+
+    chunks: object  # StoreBM25Retriever
+    articles: object  # StoreBM25Retriever, one node per article, node id = article id
+    stats: TermStats
+    version: str
+    superseded: threading.Event = field(default_factory=threading.Event, compare=False)
+
+    @property
+    def stale(self) -> bool:
+        return self.superseded.is_set()
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[bool]:
+    """Hold the host's BM25 build lock for ``root`` (``fcntl.flock`` on ``root/.build.lock``; the
+    kernel releases it if the holder dies). Yields whether another process held it first (then it may
+    have published what the caller was about to build)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+") as handle:
+        waited = False
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("BM25: another process is building under %s; waiting for it", root)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            waited = True
+        try:
+            yield waited
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _bm25_retriever(nodes: list[TextNode], top_k: int):
@@ -82,113 +244,252 @@ def _bm25_retriever(nodes: list[TextNode], top_k: int):
     )
 
 
-def build_bm25(store: ArticleStore, version: str, top_k: int) -> BM25Indexes | None:
-    """Build the BM25 indexes for the store as it is now and persist them under its version."""
-    _quiet_bm25s()
+def _persist(retriever, folder: Path) -> None:
+    """The library's files (still readable by ``BM25Retriever.from_persist_dir``), and the mapped
+    vocabulary, corpus offsets and filter keys beside them."""
+    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab
+
+    retriever.persist(str(folder), show_progress=False)
+    MappedVocab.write(folder, retriever.bm25.vocab_dict)
+    MappedCorpus.write_offsets(folder / "corpus.jsonl")
+    FilterKeys.write(folder, retriever.corpus)
+
+
+def _publish_locked(store: ArticleStore, version: str, top_k: int) -> bool:
+    """Build both indexes from the store as it is now and publish them under ``version`` (the build
+    lock held). False when the store has no chunks (nothing is published)."""
     nodes = _nodes_from_store(store)
     if not nodes:
-        return None
-    indexes = BM25Indexes(_bm25_retriever(nodes, top_k), _bm25_retriever(_article_nodes(nodes), top_k))
+        return False
     root = store.settings.bm25_dir
-    root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
-    indexes.chunks.persist(str(tmp / "chunks"), show_progress=False)
-    indexes.articles.persist(str(tmp / "articles"), show_progress=False)
-    target = root / version
     try:
+        for part, part_nodes in (("chunks", nodes), ("articles", _article_nodes(nodes))):
+            _persist(_bm25_retriever(part_nodes, top_k), tmp / part)
+        meta = {
+            "layout": LAYOUT,
+            "version": version,
+            "newest_day": max((int(n.metadata.get("published_day") or 0) for n in nodes), default=0),
+            "chunks": len(nodes),
+            "built_at": time.time(),
+        }
+        (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
+        target = root / version
+        if target.exists():  # an unreadable or older-layout leftover (no other builder runs: the lock)
+            shutil.rmtree(target, ignore_errors=True)
         os.rename(tmp, target)  # atomic: readers see a whole index or none
-    except OSError:  # another process published the same version first
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # Older versions go: a worker still answering from one keeps its mapped files (unlinked files
+    # stay readable while mapped) until it swaps; leftovers of a builder that died go too.
     for old in root.iterdir():
-        if old.name not in (version,) and not old.name.startswith(".build-"):
+        if old.name not in (version, LOCK):
             shutil.rmtree(old, ignore_errors=True)
-    return indexes
+    return True
 
 
-def load_bm25(store: ArticleStore, version: str, top_k: int) -> BM25Indexes | None:
-    from llama_index.retrievers.bm25 import BM25Retriever
+def build_bm25(store: ArticleStore, version: str, top_k: int) -> BM25Indexes | None:
+    """Build the BM25 indexes for the store as it is now, publish them under ``version`` and return
+    them as a worker maps them (None for an empty store). Waits for the host's build lock."""
+    _quiet_bm25s()
+    with build_lock(store.settings.bm25_dir):
+        published = _publish_locked(store, version, top_k)
+    return load_bm25(store, version, top_k) if published else None
 
+
+def load_bm25(store: ArticleStore, version: str, top_k: int, *, mmap: bool = True) -> BM25Indexes | None:
+    """The published indexes of ``version``, mapped (``mmap=False``: read into this process's memory,
+    as before). None when absent, written by another layout, or unreadable (then rebuilt)."""
     path = store.settings.bm25_dir / version
-    if not (path / "chunks").is_dir() or not (path / "articles").is_dir():
-        return None  # absent, or left by an older layout: rebuilt
+    try:
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("layout") != LAYOUT or not all((path / part).is_dir() for part in PARTS):
+        return None
+    superseded = threading.Event()
     try:
         _quiet_bm25s()
-        loaded = [BM25Retriever.from_persist_dir(str(path / part), show_progress=False) for part in BM25Indexes._fields]
+        chunks, articles = (_load_part(store, path / part, version, top_k, mmap, superseded) for part in PARTS)
     except Exception as exc:  # a damaged cache is rebuilt, never fatal
         log.warning("BM25 index at %s unreadable (%s); rebuilding", path, exc)
         return None
-    for retriever in loaded:
-        retriever.similarity_top_k = min(top_k, int(retriever.bm25.scores.get("num_docs", top_k)))
-    return BM25Indexes(*loaded)
+    chunks.articles = articles
+    return BM25Indexes(chunks, articles, TermStats(chunks.bm25, meta.get("newest_day", 0)), version, superseded)
 
 
-class TermStats:
-    """Inverse document frequencies of the BM25 index's (stemmed) terms, over chunks, and the day of
-    the newest article (``newest_day``, YYYYMMDD as an int; 0 when no chunk is dated).
+def _load_part(store: ArticleStore, folder: Path, version: str, top_k: int, mmap: bool, superseded):
+    import bm25s
 
-    The answerer weighs question words by them: a rare name ("WWE") says more about which sentence
-    answers than a common word ("deal"). The retriever's recency prior measures age from the newest day.
-    """
+    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab
 
-    def __init__(self, retriever=None):
-        self.num_docs = 0
-        self.newest_day = 0
-        self._df: dict[str, int] = {}
-        if retriever is not None:
-            self.newest_day = max((int(doc.get("published_day") or 0) for doc in retriever.corpus), default=0)
-            bm25 = retriever.bm25
-            indptr = bm25.scores["indptr"]
-            self.num_docs = int(bm25.scores["num_docs"])
-            self._df = {
-                term: int(indptr[i + 1] - indptr[i]) for term, i in bm25.vocab_dict.items() if i + 1 < len(indptr)
-            }
+    bm25 = bm25s.BM25.load(str(folder), mmap=mmap, load_corpus=not mmap, load_vocab=not mmap, show_progress=False)
+    if mmap:
+        bm25.vocab_dict = MappedVocab(folder)
+        bm25.corpus = MappedCorpus(folder / "corpus.jsonl")
+    return store_retriever_class()(
+        bm25, version=version, store=store, filter_keys=FilterKeys.read(folder), top_k=top_k, superseded=superseded
+    )
 
-    def idf(self, term: str) -> float:
-        if not self.num_docs:
-            return 1.0
-        df = self._df.get(term, 0)
-        return math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5))
+
+@dataclass(frozen=True)
+class _Held:
+    version: str  # the store version the indexes are of (the one read, when the store was empty)
+    indexes: BM25Indexes | None
 
 
 class BM25Cache:
-    """Holds the current BM25 indexes and swaps them when the store's version stamp moves."""
+    """Holds the current BM25 indexes and follows the store's version stamp without stalling answers.
+
+    On each query the store's version is read. Equal to the held index's: that index. Moved, and the
+    new version already published on this host (an ingest here publishes it): mapped on the spot, in
+    milliseconds. Moved and not published: the held index keeps answering, marked ``stale``, while a
+    background thread builds the new one (or waits for the host's builder and maps what it writes),
+    then swaps. Only a process holding no index yet (first query, or the store was empty) waits.
+
+    ``stats()`` and ``version`` describe the indexes that the last ``get()`` *in the calling thread*
+    returned, so that one answer reads one version even while another thread swaps.
+    """
 
     def __init__(self, store: ArticleStore, top_k: int):
         self.store = store
         self.top_k = top_k
-        self._version: str | None = None
-        self._indexes: BM25Indexes | None = None
-        self._stats = TermStats()
-        self._lock = threading.Lock()
+        self._held: _Held | None = None
+        self._lock = threading.Lock()  # swaps and first loads
+        self._local = threading.local()  # the _Held each thread's last get() returned
+        self._refresh_lock = threading.Lock()
+        self._refresh_wanted = False
+        self._refreshing = False
+        self._failed_at = 0.0
+        self._refreshed = threading.Event()
+        self._refreshed.set()
+        self.builds = 0  # indexes this cache built and published (tests and benches read them)
+        self.loads = 0  # published indexes this cache mapped
 
+    # --- what a query reads ------------------------------------------------------------------------
     def indexes(self) -> BM25Indexes | None:
+        """The indexes to answer this query from (None for an empty store); pinned for this thread."""
         version = self.store.version()
-        if version == self._version:
-            return self._indexes
-        with self._lock:
-            if version != self._version:
-                indexes = load_bm25(self.store, version, self.top_k) if version else None
-                if indexes is None and self.store.count_chunks() > 0:
-                    indexes = build_bm25(self.store, version or self.store.bump_version(), self.top_k)
-                self._stats = TermStats(indexes.chunks if indexes else None)
-                self._indexes, self._version = indexes, version
-        return self._indexes
+        held = self._held
+        if held is None or held.version != version:
+            held = self._follow(version, held)
+        self._local.held = held
+        return held.indexes
 
     def get(self):
-        """The chunk BM25 retriever for the store as it is now (None for an empty store)."""
+        """The chunk BM25 retriever to answer from now (None for an empty store)."""
         indexes = self.indexes()
         return indexes.chunks if indexes else None
 
     def get_articles(self):
-        """The whole-article BM25 retriever for the store as it is now (None for an empty store)."""
+        """The whole-article BM25 retriever to answer from now (None for an empty store)."""
         indexes = self.indexes()
         return indexes.articles if indexes else None
 
     def stats(self) -> TermStats:
-        """Term statistics of the index that the last ``get`` returned."""
-        return self._stats
+        """Term statistics of the index that this thread's last ``get`` returned."""
+        held = self._pinned()
+        return held.indexes.stats if held and held.indexes else TermStats()
 
     @property
     def version(self) -> str | None:
-        """The store version of the indexes held (what the last ``get`` read)."""
-        return self._version
+        """The store version of the indexes this thread's last ``get`` returned (for an empty store,
+        the version read)."""
+        held = self._pinned()
+        return held.version if held else None
+
+    # --- following the store -----------------------------------------------------------------------
+    @property
+    def refreshing(self) -> bool:
+        """Whether a background refresh (a build, or a wait for another builder) is under way."""
+        return not self._refreshed.is_set()
+
+    def wait_refreshed(self, timeout: float | None = None) -> bool:
+        """Wait for the background refresh to end; False on timeout."""
+        return self._refreshed.wait(timeout)
+
+    def _pinned(self) -> _Held | None:
+        return getattr(self._local, "held", None) or self._held
+
+    def _follow(self, version: str, held: _Held | None) -> _Held:
+        with self._lock:
+            current = self._held
+            if current is not None and current.version == version:
+                return current  # another thread swapped meanwhile
+            if current is not None and current.indexes is not None:
+                loaded = self._load(version)  # published here already: mapping it is cheap
+                if loaded is not None:
+                    return self._swap(_Held(version, loaded))
+                current.indexes.superseded.set()
+                self._refresh_in_background()
+                return current
+            # Nothing to answer from yet: this query waits for the index.
+            return self._swap(self._obtain(version))
+
+    def _swap(self, held: _Held) -> _Held:
+        old = self._held
+        if old is not None and old.indexes is not None and old.version != held.version:
+            old.indexes.superseded.set()
+        self._held = held
+        return held
+
+    def _load(self, version: str) -> BM25Indexes | None:
+        loaded = load_bm25(self.store, version, self.top_k) if version else None
+        if loaded is not None:
+            self.loads += 1
+        return loaded
+
+    def _obtain(self, version: str) -> _Held:
+        """The indexes of ``version``: mapped if published, else built here under the host's lock, or
+        mapped from what the process that held the lock published."""
+        loaded = self._load(version)
+        if loaded is not None:
+            return _Held(version, loaded)
+        if self.store.count_chunks() == 0:
+            return _Held(version, None)
+        _quiet_bm25s()
+        with build_lock(self.store.settings.bm25_dir) as waited:
+            if waited and (loaded := self._load(version)) is not None:
+                return _Held(version, loaded)
+            if not version:  # chunks written before version stamps existed
+                version = self.store.bump_version()
+            if not _publish_locked(self.store, version, self.top_k):
+                return _Held(version, None)
+            self.builds += 1
+        loaded = self._load(version)
+        if loaded is None:
+            raise RuntimeError(f"BM25 index built for version {version} could not be read back")
+        return _Held(version, loaded)
+
+    def _refresh_in_background(self) -> None:
+        with self._refresh_lock:
+            self._refresh_wanted = True
+            if self._refreshing or time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+                return
+            self._refreshing = True
+            self._refreshed.clear()
+        threading.Thread(target=self._refresh, name="bm25-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        """Catch up with the store until no query asks for more; the held index answers meanwhile."""
+        while True:
+            with self._refresh_lock:
+                if not self._refresh_wanted:
+                    self._refreshing = False
+                    self._refreshed.set()
+                    return
+                self._refresh_wanted = False
+            try:
+                version = self.store.version()
+                before = self._held
+                if before is None or before.version != version:
+                    held = self._obtain(version)
+                    with self._lock:
+                        if self._held is before:  # a query may have mapped a newer one meanwhile
+                            self._swap(held)
+            except Exception:  # the held index keeps answering; a later query retries
+                log.exception("BM25: background refresh failed; answering from the index held")
+                with self._refresh_lock:
+                    self._failed_at = time.monotonic()
+                    self._refresh_wanted = False

@@ -117,13 +117,19 @@ class HybridRetriever(BaseRetriever):
         bundle = query
         filters = filters if filters is not None and not filters.is_empty() else None
         ranked: list[tuple[str, list[NodeWithScore], float]] = []
+        dense_ids: set[str] = set()
         if mode in ("hybrid", "dense"):
             dense = self.index.as_retriever(similarity_top_k=self.candidate_k, filters=_vector_filters(filters))
             ranked.append(("dense", dense.retrieve(bundle), self.dense_weight))
+            dense_ids = {r.node.node_id for r in ranked[-1][1]}
+        source = None
         if mode in ("hybrid", "bm25"):
-            bm25 = self._bm25(filters)
+            source = self.bm25_source()  # one index per query: its article sibling and version come with it
+            bm25 = _masked(source, filters)
             if bm25 is not None:
                 found = [r for r in bm25.retrieve(bundle) if r.score and r.score > 0]
+                if getattr(bm25, "stale", False):
+                    found = _still_stored(bm25, found, dense_ids, filters)
                 ranked.append(("bm25", found, self.bm25_weight))
 
         hits: dict[str, HybridHit] = {}
@@ -139,7 +145,7 @@ class HybridRetriever(BaseRetriever):
                 else:
                     hit.bm25_score = result.score
         if mode == "hybrid" and self.article_weight > 0:
-            articles = _masked(self.article_bm25_source(), filters)
+            articles = _masked(source.articles if hasattr(source, "articles") else self.article_bm25_source(), filters)
             if articles is not None:
                 found = [r for r in articles.retrieve(bundle) if r.score and r.score > 0]
                 article_rank = {r.node.node_id: rank for rank, r in enumerate(found)}
@@ -159,14 +165,31 @@ class HybridRetriever(BaseRetriever):
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
 
 
-    def _bm25(self, filters: SearchFilters | None):
-        return _masked(self.bm25_source(), filters)
+def _still_stored(bm25, found: list[NodeWithScore], dense_ids: set[str], filters: SearchFilters | None) -> list[NodeWithScore]:
+    """A stale index's hits as the store holds them now. The store has moved past the index (an
+    ingest or a delete elsewhere; the new index is being built): a chunk it returns may be gone, or
+    rewritten. Those the dense retriever also found were just read from the store and stand as they
+    are; the others are read back in one query, the missing dropped, the rest given the store's text
+    and metadata (and dropped when that no longer passes ``filters``)."""
+    live = bm25.live_nodes([r.node.node_id for r in found if r.node.node_id not in dense_ids])
+    kept = []
+    for result in found:
+        node_id = result.node.node_id
+        if node_id in dense_ids:
+            kept.append(result)
+            continue
+        node = live.get(node_id)
+        if node is not None and (filters is None or filters.admits(node.metadata)):
+            kept.append(NodeWithScore(node=node, score=result.score))
+    return kept
 
 
 def _masked(bm25, filters: SearchFilters | None):
     """The BM25 retriever restricted to what ``filters`` admit (None when nothing is admitted)."""
     if bm25 is None or filters is None:
         return bm25
+    if hasattr(bm25, "masked"):  # the store's own retriever: one filter test per (day, source) pair
+        return bm25.masked(filters.admits)
     # The library's own way to filter BM25: a 0/1 weight per document, over the shared index.
     from llama_index.retrievers.bm25 import BM25Retriever
 
