@@ -120,7 +120,8 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         asked_weights=asked_weights,
         predicate=verb[0] if verb and subject else None,
         subject=subject,
-        quantities=quantities(question),
+        # A follow-up's carried words are a bag of keywords (no units to read): its own words give them.
+        quantities=quantities(question[: carried.start()] if carried else question),
     )
 
 

@@ -70,3 +70,13 @@ def test_the_engine_declines_when_no_article_states_the_asked_figure(settings, i
     # Without the figure the same question is answered from the fares article.
     plain = engine.ask("How much does a return ticket on the Gull Island ferry cost?")
     assert not plain.declined and "$14" in plain.answer
+
+
+def test_a_follow_ups_carried_keywords_give_no_quantities():
+    from assistant.question import analyse
+
+    # The condenser carries the topic as a bag of keywords: "737 Portland" is no quantity with a unit.
+    assert analyse("Which airline was operating that flight? (Boeing 737 Portland door panel)").quantities == ()
+    assert analyse("How much does a 30-second spot cost? (Super Bowl advertising)").quantities == (
+        Quantity("30", "second"),
+    )
