@@ -20,8 +20,9 @@ manifest records and chunks.** Hence
 
 :func:`finish` (``newsdesk ingest --finish``), run once after every shard has exited, closes the
 ingest: it re-clusters over the whole manifest, writing any record whose cluster moved, and builds
-the BM25 index. It embeds nothing and never touches ``pending`` records; it reports them (a shard
-still running, or killed and not re-run) instead. Every shard must use the same N: ownership of a
+the BM25 index. It embeds nothing; while any record is ``pending`` (a shard still running, or killed
+and not run again) it writes nothing at all and reports them, since a live shard may be writing its
+records that very moment. Every shard must use the same N: ownership of a
 record is its id's hash modulo N.
 """
 
@@ -92,24 +93,32 @@ class FinishSummary:
         }
 
     def line(self) -> str:
-        tail = f" / pending {len(self.pending)} (a shard is still running or was killed: run it again)" if self.pending else ""
+        tail = (
+            f" / pending {len(self.pending)}: nothing done (a shard is still running, or was killed: run it again, "
+            "then --finish)"
+            if self.pending
+            else ""
+        )
         return f"reclustered {self.reclustered} / articles {self.articles} / chunks {self.chunks}{tail}"
 
 
 def finish(ingester) -> FinishSummary:
     """Close a sharded ingest (after every ``--shard`` run has exited): syndication clusters over the
-    whole manifest, and the BM25 index, built once. Embeds nothing; leaves ``pending`` records alone."""
+    whole manifest, and the BM25 index, built once. Embeds nothing; with ``pending`` records left it
+    writes nothing and lists them (their shard must run again first)."""
     from assistant.store import COMPLETE
 
     store = ingester.store
     records = store.records()
     summary = FinishSummary(pending=sorted(r.id for r in records.values() if r.status != COMPLETE))
+    summary.articles = sum(1 for r in records.values() if r.status == COMPLETE)
+    summary.chunks = store.count_chunks()
+    if summary.pending:
+        return summary
     moved = ingester.cluster_updates()  # every complete record: this run owns them all
     if moved:
         store.bump_version()  # readers cache clusters by version: they must see the move
         store.write_records(moved)
     ingester.refresh_bm25()
     summary.reclustered = len(moved)
-    summary.articles = sum(1 for r in records.values() if r.status == COMPLETE)
-    summary.chunks = store.count_chunks()
     return summary
