@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
+from bm25s.utils import json_functions
 from bm25s.utils.corpus import JsonlCorpus, load_mmindex
 
 VOCAB_TERMS = "vocab.terms.bin"  # the terms' UTF-8 bytes, sorted, end to end
@@ -113,9 +114,20 @@ class MappedCorpus(JsonlCorpus):
             self.mmap_obj.madvise(mmap.MADV_RANDOM)
 
     def __getitem__(self, index):
-        if isinstance(index, np.integer):  # a mapped offset array hands out numpy integers
-            index = int(index)
-        return super().__getitem__(index)
+        if isinstance(index, (int, np.integer)):
+            return self._line(int(index))
+        return super().__getitem__(index)  # slices, lists and arrays: line by line, through _line
+
+    def _line(self, i: int) -> dict:
+        # A slice of the map, not the library's seek-then-readline: the map's position is shared by
+        # every thread answering from this index.
+        count = len(self.mmindex)
+        if not -count <= i < count:
+            raise IndexError("corpus line out of range")
+        i %= count
+        start = int(self.mmindex[i])
+        end = int(self.mmindex[i + 1]) if i + 1 < count else len(self.mmap_obj)
+        return json_functions.loads(self.mmap_obj[start:end])
 
     def __iter__(self) -> Iterator[dict]:
         return (self[i] for i in range(len(self)))
