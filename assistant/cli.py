@@ -123,6 +123,8 @@ def ingest(
     files = [Path(p) for p in paths if not is_url(p)]
     if shard is not None and urls:
         raise CliError(f"--shard splits files and folders only, not URLs ({urls[0]}): ingest URLs in one process")
+    if shard is not None and not server and not _settings().chroma_host:
+        raise CliError("--shard needs a Chroma server (NEWSDESK_CHROMA_HOST): a local store is one process's at a time")
     if server:
         if prune or shard is not None:
             raise CliError("--server takes no --prune or --shard: the server ingests what it is sent, in one store")

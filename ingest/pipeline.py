@@ -283,8 +283,10 @@ class Ingester:
                 changed = True
             self.store.write_records(moved)
         if changed:
-            # A shard leaves the index to ingest.shard.finish: N shards would build it N times over.
-            self.refresh_bm25() if shard.is_whole else self.store.bump_version()
+            if shard.is_whole:
+                self.refresh_bm25()
+            else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
+                self.store.bump_version()
         return summary
 
     def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE) -> list[ArticleRecord]:

@@ -364,4 +364,7 @@ def test_shard_parsing_and_the_cli_error_naming_the_value(corpus, tmp_path):
     urls = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--shard", "1/2", "https://news.example/feed"],
                           cwd=REPO, env=env, capture_output=True, text=True)
     assert urls.returncode == 1 and "https://news.example/feed" in urls.stderr and "files and folders only" in urls.stderr
+    local = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--shard", "1/2", str(corpus)],
+                           cwd=REPO, env=env, capture_output=True, text=True)
+    assert local.returncode == 1 and "--shard needs a Chroma server (NEWSDESK_CHROMA_HOST)" in local.stderr
     assert not (tmp_path / "data").exists(), "a refused command writes nothing"
