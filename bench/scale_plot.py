@@ -26,7 +26,8 @@ def plot(report: dict, path: Path) -> None:
     lat.set(xscale="log", xlabel="chunks in the store", ylabel="ms", title="Warm latency (dev questions)")
     for label, values, style in (
         ("worker RSS after start", [r["worker1_after_start"]["rss"] for r in results], "o-"),
-        ("2nd worker adds (private)", [r["worker2_beside_first"]["private"] for r in results], "o--"),
+        ("worker RSS warm", [r["worker1_warm"]["rss"] for r in results], "o:"),
+        ("2nd worker adds, warm (private)", [r["worker2_warm"]["private"] for r in results], "o--"),
         ("Chroma server RSS", [r["chroma"]["rss_after_bench_mb"] for r in results], "s-"),
     ):
         mem.plot(x, values, style, label=label)
