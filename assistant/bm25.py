@@ -23,7 +23,9 @@ Scale comes from three rules:
 from __future__ import annotations
 
 import copy
+import ctypes
 import fcntl
+import gc
 import json
 import logging
 import math
@@ -258,6 +260,24 @@ def _persist(retriever, folder: Path) -> None:
 def _publish_locked(store: ArticleStore, version: str, top_k: int) -> bool:
     """Build both indexes from the store as it is now and publish them under ``version`` (the build
     lock held). False when the store has no chunks (nothing is published)."""
+    try:
+        return _write_version(store, version, top_k)
+    finally:
+        _give_memory_back()
+
+
+def _give_memory_back() -> None:
+    """Return what a build allocated (every chunk's text, node and tokens, several times over) to the
+    system: the worker that built goes on answering from the mapped files, and without this its heap
+    stays at the build's peak (dev store, 19.6k chunks: 338 MB kept; 83 MB after trimming)."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc; elsewhere the allocator keeps its own counsel
+    except (OSError, AttributeError):
+        pass
+
+
+def _write_version(store: ArticleStore, version: str, top_k: int) -> bool:
     nodes = _nodes_from_store(store)
     if not nodes:
         return False
