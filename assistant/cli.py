@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sys
@@ -322,6 +323,11 @@ def run() -> None:
             message = f"no such file or folder: {exc.filename}"
         err.print(f"error: {message}", highlight=False, markup=False)
         sys.exit(getattr(exc, "code", 1) if isinstance(getattr(exc, "code", None), int) else 1)
+    finally:
+        # The process ends here. Frozen, the heap is left out of the interpreter's last collections,
+        # which otherwise walk every object the engine built: measured ~1.1 s of a `newsdesk ask`
+        # between the printed answer and the prompt (2 busy cores), ~0.15 s frozen.
+        gc.freeze()
 
 
 if __name__ == "__main__":
