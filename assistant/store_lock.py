@@ -118,19 +118,33 @@ def held_here(folder: str | os.PathLike) -> bool:
 def holder(folder: str | os.PathLike, wait_s: float = 0.5) -> Holder | None:
     """Who wrote itself into ``folder``'s lock file (None if nobody did, or it cannot be read).
 
-    A process that has just taken the lock may not have written its name yet: wait a little for it."""
+    A process that has just taken the lock may not have written its name yet (the file is empty, or
+    still names an earlier holder that has exited): wait a little for it."""
     path = Path(_key(folder)) / LOCK_FILE
     deadline = time.monotonic() + wait_s
+    found = None
     while True:
         try:
             data = json.loads(path.read_text(encoding="utf-8") or "null")
             if isinstance(data, dict):
-                return Holder(pid=int(data["pid"]), command=str(data["command"]), started=str(data["started"]))
+                found = Holder(pid=int(data["pid"]), command=str(data["command"]), started=str(data["started"]))
+                if _alive(found.pid):
+                    return found
         except (OSError, ValueError, KeyError, TypeError):
             pass
         if time.monotonic() >= deadline:
-            return None
+            return found
         time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    return True
 
 
 def _key(folder: str | os.PathLike) -> str:
