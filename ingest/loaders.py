@@ -25,6 +25,7 @@ from ingest.dates import normalise_date
 from ingest.encoding import NotText, decode_text
 from ingest.html import MAX_TITLE_CHARS, article_from_html, short_title
 from ingest.html_meta import bylines
+from ingest.reflow import reflow
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".json", ".jsonl")
 
@@ -227,7 +228,7 @@ def _load_markdown(path: Path, text: str) -> LoadResult:
     title = ""
     if not meta.get("title"):
         title, body = _markdown_title(body)
-    return LoadResult(articles=[_build(meta, body, path, title)])
+    return LoadResult(articles=[_build(meta, reflow(body), path, title)])
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:
@@ -269,7 +270,10 @@ def _markdown_title(body: str) -> tuple[str, str]:
 def _load_text(path: Path, text: str) -> LoadResult:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     title = lines[0] if len(lines) > 1 and len(lines[0]) <= MAX_TITLE_CHARS else path.stem
-    return LoadResult(articles=[_build({}, text, path, title)])
+    if title == lines[0]:  # the title line stays a line of its own, whatever its length
+        head, _, rest = text.strip().partition("\n")
+        return LoadResult(articles=[_build({}, f"{head}\n{reflow(rest)}", path, title)])
+    return LoadResult(articles=[_build({}, reflow(text), path, title)])
 
 
 def _load_html(path: Path, data: bytes) -> LoadResult:
