@@ -76,13 +76,13 @@ def _loading():
         gc.freeze()
 
 
-def _engine():
+def _engine(warm_up: bool = True):
     settings = _settings()
     _claim_local_store(settings)
     with _loading():
         from assistant.engine import Engine
 
-        return Engine(settings)
+        return Engine(settings, warm_up=warm_up)
 
 
 def _ingester():
@@ -212,7 +212,7 @@ def ask(
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Chunks handed to the answerer."),
 ) -> None:
     """Answer one question with numbered citations (exit 0 whether it answers or declines)."""
-    answer = _engine().ask(question, top_k=top_k)
+    answer = _engine(warm_up=False).ask(question, top_k=top_k)  # one question: no first-use costs paid ahead
     if as_json:
         print(answer.model_dump_json(indent=2))
     else:

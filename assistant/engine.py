@@ -77,9 +77,15 @@ class Outcome:
 
 class Engine:
     def __init__(
-        self, settings: Settings | None = None, store: ArticleStore | None = None, embed_model=None, llm=None
+        self,
+        settings: Settings | None = None,
+        store: ArticleStore | None = None,
+        embed_model=None,
+        llm=None,
+        warm_up: bool = True,
     ):
-        """``llm``: a llama-index LLM to answer with instead of the one the settings name."""
+        """``llm``: a llama-index LLM to answer with instead of the one the settings name. ``warm_up``:
+        pay first-use costs now (a server answers many questions); a one-question command skips it."""
         self.settings = settings or get_settings()
         self.store = store or ArticleStore(self.settings)
         self.embed_model = embed_model or build_embedding(self.settings)
@@ -98,7 +104,8 @@ class Engine:
             article_weight=self.settings.article_bm25_weight,
         )
         self.syndication = Syndication(self.store)
-        warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
+        if warm_up:
+            warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
         self.condenser: Condenser = KeywordCondenser()
         self.answerer = ExtractiveAnswerer(
             max_sentences=self.settings.max_answer_sentences,
