@@ -117,6 +117,7 @@ class Worker:
             "imports_s": round(r["imported"] - self.spawned, 2),
             "engine_s": round(r["engine"] - r["imported"], 2),
             "first_ask_s": round(r["first_answer"] - r["engine"], 2),
+            "first_ask_timings_ms": r.get("first_timings", {}),
         }
 
     def close(self) -> None:
@@ -166,6 +167,11 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
         result["write"] = scale_corpus.write_store(store, source, chosen, sigma, args.write_batch, progress)
         result["chunks"] = store.count_chunks()
         result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
+        # What every worker pays once per store version for syndication clusters (retrieval.Syndication):
+        # the whole manifest, read from Chroma.
+        mark = time.perf_counter()
+        records = len(store.complete_records())
+        result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}
         print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
               f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
 
