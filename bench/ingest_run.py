@@ -6,6 +6,15 @@
    included) with the bare embedder: chunks/s of embedding alone. Alternating the two keeps a change
    in machine load from landing on one side only. Ratio = pipeline / raw (goal >= 0.9).
 3. Ingest everything again, unchanged: its time as a share of the first (goal <= 2 %).
+
+With ``--batch-sizes 8,16,32,64`` it measures the embedder alone instead: the chunk texts of the first
+--limit articles (default 300), split and annotated as the pipeline does, embedded the way the
+pipeline embeds them (llama-index's ``get_text_embedding_batch``, batches of ``embed_batch_size``),
+with ratios against the current default (``Settings().embed_batch_size``, always measured in the
+same run). The texts are cut into blocks and each block is embedded at every size
+in turn (rotating orders), so the ratios are paired per block and a change in machine load lands on
+all sizes alike. The load average before and after is printed: on a shared machine the absolute
+chunks/s are only as good as it is idle.
 """
 
 from __future__ import annotations
@@ -25,7 +34,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles (default: all)")
     parser.add_argument("--round", type=int, default=200, help="articles per alternation round (each round also rebuilds BM25)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--batch-sizes", default="", help="comma-separated embedder batch sizes to sweep (e.g. 8,16,32,64)")
+    parser.add_argument("--repeats", type=int, default=2, help="sweep: passes over the chunks")
     args = parser.parse_args()
+    if args.batch_sizes:
+        sizes = [int(s) for s in args.batch_sizes.split(",") if s.strip()]
+        return batch_sweep(args.corpus, args.limit or 300, sizes, args.repeats, args.json)
 
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
@@ -86,6 +100,95 @@ def main() -> None:
         print(f"raw embed   {result['raw_embed_s']:8.1f} s  {result['raw_chunks_per_s']:7.1f} chunks/s")
         print(f"ratio ingest/raw: {result['ratio_ingest_to_raw']:.3f}  (goal >= 0.9)")
         print(f"re-ingest unchanged: {result['reingest_s']:.3f} s = {100 * result['reingest_share_of_first']:.2f} % of the first  (goal <= 2 %)")
+
+
+def batch_sweep(corpus: Path, limit: int, sizes: list[int], repeats: int, as_json: bool, block: int = 128) -> None:
+    """Chunks/s of the bare embedder at each batch size, on the same chunk texts.
+
+    The texts are cut into blocks of ``block`` chunks, and every block is embedded at every size in
+    turn, the order rotating from block to block: a change in machine load lands on all sizes alike.
+    Each size's ratio to the default is the median over blocks of the default's time over its time
+    on the same block (paired, so robust to load drifting between blocks); its chunks/s is over all
+    its blocks."""
+    import os
+    import statistics
+
+    from llama_index.core.schema import MetadataMode
+
+    from assistant.embedding import build_embedding
+    from assistant.settings import Settings
+    from bench.common import percentile
+    from ingest.loaders import load_file
+    from ingest.pipeline import AnnotateChunks, make_splitter, to_document
+
+    settings = Settings(_env_file=None)
+    default = settings.embed_batch_size
+    sizes = list(dict.fromkeys(sizes + ([default] if default not in sizes else [])))
+    articles = load_file(require(corpus)).articles[:limit]
+    splitter = make_splitter(settings.chunk_tokens, settings.chunk_overlap)
+    nodes = AnnotateChunks()(splitter.get_nodes_from_documents([to_document(a) for a in articles]))
+    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]  # what the pipeline embeds
+    blocks = [texts[i : i + block] for i in range(0, len(texts), block)]
+    model = build_embedding(settings)
+    model.get_text_embedding_batch(texts[:64])  # warm-up: onnxruntime's first runs allocate
+
+    load_before = os.getloadavg()
+    seconds = {size: 0.0 for size in sizes}
+    ratios: dict[int, list[float]] = {size: [] for size in sizes}  # per block: default's time / this size's
+    turn = 0
+    for repeat in range(repeats):
+        for texts_block in blocks:
+            order = sizes[turn % len(sizes):] + sizes[: turn % len(sizes)]
+            turn += 1
+            took = {}
+            for size in order:
+                # What the pipeline calls: llama-index cuts the list into batches of embed_batch_size.
+                model.embed_batch_size = size
+                start = time.perf_counter()
+                model.get_text_embedding_batch(texts_block)
+                took[size] = time.perf_counter() - start
+                seconds[size] += took[size]
+            for size in sizes:
+                ratios[size].append(took[default] / took[size])
+        if not as_json:
+            print(f"  pass {repeat + 1}: " + ", ".join(f"{s}: {len(texts) * (repeat + 1) / seconds[s]:.1f}" for s in sizes), flush=True)
+    load_after = os.getloadavg()
+
+    result = {
+        "articles": len(articles),
+        "chunks": len(texts),
+        "blocks": len(blocks),
+        "block_chunks": block,
+        "repeats": repeats,
+        "default_batch_size": default,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "sizes": [
+            {
+                "batch_size": size,
+                "chunks_per_s": round(len(texts) * repeats / seconds[size], 2),
+                "ratio_to_default_median": round(statistics.median(ratios[size]), 3),
+                "ratio_to_default_p25": round(percentile(ratios[size], 25), 3),
+                "ratio_to_default_p75": round(percentile(ratios[size], 75), 3),
+            }
+            for size in sizes
+        ],
+    }
+    result["best_batch_size"] = max(result["sizes"], key=lambda row: row["ratio_to_default_median"])["batch_size"]
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"articles {result['articles']}, chunks {result['chunks']} in {len(blocks)} blocks, {repeats} repeats; "
+          "each block embedded at every size, orders rotating")
+    print(f"load average before {result['load_average_before']}, after {result['load_average_after']}")
+    print("batch  chunks/s  ratio to default per block (median [p25, p75])")
+    for row in result["sizes"]:
+        mark = "  (default)" if row["batch_size"] == default else ""
+        print(
+            f"{row['batch_size']:5d}  {row['chunks_per_s']:8.1f}  {row['ratio_to_default_median']:.3f} "
+            f"[{row['ratio_to_default_p25']:.3f}, {row['ratio_to_default_p75']:.3f}]{mark}"
+        )
+    print(f"best: {result['best_batch_size']}")
 
 
 if __name__ == "__main__":
