@@ -93,6 +93,9 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         if threads > 0:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # onnxruntime's worker threads busy-wait after each run by default, holding the cores the rest
+        # of the question (retrieval, scoring) and other workers need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(minilm_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
         )
