@@ -13,7 +13,7 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")  # no display: write the file only
     import matplotlib.pyplot as plt
 
-    results = report["results"]
+    results = [r for r in report["results"] if "ask" in r]  # sizes that ran to the end
     x = [r["chunks"] for r in results]
     fig, (lat, mem) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     for label, values, style in (

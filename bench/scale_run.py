@@ -140,6 +140,42 @@ def chroma_server(path: Path):
         yield port, proc
 
 
+def mem_available_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 2**20
+    return float("inf")
+
+
+def build_bm25_guarded(env: dict, work: Path, min_free_gb: float) -> dict:
+    """``assistant.bm25.build_bm25`` in a process of its own, stopped if the host's available memory
+    falls under ``min_free_gb`` (the build holds the whole store in memory; other processes share the
+    host). Returns its time and peak RSS, or ``{"error": ...}`` with how far it got."""
+    log = (work / "bm25-build.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "bench.scale_worker", "build"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    started, peak, stopped = time.perf_counter(), 0.0, None
+    while proc.poll() is None:
+        try:
+            peak = max(peak, memory_mb(proc.pid)["rss"])
+        except (FileNotFoundError, ProcessLookupError, KeyError):
+            pass
+        if mem_available_gb() < min_free_gb:
+            stopped = f"stopped after {time.perf_counter() - started:.0f} s at {peak / 1024:.1f} GB RSS: the host's " \
+                      f"available memory fell under {min_free_gb} GB"
+            proc.kill()
+            break
+        time.sleep(1)
+    out = proc.communicate()[0]
+    log.close()
+    if stopped or proc.returncode != 0:
+        tail = (work / "bm25-build.log").read_text()[-2000:]
+        return {"error": stopped or f"exit {proc.returncode}: {tail}", "peak_rss_mb": round(peak, 1),
+                "after_s": round(time.perf_counter() - started, 1)}
+    got = json.loads(out.strip().splitlines()[-1])
+    return {"build_s": got["bm25_build_s"], "build_peak_rss_mb": got["peak_rss_mb"]}
+
+
 # --- one size ---------------------------------------------------------------------------------------
 def run_size(size: int, source, sigma: float, questions: list[dict], args, work: Path) -> dict:
     from assistant.settings import Settings
@@ -175,14 +211,15 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
         print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
               f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
 
-        built = subprocess.run([sys.executable, "-m", "bench.scale_worker", "build"], env=env, cwd=REPO,
-                               capture_output=True, text=True)
-        if built.returncode != 0:
-            raise RuntimeError(f"BM25 build failed:\n{built.stderr[-3000:]}")
-        bm25 = json.loads(built.stdout.strip().splitlines()[-1])
-        result["bm25"] = {"build_s": bm25["bm25_build_s"], "build_peak_rss_mb": bm25["peak_rss_mb"],
-                          "disk_mb": du_mb(settings.bm25_dir)}
-        print(f"  [{size_label(size)}] BM25 built in {bm25['bm25_build_s']} s; starting workers", file=sys.stderr,
+        built = build_bm25_guarded(env, work, args.min_free_gb)
+        if "error" in built:
+            # No index: a worker would build it itself and meet the same wall. Recorded, not fatal.
+            result["bm25"] = built
+            print(f"  [{size_label(size)}] BM25 build failed: {built['error']}", file=sys.stderr, flush=True)
+            result["load_after"] = loadavg()
+            return result
+        result["bm25"] = {**built, "disk_mb": du_mb(settings.bm25_dir)}
+        print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr,
               flush=True)
 
         first = questions[0]["question"]
@@ -297,9 +334,17 @@ def open_source(args, work: Path):
 
 
 # --- report -------------------------------------------------------------------------------------------
+def measured(results: list[dict]) -> list[dict]:
+    """The sizes that ran to the end (a failed BM25 build leaves write figures only)."""
+    return [r for r in results if "ask" in r]
+
+
 def targets(results: list[dict]) -> dict:
+    results = measured(results)
     by_size = {r["size"]: r for r in results}
     out: dict = {}
+    if not by_size:
+        return out
     if 10_000 in by_size and 1_000_000 in by_size:
         out["ask_p50_1m_over_10k"] = round(by_size[1_000_000]["ask"]["p50_ms"] / by_size[10_000]["ask"]["p50_ms"], 3)
     smallest, largest = min(by_size), max(by_size)
@@ -317,7 +362,7 @@ def table(report: dict) -> str:
             "| start to 1st answer s | ask p50 / p95 ms | retrieval p50 ms | fusion p50 / p95 ms "
             "| retrieval / fusion p50 | MRR@10 newsdesk / fusion | story MRR@10 | load (1 min) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for r in report["results"]:
+    for r in measured(report["results"]):
         lines.append(
             f"| {r['chunks']:,} | {r['write']['write_chunks_per_s']:,.0f} | {r['bm25']['build_s']:.1f} "
             f"| {r['bm25']['disk_mb']:,.0f} | {r['worker1_after_start']['rss']:,.0f} / {r['worker1_warm']['rss']:,.0f} "
@@ -329,9 +374,14 @@ def table(report: dict) -> str:
             f"| {r['load_before'][0]:.1f}-{r['load_after'][0]:.1f} |"
         )
     t = report["targets"]
-    notes = []
+    notes = [f"{r['label']}: {r['chunks']:,} chunks written at {r['write']['write_chunks_per_s']:,.0f} chunks/s, then the "
+             f"BM25 build failed: {r['bm25']['error']}" for r in report["results"] if "ask" not in r]
+    if not t:
+        return "\n".join(notes)
     if "ask_p50_1m_over_10k" in t:
         notes.append(f"ask p50 1M / 10k = {t['ask_p50_1m_over_10k']:.2f} (target <= 3)")
+    notes += [f"{key.replace('_', ' ')} = {value:.2f}" for key, value in t.items()
+              if key.startswith("ask_p50_") and key != "ask_p50_1m_over_10k"]
     notes.append("retrieval / fusion p50 (target <= 1.0): "
                  + ", ".join(f"{k} {v:.2f}" for k, v in t["retrieval_over_fusion_p50"].items()))
     notes.append("second worker / first (target <= 0.5): "
@@ -354,6 +404,8 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=None, help="where stores are built (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep each size's Chroma and BM25 folders")
     parser.add_argument("--fresh", action="store_true", help=f"drop earlier sizes' results from {OUT.name}")
+    parser.add_argument("--min-free-gb", type=float, default=2.0,
+                        help="stop a BM25 build when the host's available memory falls under this (GB)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()

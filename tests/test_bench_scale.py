@@ -69,7 +69,7 @@ def test_one_size_end_to_end(source, tmp_path):
         {"question": "Which comet does the new exhibit show?", "answerable": False, "gold_sources": []},
     ]
     size = 2 * source.chunks
-    args = argparse.Namespace(write_batch=50, repeat=1)
+    args = argparse.Namespace(write_batch=50, repeat=1, min_free_gb=0.5)
     work = tmp_path / "work"
     work.mkdir()
     result = scale_run.run_size(size, source, 0.02, questions, args, work)
