@@ -45,7 +45,7 @@ from assistant.store import ArticleStore
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 2  # meta.json's "layout": an index written by another layout is rebuilt, not trusted
+LAYOUT = 3  # meta.json's "layout": an index written by another layout is rebuilt, not trusted
 META = "meta.json"
 PARTS = ("chunks", "articles")
 LOCK = ".build.lock"
@@ -112,6 +112,7 @@ def _retriever_class():
             self.weight_mask = None  # np.ndarray of 0/1 per document, or None: every document
             self.articles = None  # the whole-article retriever of the same version (set by load_bm25)
             self._superseded = superseded  # threading.Event shared by both retrievers of a version
+            self.doc_ids = None  # np.ndarray of each document's node id (set by load_bm25)
 
         @property
         def stale(self) -> bool:
@@ -133,17 +134,29 @@ def _retriever_class():
         def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
             # The library's own retrieval, with the mask passed as the array bm25s takes (the parent
             # keeps it as a list and converts it on every query: 1M entries at a million chunks).
-            import bm25s
             from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
+            docs, scores = self._top(query_bundle.query_str, corpus=None)
+            return [NodeWithScore(node=metadata_dict_to_node(doc), score=float(score)) for doc, score in zip(docs[0], scores[0])]
+
+        def ranked_ids(self, query: str) -> list[tuple[str, float]]:
+            """(node id, score) of the best documents for ``query``, best first, zero scores left out:
+            the ranking alone, without reading a document (a whole article is many kilobytes)."""
+            ids, scores = self._top(query, corpus=self.doc_ids)
+            return [(str(i), float(score)) for i, score in zip(ids[0], scores[0]) if score > 0]
+
+        def _top(self, query: str, corpus):
+            import bm25s
+
             tokens = bm25s.tokenize(
-                query_bundle.query_str,
+                query,
                 stemmer=self.stemmer if not self.skip_stemming else None,
                 token_pattern=self.token_pattern,
                 show_progress=False,
             )
-            docs, scores = self.bm25.retrieve(tokens, k=self.similarity_top_k, show_progress=False, weight_mask=self.weight_mask)
-            return [NodeWithScore(node=metadata_dict_to_node(doc), score=float(score)) for doc, score in zip(docs[0], scores[0])]
+            return self.bm25.retrieve(
+                tokens, corpus=corpus, k=self.similarity_top_k, show_progress=False, weight_mask=self.weight_mask
+            )
 
         def live_nodes(self, chunk_ids: list[str]) -> dict[str, BaseNode]:
             """The chunks among ``chunk_ids`` that the store still holds, as it holds them now (one
@@ -246,15 +259,16 @@ def _bm25_retriever(nodes: list[TextNode], top_k: int):
     )
 
 
-def _persist(retriever, folder: Path) -> None:
+def _persist(retriever, folder: Path, node_ids: list[str]) -> None:
     """The library's files (still readable by ``BM25Retriever.from_persist_dir``), and the mapped
-    vocabulary, corpus offsets and filter keys beside them."""
-    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab
+    vocabulary, corpus offsets, filter keys and node ids (``node_ids``: the corpus's, in order) beside them."""
+    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab, write_doc_ids
 
     retriever.persist(str(folder), show_progress=False)
     MappedVocab.write(folder, retriever.bm25.vocab_dict)
     MappedCorpus.write_offsets(folder / "corpus.jsonl")
     FilterKeys.write(folder, retriever.corpus)
+    write_doc_ids(folder, node_ids)
 
 
 def _publish_locked(store: ArticleStore, version: str, top_k: int) -> bool:
@@ -285,7 +299,7 @@ def _write_version(store: ArticleStore, version: str, top_k: int) -> bool:
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:
         for part, part_nodes in (("chunks", nodes), ("articles", _article_nodes(nodes))):
-            _persist(_bm25_retriever(part_nodes, top_k), tmp / part)
+            _persist(_bm25_retriever(part_nodes, top_k), tmp / part, [node.node_id for node in part_nodes])
         meta = {
             "layout": LAYOUT,
             "version": version,
@@ -342,15 +356,17 @@ def load_bm25(store: ArticleStore, version: str, top_k: int, *, mmap: bool = Tru
 def _load_part(store: ArticleStore, folder: Path, version: str, top_k: int, mmap: bool, superseded):
     import bm25s
 
-    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab
+    from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab, read_doc_ids
 
     bm25 = bm25s.BM25.load(str(folder), mmap=mmap, load_corpus=not mmap, load_vocab=not mmap, show_progress=False)
     if mmap:
         bm25.vocab_dict = MappedVocab(folder)
         bm25.corpus = MappedCorpus(folder / "corpus.jsonl")
-    return store_retriever_class()(
+    retriever = store_retriever_class()(
         bm25, version=version, store=store, filter_keys=FilterKeys.read(folder), top_k=top_k, superseded=superseded
     )
+    retriever.doc_ids = read_doc_ids(folder)
+    return retriever
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ VOCAB_IDS = "vocab.ids.npy"  # each sorted term's token id in the score matrix
 CORPUS_OFFSETS = "corpus.offsets.npy"  # where each line of corpus.jsonl starts
 FILTER_KEYS = "filter.keys.json"  # the distinct (published_day, source) pairs
 FILTER_KEY_OF_DOC = "filter.key.npy"  # each document's pair, as an index into FILTER_KEYS
+DOC_IDS = "doc.ids.npy"  # each document's node id, fixed-width: a ranking by id reads no corpus line
 
 
 def _map(path: Path) -> mmap.mmap | bytes:
@@ -158,3 +159,12 @@ class FilterKeys:
         """1.0 for each document whose metadata ``admits`` (a predicate on a metadata dict) passes."""
         admitted = np.asarray([float(admits({"published_day": d, "source": s})) for d, s in self.keys], dtype=np.float32)
         return admitted[self.key_of_doc] if len(admitted) else np.zeros(len(self.key_of_doc), dtype=np.float32)
+
+
+def write_doc_ids(folder: Path, ids: list[str]) -> None:
+    """Save each document's node id, in corpus order, as one fixed-width array."""
+    np.save(folder / DOC_IDS, np.asarray(ids, dtype=f"<U{max((len(i) for i in ids), default=1) or 1}"))
+
+
+def read_doc_ids(folder: Path) -> np.ndarray:
+    return np.load(folder / DOC_IDS, mmap_mode="r")

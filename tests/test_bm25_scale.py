@@ -125,6 +125,11 @@ def test_mapped_index_answers_as_the_librarys_in_memory_one(ingester, store, tmp
             expected = _ranked(library[part], question)
             assert _ranked(getattr(mapped, part), question) == expected, (part, question)
             assert _ranked(getattr(in_memory, part), question) == expected, (part, question)
+            # The ranking by id alone (no document read) is the same ranking.
+            by_id = getattr(mapped, part).ranked_ids(question)
+            positive = [(i, s) for i, s in expected if s > 0]
+            assert [i for i, _s in by_id] == [i for i, _s in positive], (part, question)
+            assert [s for _i, s in by_id] == pytest.approx([s for _i, s in positive], abs=1e-4)
     assert _ranked(mapped.chunks, "walrus on the slipway")[0][0].startswith("courier/walrus-sighting")
 
     # Filters: a mask per (day, source) pair gives what the library's per-document mask gives.
