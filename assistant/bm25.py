@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
 from assistant.store import ArticleStore
 
@@ -58,37 +58,6 @@ def _quiet_bm25s() -> None:
     import bm25s  # noqa: F401
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
-def _nodes_from_store(store: ArticleStore) -> list[TextNode]:
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-    nodes = []
-    for _chunk_id, text, meta in store.iter_chunks():
-        nodes.append(metadata_dict_to_node(meta, text=text))
-    return nodes
-
-
-def _article_nodes(chunks: list[TextNode]) -> list[TextNode]:
-    """One node per article: its chunks' texts in order, under its first chunk's metadata (title and
-    date are indexed once). Overlaps between chunks repeat a few words; BM25 barely notices."""
-    by_article: dict[str, list[TextNode]] = {}
-    for node in chunks:
-        by_article.setdefault(node.metadata.get("article_id", node.node_id), []).append(node)
-    articles = []
-    for article_id, parts in by_article.items():
-        parts.sort(key=lambda node: node.metadata.get("position", 0))
-        first = parts[0]
-        articles.append(
-            TextNode(
-                id_=article_id,
-                text="\n".join(node.text for node in parts),
-                metadata=dict(first.metadata),
-                excluded_embed_metadata_keys=list(first.excluded_embed_metadata_keys),
-                excluded_llm_metadata_keys=list(first.excluded_llm_metadata_keys),
-            )
-        )
-    return articles
 
 
 def _retriever_class():
@@ -250,25 +219,28 @@ def build_lock(root: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _bm25_retriever(nodes: list[TextNode], top_k: int):
-    import Stemmer
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    return BM25Retriever.from_defaults(
-        nodes=nodes, similarity_top_k=min(top_k, len(nodes)), stemmer=Stemmer.Stemmer("english"), language="english"
-    )
-
-
-def _persist(retriever, folder: Path, node_ids: list[str]) -> None:
-    """The library's files (still readable by ``BM25Retriever.from_persist_dir``), and the mapped
-    vocabulary, corpus offsets, filter keys and node ids (``node_ids``: the corpus's, in order) beside them."""
+def _write_parts(store: ArticleStore, root: Path, top_k: int):
+    """Both parts (chunks, articles) of the store as it is now, written under ``root`` from one
+    streamed pass (:mod:`assistant.bm25_build`: memory bounded by token ids, not by nodes)."""
+    from assistant.bm25_build import StreamedCorpus, TokenRuns, corpus_lines, write_articles_corpus, write_part
     from assistant.bm25_mapped import FilterKeys, MappedCorpus, MappedVocab, write_doc_ids
 
-    retriever.persist(str(folder), show_progress=False)
-    MappedVocab.write(folder, retriever.bm25.vocab_dict)
-    MappedCorpus.write_offsets(folder / "corpus.jsonl")
-    FilterKeys.write(folder, retriever.corpus)
-    write_doc_ids(folder, node_ids)
+    streamed = StreamedCorpus().read(store, root / "chunks.jsonl")
+    article_runs, article_ids = write_articles_corpus(streamed, root / "articles.jsonl")
+    parts = (
+        ("chunks", TokenRuns(streamed.tokens, streamed.chunk_runs), streamed.chunk_ids),
+        ("articles", article_runs, article_ids),
+    )
+    vocab = streamed.vocab
+    for part, runs, ids in parts:
+        folder = root / part
+        bm25 = write_part(folder, runs, vocab, root / f"{part}.jsonl", top_k)
+        MappedVocab.write(folder, bm25.vocab_dict)
+        MappedCorpus.write_offsets(folder / "corpus.jsonl")
+        FilterKeys.write(folder, corpus_lines(folder / "corpus.jsonl"))
+        write_doc_ids(folder, ids)
+        del bm25
+    return streamed
 
 
 def _publish_locked(store: ArticleStore, version: str, top_k: int) -> bool:
@@ -292,19 +264,17 @@ def _give_memory_back() -> None:
 
 
 def _write_version(store: ArticleStore, version: str, top_k: int) -> bool:
-    nodes = _nodes_from_store(store)
-    if not nodes:
+    if store.count_chunks() == 0:
         return False
     root = store.settings.bm25_dir
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:
-        for part, part_nodes in (("chunks", nodes), ("articles", _article_nodes(nodes))):
-            _persist(_bm25_retriever(part_nodes, top_k), tmp / part, [node.node_id for node in part_nodes])
+        streamed = _write_parts(store, tmp, top_k)
         meta = {
             "layout": LAYOUT,
             "version": version,
-            "newest_day": max((int(n.metadata.get("published_day") or 0) for n in nodes), default=0),
-            "chunks": len(nodes),
+            "newest_day": streamed.newest_day,
+            "chunks": len(streamed.chunk_ids),
             "built_at": time.time(),
         }
         (tmp / META).write_text(json.dumps(meta), encoding="utf-8")

@@ -265,3 +265,35 @@ def test_two_empty_handed_caches_build_once_and_an_empty_store_has_none(store, i
         thread.join(timeout=120)
     assert all(g is not None and g.version == store.version() for g in got)
     assert sum(cache.builds for cache in caches) == 1
+
+
+def test_the_streamed_build_ranks_as_the_librarys_own_builder(ingester, store, tmp_path):
+    """The index streamed from Chroma (token ids only kept) scores as ``BM25Retriever.from_defaults``
+    over every node in memory: the same documents, the same scores, for chunks and whole articles."""
+    import Stemmer
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    _ingest(ingester, tmp_path, ARTICLES)
+    streamed = load_bm25(store, store.version(), top_k=40)
+    nodes = [metadata_dict_to_node(meta, text=text) for _id, text, meta in store.iter_chunks()]
+    by_article: dict[str, list] = {}
+    for node in nodes:
+        by_article.setdefault(node.metadata["article_id"], []).append(node)
+    articles = []
+    for article_id, parts in by_article.items():
+        parts.sort(key=lambda n: n.metadata.get("position", 0))
+        articles.append(TextNode(id_=article_id, text="\n".join(n.text for n in parts), metadata=dict(parts[0].metadata),
+                                 excluded_embed_metadata_keys=list(parts[0].excluded_embed_metadata_keys),
+                                 excluded_llm_metadata_keys=list(parts[0].excluded_llm_metadata_keys)))
+    library = {
+        part: BM25Retriever.from_defaults(nodes=docs, similarity_top_k=40, stemmer=Stemmer.Stemmer("english"), language="english")
+        for part, docs in (("chunks", nodes), ("articles", articles))
+    }
+    for question in QUESTIONS:
+        for part in ("chunks", "articles"):
+            ours = [(r.node.node_id, r.score) for r in getattr(streamed, part).retrieve(question)]
+            theirs = [(r.node.node_id, r.score) for r in library[part].retrieve(question)]
+            assert [i for i, _ in ours] == [i for i, _ in theirs], (part, question)
+            assert [s for _, s in ours] == pytest.approx([s for _, s in theirs], abs=1e-5)
