@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -27,6 +27,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
 from assistant.answer import SearchFilters, day_number
+from assistant.store import COMPLETE
 from assistant.text import for_embedding
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -261,70 +262,67 @@ class Copy:
     published_at: str
 
 
-@dataclass
-class Clusters:
-    """The store's syndication clusters as of one version: only what sources need."""
-
-    cluster_of: dict[str, str] = field(default_factory=dict)  # article id -> cluster id (clustered articles only)
-    members: dict[str, list[Copy]] = field(default_factory=dict)  # cluster id -> its copies, oldest first
-    authors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # article id -> bylines (when known)
-
-    @classmethod
-    def from_records(cls, records) -> "Clusters":
-        out = cls()
-        for record in records:
-            if record.authors:
-                out.authors[record.id] = record.authors
-            if record.cluster:  # "" (a record older than clustering) is a cluster of one
-                copy = Copy(record.id, record.title, record.url, record.source, record.published_at)
-                out.members.setdefault(record.cluster_id, []).append(copy)
-        for cluster, copies in list(out.members.items()):
-            if len(copies) < 2:  # a cluster of one is no cluster
-                del out.members[cluster]
-                continue
-            copies.sort(key=lambda c: (0 if c.published_at else 1, c.published_at, c.article_id))
-            out.cluster_of.update((c.article_id, cluster) for c in copies)
-        return out
-
-
 class Syndication:
-    """Reads the clusters from the article manifest, once per store version (the ingest that moves a
-    cluster bumps it), and applies them to the hits handed to the answerer."""
+    """Applies the store's syndication clusters to the hits handed to the answerer.
+
+    Only the articles a question brings up are looked up: their manifest records (one read by ids),
+    then the other members of the clusters they are in (one read by cluster), remembered until the
+    store's version moves (the ingest that moves a cluster bumps it). Nothing reads the whole
+    manifest, which at a million chunks took seconds per worker and version."""
 
     def __init__(self, store):
         self.store = store
         self._version: str | None = None
-        self._clusters = Clusters()
+        self._article: dict[str, tuple[str, tuple[str, ...]]] = {}  # article id -> (cluster id or "", bylines)
+        self._members: dict[str, list[Copy]] = {}  # cluster id -> its complete copies, oldest first
         self._lock = threading.Lock()
 
-    def clusters(self, version: str | None = None) -> Clusters:
-        """The clusters as of ``version`` (the store's version stamp; read from the store when not
-        given — the engine passes the one its BM25 indexes were just checked against)."""
+    def _learn(self, article_ids: list[str], version: str | None) -> None:
         version = self.store.version() if version is None else version
-        if version != self._version:
-            with self._lock:
-                if version != self._version:
-                    self._clusters = Clusters.from_records(self.store.complete_records())
-                    self._version = version
-        return self._clusters
+        with self._lock:
+            if version != self._version:
+                self._version, self._article, self._members = version, {}, {}
+            missing = [a for a in dict.fromkeys(article_ids) if a not in self._article]
+        if not missing:
+            return
+        records = self.store.records_by_id(missing)
+        learned = {}
+        for article_id in missing:
+            record = records.get(article_id)
+            complete = record is not None and record.status == COMPLETE
+            learned[article_id] = (record.cluster if complete else "", record.authors if complete else ())
+        wanted = {cluster for cluster, _ in learned.values() if cluster and cluster not in self._members}
+        members: dict[str, list[Copy]] = {cluster: [] for cluster in wanted}
+        if wanted:
+            for record in self.store.records_where({"$and": [{"cluster": {"$in": sorted(wanted)}}, {"status": COMPLETE}]}):
+                members[record.cluster].append(Copy(record.id, record.title, record.url, record.source, record.published_at))
+        for copies in members.values():
+            copies.sort(key=lambda c: (0 if c.published_at else 1, c.published_at, c.article_id))
+        with self._lock:
+            if self._version == version:
+                self._article.update(learned)
+                self._members.update(members)
 
     def one_per_cluster(self, hits: list[HybridHit], limit: int | None = None, version: str | None = None) -> list[HybridHit]:
         """``hits`` in order (the first ``limit`` kept), keeping of each cluster only the best-ranked
         copy's chunks (an article's own second chunk stays, as :func:`diversify` allows), each hit's
         article's ``authors`` and its other copies (``also_in``) added to its metadata, for the sources
-        built from it."""
-        clusters = self.clusters(version)
+        built from it. ``version``: the store version the hits are of (default: read from the store)."""
+        articles = [hit.node.metadata.get("article_id", hit.node.node_id) for hit in hits]
+        self._learn(articles, version)
+        known, members = self._article, self._members
         chosen: dict[str, str] = {}  # cluster id -> the copy kept
         kept: list[HybridHit] = []
-        for hit in hits:
+        for hit, article in zip(hits, articles):
             if limit is not None and len(kept) >= limit:
                 break
-            article = hit.node.metadata.get("article_id", hit.node.node_id)
-            cluster = clusters.cluster_of.get(article, article)
+            cluster_id, authors = known.get(article, ("", ()))
+            copies = members.get(cluster_id, []) if cluster_id else []
+            cluster = cluster_id if len(copies) >= 2 else article  # a cluster of one is no cluster
             if chosen.setdefault(cluster, article) != article:
                 continue
-            others = [c for c in clusters.members.get(cluster, []) if c.article_id != article]
-            kept.append(_with_details(hit, clusters.authors.get(article, ()), others))
+            others = [c for c in copies if c.article_id != article] if len(copies) >= 2 else []
+            kept.append(_with_details(hit, authors, others))
         return kept
 
 
