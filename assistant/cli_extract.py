@@ -59,17 +59,7 @@ def extract(
 
 def article_json(article: Article, warnings: list[str]) -> dict:
     """The JSON line for one article: what ingest would store, plus where it came from."""
-    return {
-        "origin": article.path,
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "published_at": article.published_at,
-        "source": article.source,
-        "authors": list(article.authors),
-        "text": article.text,
-        "warnings": warnings,
-    }
+    return {"origin": article.path, **article.as_json(), "warnings": warnings}
 
 
 def _results(inputs: list[str]):

@@ -33,15 +33,7 @@ class ServerError(RuntimeError):
 
 def article_payload(article: Article) -> dict:
     """An article in the JSON article format ``POST /v1/documents`` reads, its id included."""
-    return {
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "published_at": article.published_at,
-        "source": article.source,
-        "authors": list(article.authors),
-        "text": article.text,
-    }
+    return article.as_json()
 
 
 def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str], settings: Settings):

@@ -23,6 +23,18 @@ class Article:
     path: str = ""  # the file or URL the article was read from, used by --prune
     authors: tuple[str, ...] = ()  # bylines, kept apart from the publisher
 
+    def as_json(self) -> dict:
+        """The article in the JSON article format ingest reads (.json/.jsonl, ``POST /v1/documents``)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "url": self.url,
+            "published_at": self.published_at,
+            "source": self.source,
+            "authors": list(self.authors),
+            "text": self.text,
+        }
+
     @property
     def embedded_hash(self) -> str:
         """Hash of what the chunks' embedded text is made of (body, title, date). When only the rest
