@@ -41,7 +41,7 @@ class Source(BaseModel):
 def source_details(metadata: dict[str, Any]) -> dict[str, Any]:
     """The publisher, bylines and other copies of a retrieved chunk's article, as Source fields: the
     chunk carries the publisher; the retriever adds ``authors`` and ``also_in`` from the article
-    manifest (:meth:`assistant.retrieval.Syndication.one_per_cluster`)."""
+    manifest (:func:`assistant.retrieval.one_per_cluster`)."""
     return {
         "source": str(metadata.get("source") or ""),
         "authors": list(metadata.get("authors") or []),

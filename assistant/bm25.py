@@ -41,12 +41,14 @@ from typing import Iterator
 
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
+from assistant.clusters import Clusters
 from assistant.store import ArticleStore
 
 log = logging.getLogger(__name__)
 
-LAYOUT = 3  # meta.json's "layout": an index written by another layout is rebuilt, not trusted
+LAYOUT = 4  # meta.json's "layout": an index written by another layout is rebuilt, not trusted
 META = "meta.json"
+CLUSTERS = "clusters.json"  # the version's syndication clusters (assistant.clusters)
 PARTS = ("chunks", "articles")
 LOCK = ".build.lock"
 RETRY_AFTER_FAILURE_S = 10.0  # a failed background refresh is retried by a query after this long
@@ -193,6 +195,7 @@ class BM25Indexes:
     stats: TermStats
     version: str
     superseded: threading.Event = field(default_factory=threading.Event, compare=False)
+    clusters: Clusters = field(default_factory=Clusters, compare=False)  # syndication, as of this version
 
     @property
     def stale(self) -> bool:
@@ -278,6 +281,8 @@ def _write_version(store: ArticleStore, version: str, top_k: int) -> bool:
             "built_at": time.time(),
         }
         (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
+        # The manifest is read here, once per version and host, not by every worker on its path.
+        Clusters.from_records(store.complete_records()).write(tmp / CLUSTERS)
         target = root / version
         if target.exists():  # an unreadable or older-layout leftover (no other builder runs: the lock)
             shutil.rmtree(target, ignore_errors=True)
@@ -320,7 +325,8 @@ def load_bm25(store: ArticleStore, version: str, top_k: int, *, mmap: bool = Tru
         log.warning("BM25 index at %s unreadable (%s); rebuilding", path, exc)
         return None
     chunks.articles = articles
-    return BM25Indexes(chunks, articles, TermStats(chunks.bm25, meta.get("newest_day", 0)), version, superseded)
+    stats = TermStats(chunks.bm25, meta.get("newest_day", 0))
+    return BM25Indexes(chunks, articles, stats, version, superseded, Clusters.read(path / CLUSTERS))
 
 
 def _load_part(store: ArticleStore, folder: Path, version: str, top_k: int, mmap: bool, superseded):
@@ -397,6 +403,11 @@ class BM25Cache:
         """Term statistics of the index that this thread's last ``get`` returned."""
         held = self._pinned()
         return held.indexes.stats if held and held.indexes else TermStats()
+
+    def clusters(self) -> Clusters:
+        """Syndication clusters of the version this thread's last ``get`` returned."""
+        held = self._pinned()
+        return held.indexes.clusters if held and held.indexes else Clusters()
 
     @property
     def version(self) -> str | None:

@@ -37,7 +37,7 @@ from assistant.extractive import ExtractiveAnswerer, Judgement
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.question import analyse
-from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, Syndication, article_ranking
+from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
 from assistant.text import for_embedding
@@ -103,7 +103,6 @@ class Engine:
             article_bm25_source=self.bm25.get_articles,
             article_weight=self.settings.article_bm25_weight,
         )
-        self.syndication = Syndication(self.store)
         if warm_up:
             warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
         self.condenser: Condenser = KeywordCondenser()
@@ -223,7 +222,7 @@ class Engine:
             asked.recent = True
             hits = [h for h in hits if not self.answerer.too_old_for_recent(h, newest)]
         # One copy of a syndicated story reaches the answerer (its source names the others); all stay in hits.
-        context = self.syndication.one_per_cluster(hits, limit=top_k or self.settings.top_k, version=self.bm25.version)
+        context = one_per_cluster(hits, self.bm25.clusters(), limit=top_k or self.settings.top_k)
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()

@@ -5,7 +5,7 @@ ranks articles, not chunks: each chunk found by the first two gains what its art
 worth. A recency prior then prefers newer articles among near ties (:class:`RecencyPrior`).
 
 Syndicated copies (one wire story at several outlets, clustered at ingest: :mod:`ingest.syndication`)
-are all ranked and all stay findable; :class:`Syndication` keeps one per cluster among the chunks
+are all ranked and all stay findable; :func:`one_per_cluster` keeps one per cluster among the chunks
 handed to the answerer, and says where else the story ran.
 
 A llama-index ``BaseRetriever``, so the engine (or anyone) can swap it for another retriever. The
@@ -27,7 +27,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
 from assistant.answer import SearchFilters, day_number
-from assistant.store import COMPLETE
+from assistant.clusters import Clusters, Copy
 from assistant.text import for_embedding
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -251,79 +251,23 @@ def article_ranking(hits: list[NodeWithScore], limit: int = 10) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Copy:
-    """One copy of a syndicated story, as a source's ``also_in`` names it."""
-
-    article_id: str
-    title: str
-    url: str
-    source: str
-    published_at: str
-
-
-class Syndication:
-    """Applies the store's syndication clusters to the hits handed to the answerer.
-
-    Only the articles a question brings up are looked up: their manifest records (one read by ids),
-    then the other members of the clusters they are in (one read by cluster), remembered until the
-    store's version moves (the ingest that moves a cluster bumps it). Nothing reads the whole
-    manifest, which at a million chunks took seconds per worker and version."""
-
-    def __init__(self, store):
-        self.store = store
-        self._version: str | None = None
-        self._article: dict[str, tuple[str, tuple[str, ...]]] = {}  # article id -> (cluster id or "", bylines)
-        self._members: dict[str, list[Copy]] = {}  # cluster id -> its complete copies, oldest first
-        self._lock = threading.Lock()
-
-    def _learn(self, article_ids: list[str], version: str | None) -> None:
-        version = self.store.version() if version is None else version
-        with self._lock:
-            if version != self._version:
-                self._version, self._article, self._members = version, {}, {}
-            missing = [a for a in dict.fromkeys(article_ids) if a not in self._article]
-        if not missing:
-            return
-        records = self.store.records_by_id(missing)
-        learned = {}
-        for article_id in missing:
-            record = records.get(article_id)
-            complete = record is not None and record.status == COMPLETE
-            learned[article_id] = (record.cluster if complete else "", record.authors if complete else ())
-        wanted = {cluster for cluster, _ in learned.values() if cluster and cluster not in self._members}
-        members: dict[str, list[Copy]] = {cluster: [] for cluster in wanted}
-        if wanted:
-            for record in self.store.records_where({"$and": [{"cluster": {"$in": sorted(wanted)}}, {"status": COMPLETE}]}):
-                members[record.cluster].append(Copy(record.id, record.title, record.url, record.source, record.published_at))
-        for copies in members.values():
-            copies.sort(key=lambda c: (0 if c.published_at else 1, c.published_at, c.article_id))
-        with self._lock:
-            if self._version == version:
-                self._article.update(learned)
-                self._members.update(members)
-
-    def one_per_cluster(self, hits: list[HybridHit], limit: int | None = None, version: str | None = None) -> list[HybridHit]:
-        """``hits`` in order (the first ``limit`` kept), keeping of each cluster only the best-ranked
-        copy's chunks (an article's own second chunk stays, as :func:`diversify` allows), each hit's
-        article's ``authors`` and its other copies (``also_in``) added to its metadata, for the sources
-        built from it. ``version``: the store version the hits are of (default: read from the store)."""
-        articles = [hit.node.metadata.get("article_id", hit.node.node_id) for hit in hits]
-        self._learn(articles, version)
-        known, members = self._article, self._members
-        chosen: dict[str, str] = {}  # cluster id -> the copy kept
-        kept: list[HybridHit] = []
-        for hit, article in zip(hits, articles):
-            if limit is not None and len(kept) >= limit:
-                break
-            cluster_id, authors = known.get(article, ("", ()))
-            copies = members.get(cluster_id, []) if cluster_id else []
-            cluster = cluster_id if len(copies) >= 2 else article  # a cluster of one is no cluster
-            if chosen.setdefault(cluster, article) != article:
-                continue
-            others = [c for c in copies if c.article_id != article] if len(copies) >= 2 else []
-            kept.append(_with_details(hit, authors, others))
-        return kept
+def one_per_cluster(hits: list[HybridHit], clusters: Clusters, limit: int | None = None) -> list[HybridHit]:
+    """``hits`` in order (the first ``limit`` kept), keeping of each syndication cluster only the
+    best-ranked copy's chunks (an article's own second chunk stays, as :func:`diversify` allows), each
+    hit's article's ``authors`` and its other copies (``also_in``) added to its metadata, for the
+    sources built from it. ``clusters``: those of the store version the hits come from."""
+    chosen: dict[str, str] = {}  # cluster id -> the copy kept
+    kept: list[HybridHit] = []
+    for hit in hits:
+        if limit is not None and len(kept) >= limit:
+            break
+        article = hit.node.metadata.get("article_id", hit.node.node_id)
+        cluster = clusters.cluster_of.get(article, article)
+        if chosen.setdefault(cluster, article) != article:
+            continue
+        others = [c for c in clusters.members.get(cluster, []) if c.article_id != article]
+        kept.append(_with_details(hit, clusters.authors.get(article, ()), others))
+    return kept
 
 
 def _with_details(hit: HybridHit, authors: tuple[str, ...], also_in: list[Copy]) -> HybridHit:

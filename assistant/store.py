@@ -166,26 +166,6 @@ class ArticleStore:
                 out[article_id] = ArticleRecord.from_metadata(article_id, meta)
         return out
 
-    def records_by_id(self, article_ids: Iterable[str]) -> dict[str, ArticleRecord]:
-        """The manifest records of ``article_ids`` that exist, read in a few batched gets."""
-        ids = list(article_ids)
-        out: dict[str, ArticleRecord] = {}
-        for start in range(0, len(ids), _PAGE):
-            got = self.manifest.get(ids=ids[start : start + _PAGE], include=["metadatas"])
-            for article_id, meta in zip(got["ids"], got["metadatas"]):
-                if meta.get("kind") == "article":
-                    out[article_id] = ArticleRecord.from_metadata(article_id, meta)
-        return out
-
-    def records_where(self, where: dict) -> list[ArticleRecord]:
-        """The article records matching a Chroma ``where`` filter on their fields."""
-        where = {"$and": [{"kind": "article"}, where]}
-        return [
-            ArticleRecord.from_metadata(article_id, meta)
-            for ids, metas in self._pages(self.manifest, where=where, include=["metadatas"])
-            for article_id, meta in zip(ids, metas)
-        ]
-
     def complete_records(self) -> list[ArticleRecord]:
         """The articles a reader sees: complete ones (a pending one is mid-ingest or left by a crash)."""
         return [r for r in self.records().values() if r.status == COMPLETE]

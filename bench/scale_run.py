@@ -203,8 +203,8 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
         result["write"] = scale_corpus.write_store(store, source, chosen, sigma, args.write_batch, progress)
         result["chunks"] = store.count_chunks()
         result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
-        # What every worker pays once per store version for syndication clusters (retrieval.Syndication):
-        # the whole manifest, read from Chroma.
+        # What reading the whole manifest costs (syndication clusters: once per store version, by the
+        # host's BM25 builder, which publishes them beside the indexes: assistant.clusters).
         mark = time.perf_counter()
         records = len(store.complete_records())
         result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}

@@ -1,0 +1,73 @@
+"""Syndicated copies as the answerer sees them: which stored articles are copies of one story.
+
+Ingest clusters copies (:mod:`ingest.syndication`) and keeps each article's cluster in the manifest.
+Reading the manifest is what costs at scale (every record carries its MinHash signature: 2.75 s at
+300k chunks), so the clusters are read once per store version by the host's BM25 builder and
+published beside that version's indexes (``clusters.json``); a worker loads them with the indexes it
+maps, and an answer uses the clusters of the very version its BM25 hits come from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One copy of a syndicated story, as a source's ``also_in`` names it."""
+
+    article_id: str
+    title: str
+    url: str
+    source: str
+    published_at: str
+
+
+@dataclass
+class Clusters:
+    """The store's syndication clusters as of one version: only what sources need."""
+
+    cluster_of: dict[str, str] = field(default_factory=dict)  # article id -> cluster id (clustered articles only)
+    members: dict[str, list[Copy]] = field(default_factory=dict)  # cluster id -> its copies, oldest first
+    authors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # article id -> bylines (when known)
+
+    @classmethod
+    def from_records(cls, records) -> "Clusters":
+        """From the complete manifest records (:class:`assistant.store.ArticleRecord`)."""
+        out = cls()
+        for record in records:
+            if record.authors:
+                out.authors[record.id] = record.authors
+            if record.cluster:  # "" (a record older than clustering) is a cluster of one
+                copy = Copy(record.id, record.title, record.url, record.source, record.published_at)
+                out.members.setdefault(record.cluster_id, []).append(copy)
+        for cluster, copies in list(out.members.items()):
+            if len(copies) < 2:  # a cluster of one is no cluster
+                del out.members[cluster]
+                continue
+            copies.sort(key=lambda c: (0 if c.published_at else 1, c.published_at, c.article_id))
+            out.cluster_of.update((c.article_id, cluster) for c in copies)
+        return out
+
+    def write(self, path: Path) -> None:
+        data = {
+            "members": {cluster: [list(vars(c).values()) for c in copies] for cluster, copies in self.members.items()},
+            "authors": {article: list(names) for article, names in self.authors.items()},
+        }
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> "Clusters":
+        """The clusters written at ``path``; none when there is no file (an index of an older layout)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        out = cls(authors={article: tuple(names) for article, names in data.get("authors", {}).items()})
+        for cluster, rows in data.get("members", {}).items():
+            copies = [Copy(*row) for row in rows]
+            out.members[cluster] = copies
+            out.cluster_of.update((c.article_id, cluster) for c in copies)
+        return out
