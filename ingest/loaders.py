@@ -270,7 +270,7 @@ def _markdown_title(body: str) -> tuple[str, str]:
 def _load_text(path: Path, text: str) -> LoadResult:
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     title = lines[0] if len(lines) > 1 and len(lines[0]) <= MAX_TITLE_CHARS else path.stem
-    if title == lines[0]:  # the title line stays a line of its own, whatever its length
+    if lines and title == lines[0]:  # the title line stays a line of its own, whatever its length
         head, _, rest = text.strip().partition("\n")
         return LoadResult(articles=[_build({}, f"{head}\n{reflow(rest)}", path, title)])
     return LoadResult(articles=[_build({}, reflow(text), path, title)])

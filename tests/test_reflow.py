@@ -55,3 +55,9 @@ def test_a_wrapped_article_is_answered(tmp_path, ingester, engine):
     assert not answer.declined and "$1.2 million" in answer.answer
     who = engine.ask("Who leads the trust's volunteers at the lighthouse museum?")
     assert not who.declined and "Mira Okafor" in who.answer
+
+
+def test_an_empty_text_file_is_named_as_having_no_text(tmp_path):
+    write(tmp_path / "blank.txt", "  \n\n ")
+    loaded = load_paths([tmp_path])
+    assert loaded.articles == [] and "no text" in loaded.failures[0].error
