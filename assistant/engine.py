@@ -100,7 +100,6 @@ class Engine:
             bm25_weight=self.settings.bm25_weight,
             recency=RecencyPrior(self.settings.recency_weight, self.settings.recency_half_life_days),
             newest_day=lambda: self.bm25.stats().newest_day,
-            article_bm25_source=self.bm25.get_articles,
             article_weight=self.settings.article_bm25_weight,
         )
         if warm_up:
@@ -130,10 +129,11 @@ class Engine:
             )
             self.condenser = LLMCondenser(self.llm, timeout_s=self.settings.llm_timeout_s, lock=lock)
 
-    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, prefer=None):
+    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, prefer=None, bm25=None):
         """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines;
-        ``prefer``: a date window whose articles are preferred, not required)."""
-        return self.retriever.retrieve_mode(query, mode, filters, prefer=prefer)
+        ``prefer``: a date window whose articles are preferred, not required; ``bm25``: the chunk BM25
+        retriever to use, default the one the store's version stamp calls for now)."""
+        return self.retriever.retrieve_mode(query, mode, filters, prefer=prefer, bm25=bm25)
 
     def ask(
         self,
@@ -206,13 +206,14 @@ class Engine:
         timings["condense"] = _ms(started)
 
         mark = time.perf_counter()
-        scope = self.time_scope(standalone)
+        bm25 = self.bm25.get()  # one read of the store's version: the whole question uses that index
+        scope = self._time_scope(standalone)
         window = _within(filters, scope)
-        hits = self.retrieve(standalone, filters=window, prefer=_preferred(scope))
+        hits = self.retrieve(standalone, filters=window, prefer=_preferred(scope), bm25=bm25)
         if not hits and window is not filters:
             # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
             # not the reports', so search without them.
-            hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope))
+            hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope), bm25=bm25)
             scope = scope.model_copy(update={"applied": False})
         idf = self.bm25.stats().idf
         asked = analyse(scope.without_filter_words(standalone) if scope else standalone, idf)
@@ -308,6 +309,10 @@ class Engine:
         """The dates ``question`` speaks of ("in January", "this week"), resolved against today, or
         against the newest article when the store is an archive (``NEWSDESK_TODAY`` pins today)."""
         self.bm25.get()  # the term statistics, and so the newest day, of the store as it is now
+        return self._time_scope(question)
+
+    def _time_scope(self, question: str) -> TimeScope | None:
+        """:meth:`time_scope` against the index this thread holds (its newest day)."""
         newest = day_date(self.bm25.stats().newest_day)
         reference = reference_date(self.settings.today, newest, dt.date.today())
         return parse_time_scope(question, reference)

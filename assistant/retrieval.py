@@ -79,13 +79,12 @@ class HybridRetriever(BaseRetriever):
         mode: Mode = "hybrid",
         recency: RecencyPrior | None = None,
         newest_day: Callable[[], int] = lambda: 0,
-        article_bm25_source: Callable[[], object] = lambda: None,
         article_weight: float = 1.0,
         prefer_weight: float = 0.5,
     ):
         super().__init__()
         self.index = index  # a VectorStoreIndex over the chunk collection
-        self.bm25_source = bm25_source  # callable -> BM25Retriever | None (cache follows the store)
+        self.bm25_source = bm25_source  # callable -> the store's BM25 retriever | None (follows the store)
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
@@ -95,7 +94,6 @@ class HybridRetriever(BaseRetriever):
         self.mode = mode
         self.recency = recency  # applied to fused (hybrid) results only: baselines stay plain
         self.newest_day = newest_day  # callable -> the store's newest published day (YYYYMMDD int)
-        self.article_bm25_source = article_bm25_source  # callable -> whole-article BM25Retriever | None
         self.article_weight = article_weight
         self.prefer_weight = prefer_weight  # what publication in a preferred window is worth
 
@@ -108,11 +106,14 @@ class HybridRetriever(BaseRetriever):
         mode: Mode,
         filters: SearchFilters | None = None,
         prefer: SearchFilters | None = None,
+        bm25=None,
     ) -> list[HybridHit]:
         """Fused hits, best first; ``mode`` restricts to one retriever (for baselines in evaluation).
 
         ``prefer``: the window a relative time in the question means ("this week"): chunks of articles
-        published in it gain ``prefer_weight`` of a first place in one more list (hybrid only)."""
+        published in it gain ``prefer_weight`` of a first place in one more list (hybrid only).
+        ``bm25``: the store's chunk BM25 retriever the caller already holds for this question (its
+        article sibling comes with it); default: the one ``bm25_source`` gives now."""
         if not isinstance(query, QueryBundle):
             query = QueryBundle(query_str=query, custom_embedding_strs=[for_embedding(query)])
         bundle = query
@@ -125,12 +126,13 @@ class HybridRetriever(BaseRetriever):
             dense_ids = {r.node.node_id for r in ranked[-1][1]}
         source = None
         if mode in ("hybrid", "bm25"):
-            source = self.bm25_source()  # one index per query: its article sibling and version come with it
-            bm25 = _masked(source, filters)
-            if bm25 is not None:
-                found = [r for r in bm25.retrieve(bundle) if r.score and r.score > 0]
-                if getattr(bm25, "stale", False):
-                    found = _still_stored(bm25, found, dense_ids, filters)
+            # One index per query: its article sibling and version come with it.
+            source = bm25 if bm25 is not None else self.bm25_source()
+            chunks = _masked(source, filters)
+            if chunks is not None:
+                found = [r for r in chunks.retrieve(bundle) if r.score and r.score > 0]
+                if chunks.stale:
+                    found = _still_stored(chunks, found, dense_ids, filters)
                 ranked.append(("bm25", found, self.bm25_weight))
 
         hits: dict[str, HybridHit] = {}
@@ -146,9 +148,9 @@ class HybridRetriever(BaseRetriever):
                 else:
                     hit.bm25_score = result.score
         if mode == "hybrid" and self.article_weight > 0:
-            articles = _masked(source.articles if hasattr(source, "articles") else self.article_bm25_source(), filters)
+            articles = _masked(source.articles, filters) if source is not None else None
             if articles is not None:
-                article_rank = {article_id: rank for rank, (article_id, _score) in enumerate(_ranked_ids(articles, bundle))}
+                article_rank = {article_id: rank for rank, (article_id, _score) in enumerate(articles.ranked_ids(bundle.query_str))}
                 for hit in hits.values():
                     rank = article_rank.get(hit.node.metadata.get("article_id"))
                     if rank is not None:
@@ -163,13 +165,6 @@ class HybridRetriever(BaseRetriever):
                 if int(hit.node.metadata.get("published_day") or 0) and prefer.admits(hit.node.metadata):
                     hit.score += self.prefer_weight / (self.rrf_k + 1)
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
-
-
-def _ranked_ids(retriever, bundle: QueryBundle) -> list[tuple[str, float]]:
-    """(node id, score) of a BM25 retriever's hits: without building their nodes when it can."""
-    if getattr(retriever, "doc_ids", None) is not None:
-        return retriever.ranked_ids(bundle.query_str)
-    return [(r.node.node_id, r.score) for r in retriever.retrieve(bundle) if r.score and r.score > 0]
 
 
 def _still_stored(bm25, found: list[NodeWithScore], dense_ids: set[str], filters: SearchFilters | None) -> list[NodeWithScore]:
@@ -195,20 +190,7 @@ def _masked(bm25, filters: SearchFilters | None):
     """The BM25 retriever restricted to what ``filters`` admit (None when nothing is admitted)."""
     if bm25 is None or filters is None:
         return bm25
-    if hasattr(bm25, "masked"):  # the store's own retriever: one filter test per (day, source) pair
-        return bm25.masked(filters.admits)
-    # The library's own way to filter BM25: a 0/1 weight per document, over the shared index.
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    mask = [int(filters.admits(doc)) for doc in bm25.corpus]
-    if not any(mask):
-        return None
-    return BM25Retriever(
-        existing_bm25=bm25.bm25,
-        similarity_top_k=min(bm25.similarity_top_k, sum(mask)),
-        stemmer=bm25.stemmer,
-        corpus_weight_mask=mask,
-    )
+    return bm25.masked(filters.admits)  # one filter test per (day, source) pair
 
 
 def _vector_filters(filters: SearchFilters | None) -> MetadataFilters | None:
