@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import List, Optional
 
@@ -153,13 +153,10 @@ def ingest(
     else:
         ingester = _ingester()
         shard = shard or WHOLE
-        if out.is_terminal and not as_json:
-            from assistant.progress import ingest_progress
+        from assistant.progress import ingest_progress
 
-            with ingest_progress(err) as progress:
-                summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
-        else:
-            summary = ingester.ingest_paths(files, prune=prune, urls=urls, shard=shard)
+        with ingest_progress(err) if out.is_terminal and not as_json else nullcontext() as progress:
+            summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
