@@ -81,6 +81,7 @@ def _retriever_class():
             self.store = store
             self.filter_keys = filter_keys
             self.weight_mask = None  # np.ndarray of 0/1 per document, or None: every document
+            self.admitted = num_docs  # how many documents the mask lets through
             self.articles = None  # the whole-article retriever of the same version (set by load_bm25)
             self._superseded = superseded  # threading.Event shared by both retrievers of a version
             self.doc_ids = None  # np.ndarray of each document's node id (set by load_bm25)
@@ -99,8 +100,18 @@ def _retriever_class():
                 return None
             view = copy.copy(self)
             view.weight_mask = mask
+            view.admitted = admitted
             view.similarity_top_k = min(self.similarity_top_k, admitted)
             return view
+
+        @property
+        def num_docs(self) -> int:
+            return int(self.bm25.scores["num_docs"])
+
+        def admitted_ids(self) -> list[str]:
+            """The node ids of the documents this view admits (all of them, unmasked), in corpus order."""
+            ids = self.doc_ids if self.weight_mask is None else self.doc_ids[self.weight_mask > 0]
+            return [str(i) for i in ids]
 
         def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
             # The library's own retrieval, with the mask passed as the array bm25s takes (the parent

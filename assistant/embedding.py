@@ -133,6 +133,10 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         # The engine embeds a question twice: to retrieve, then to compare it with candidate sentences.
         return list(self._query_cache(query))
 
+    def forget_queries(self) -> None:
+        """Drop the embedded questions kept for reuse (a benchmark times each question as first asked)."""
+        self._query_cache.cache_clear()
+
     def _get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
 

@@ -96,6 +96,9 @@ def serve(first_question: str) -> None:
         if request["cmd"] == "quit":
             break
         question = request["question"]
+        # Each side pays for embedding the question: the engine keeps embedded questions for reuse,
+        # and the two share its embedder, so the second to ask would otherwise get it free.
+        getattr(engine.embed_model, "forget_queries", lambda: None)()
         if request["cmd"] == "ask":
             start = time.perf_counter()
             answer = engine.ask(question)
