@@ -114,21 +114,28 @@ def _retriever_class():
             return [str(i) for i in ids]
 
         def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-            # The library's own retrieval, with the mask passed as the array bm25s takes (the parent
-            # keeps it as a list and converts it on every query: 1M entries at a million chunks).
             from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-            docs, scores = self._top(query_bundle.query_str, corpus=None)
-            return [NodeWithScore(node=metadata_dict_to_node(doc), score=float(score)) for doc, score in zip(docs[0], scores[0])]
+            best, scores = self._top(query_bundle.query_str)
+            corpus = self.bm25.corpus
+            return [NodeWithScore(node=metadata_dict_to_node(corpus[int(i)]), score=float(s)) for i, s in zip(best, scores)]
 
         def ranked_ids(self, query: str) -> list[tuple[str, float]]:
             """(node id, score) of the best documents for ``query``, best first, zero scores left out:
             the ranking alone, without reading a document (a whole article is many kilobytes)."""
-            ids, scores = self._top(query, corpus=self.doc_ids)
-            return [(str(i), float(score)) for i, score in zip(ids[0], scores[0]) if score > 0]
+            best, scores = self._top(query)
+            return [(str(self.doc_ids[int(i)]), float(s)) for i, s in zip(best, scores)]
 
-        def _top(self, query: str, corpus):
+        def _top(self, query: str):
+            """The indices and scores of the ``similarity_top_k`` best documents that score above 0 (and
+            pass the mask), best first; ties in index order.
+
+            Scoring is bm25s's own. The selection is not: bm25s partitions the score of every document
+            (``np.argpartition`` over a million mostly-zero scores: ~8 ms, the larger part of a query at
+            1M chunks); only documents at a floor that ``k`` of them are known to reach can rank
+            (:meth:`_floor`), so only they are partitioned (at 1M chunks: 5.2 -> 2.2 ms a query)."""
             import bm25s
+            import numpy as np
 
             tokens = bm25s.tokenize(
                 query,
@@ -136,9 +143,33 @@ def _retriever_class():
                 token_pattern=self.token_pattern,
                 show_progress=False,
             )
-            return self.bm25.retrieve(
-                tokens, corpus=corpus, k=self.similarity_top_k, show_progress=False, weight_mask=self.weight_mask
-            )
+            words = bm25s.tokenization.convert_tokenized_to_string_list(tokens)[0]
+            token_ids = self.bm25.get_tokens_ids(words)
+            if not token_ids:
+                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            scores = self.bm25.get_scores_from_ids(token_ids, weight_mask=self.weight_mask)
+            k = self.similarity_top_k
+            found = np.flatnonzero(scores >= self._floor(token_ids, k)) if self.weight_mask is None else np.flatnonzero(scores > 0)
+            if len(found) > k:
+                found = found[np.argpartition(scores[found], -k)[-k:]]
+            best = found[np.argsort(-scores[found], kind="stable")]
+            return best, scores[best]
+
+        def _floor(self, token_ids: list[int], k: int) -> float:
+            """A score at least ``k`` documents reach: the ``k``-th largest contribution of the rarest
+            query term found in ``k`` documents or more (those documents score at least that much in
+            all). Only documents at the floor can make the top ``k``; most of a million fall below it."""
+            import numpy as np
+
+            indptr, data = self.bm25.scores["indptr"], self.bm25.scores["data"]
+            lengths = [(int(indptr[t + 1] - indptr[t]), t) for t in token_ids]
+            usable = [(n, t) for n, t in lengths if n >= k]
+            above_zero = float(np.finfo(np.float32).tiny)  # any document holding a query term
+            if not usable:
+                return above_zero
+            _n, rarest = min(usable)
+            postings = np.asarray(data[indptr[rarest] : indptr[rarest + 1]])
+            return max(float(np.partition(postings, len(postings) - k)[len(postings) - k]), above_zero)
 
         def live_nodes(self, chunk_ids: list[str]) -> dict[str, BaseNode]:
             """The chunks among ``chunk_ids`` that the store still holds, as it holds them now (one

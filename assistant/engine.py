@@ -27,7 +27,6 @@ from typing import Iterator, Sequence
 
 import numpy as np
 from llama_index.core import VectorStoreIndex
-from llama_index.core.schema import QueryBundle
 
 from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
 from assistant.answer_types import candidates, type_match
@@ -92,7 +91,7 @@ class Engine:
         self.store = store or ArticleStore(self.settings)
         self.embed_model = embed_model or build_embedding(self.settings)
         self.bm25 = BM25Cache(self.store, self.settings.candidate_k)
-        # Parts of one question that wait on different things (ONNX, Chroma, BM25) run side by side.
+        # BM25 runs beside the question's embedding and dense query (retrieval.HybridRetriever).
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newsdesk-retrieval")
         index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self.embed_model)
         self.retriever = HybridRetriever(
@@ -134,7 +133,7 @@ class Engine:
             )
             self.condenser = LLMCondenser(self.llm, timeout_s=self.settings.llm_timeout_s, lock=lock)
 
-    def retrieve(self, query: str | QueryBundle, mode: Mode = "hybrid", filters: SearchFilters | None = None, prefer=None, bm25=None):
+    def retrieve(self, query: str, mode: Mode = "hybrid", filters: SearchFilters | None = None, prefer=None, bm25=None):
         """Fused hits for ``query``, best first (``mode`` picks one retriever, for baselines;
         ``prefer``: a date window whose articles are preferred, not required; ``bm25``: the chunk BM25
         retriever to use, default the one the store's version stamp calls for now)."""
@@ -211,19 +210,14 @@ class Engine:
         timings["condense"] = _ms(started)
 
         mark = time.perf_counter()
-        # The question is embedded in another thread while this one reads the store's version (a
-        # round trip to Chroma) and the dates the question names.
-        text = for_embedding(standalone)
-        embedding = self.executor.submit(self.embed_model.get_query_embedding, text)
         bm25 = self.bm25.get()  # one read of the store's version: the whole question uses that index
         scope = self._time_scope(standalone)
         window = _within(filters, scope)
-        query = QueryBundle(query_str=standalone, custom_embedding_strs=[text], embedding=embedding.result())
-        hits = self.retrieve(query, filters=window, prefer=_preferred(scope), bm25=bm25)
+        hits = self.retrieve(standalone, filters=window, prefer=_preferred(scope), bm25=bm25)
         if not hits and window is not filters:
             # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
             # not the reports', so search without them.
-            hits = self.retrieve(query, filters=filters, prefer=_preferred(scope), bm25=bm25)
+            hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope), bm25=bm25)
             scope = scope.model_copy(update={"applied": False})
         idf = self.bm25.stats().idf
         asked = analyse(scope.without_filter_words(standalone) if scope else standalone, idf)

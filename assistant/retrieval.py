@@ -33,11 +33,13 @@ from assistant.text import for_embedding
 Mode = Literal["hybrid", "dense", "bm25"]
 
 # How a date or source filter reaches Chroma (HybridRetriever._dense): an unfiltered query this much
-# deeper than the admitted share alone would need, up to this depth (400 chunks: ~30 ms at 100k)...
+# deeper than the admitted share alone would need, up to this depth (400 chunks: ~30 ms at 100k and
+# 1M; 800: 54 ms at 1M)...
 POST_FILTER_MARGIN = 1.5
 POST_FILTER_MAX_DEPTH = 400
-# ...else a query over the admitted chunks' ids, up to this many (60k ids over 100k chunks: ~45 ms).
-ID_FILTER_MAX = 50_000
+# ...else a query over the admitted chunks' ids, up to this many (at 1M chunks: 10k ids 16 ms, 74k ids
+# 59 ms; Chroma's own filter costs 2.3 s there whatever it admits).
+ID_FILTER_MAX = 250_000
 
 
 class HybridHit(NodeWithScore):
@@ -136,13 +138,14 @@ class HybridRetriever(BaseRetriever):
             if mode == "hybrid" and self.article_weight > 0 and source is not None:
                 articles = _masked(source.articles, filters)
         # BM25 is scored in another thread while this one embeds the question and waits on Chroma: the
-        # two lists are independent, and neither holds the interpreter while it waits or runs ONNX.
+        # lists are independent, and ONNX and the wait release the interpreter. (Embedding beside the
+        # version read instead was slower on 2 cores: ONNX takes both, and starves the round trip.)
         lexical = _Lexical(chunks, articles, bundle.query_str)
         pending = self.executor.submit(lexical.run) if self.executor is not None and mode == "hybrid" else None
         ranked: list[tuple[str, list[NodeWithScore], float]] = []
         dense_ids: set[str] = set()
         if mode in ("hybrid", "dense"):
-            ranked.append(("dense", self._dense(bundle, filters, chunks), self.dense_weight))
+            ranked.append(("dense", self._dense(bundle, filters, source, chunks), self.dense_weight))
             dense_ids = {r.node.node_id for r in ranked[-1][1]}
         if mode in ("hybrid", "bm25"):
             pending.result() if pending is not None else lexical.run()
@@ -182,24 +185,27 @@ class HybridRetriever(BaseRetriever):
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
 
 
-    def _dense(self, bundle: QueryBundle, filters: SearchFilters | None, bm25) -> list[NodeWithScore]:
+    def _dense(self, bundle: QueryBundle, filters: SearchFilters | None, source, admitted) -> list[NodeWithScore]:
         """The dense list: the ``candidate_k`` chunks nearest the question among those ``filters`` admit.
 
-        Chroma evaluates a metadata filter by scanning its metadata table (a date range over 100k chunks:
-        ~0.4 s, 2.4 s over 1M, whatever the range admits), so a filter is applied another way when the
-        BM25 index of the current version (``bm25``, masked by the same filters) says which chunks pass:
-        when they are a large share, a deeper unfiltered query read in order (its admitted hits are
-        exactly the filtered query's first ones); when few, a query restricted to their ids. A stale
-        index may not know every chunk: then, and past both limits, Chroma filters."""
+        Chroma evaluates a metadata filter by scanning its metadata table (a date range: ~0.4 s over
+        100k chunks, ~2.3 s over 1M, whatever the range admits), so a filter is applied another way
+        when the BM25 index of the current version (``source``; ``admitted``: its view masked by the
+        same filters, None when nothing passes) knows which chunks pass: none, no query; a large
+        share, a deeper unfiltered query read in order (its admitted hits are exactly the filtered
+        query's first ones); else a query restricted to their ids. A stale index may not know every
+        chunk: then, and past both limits, Chroma filters."""
         k = self.candidate_k
         if filters is None:
             return self._nearest(bundle, k)
-        if bm25 is not None and not bm25.stale and bm25.num_docs:
-            depth = math.ceil(k * POST_FILTER_MARGIN * bm25.num_docs / max(bm25.admitted, 1))
+        if source is not None and not source.stale and source.num_docs:
+            if admitted is None:
+                return []
+            depth = math.ceil(k * POST_FILTER_MARGIN * source.num_docs / max(admitted.admitted, 1))
             if depth <= POST_FILTER_MAX_DEPTH:
                 return [r for r in self._nearest(bundle, depth) if filters.admits(r.node.metadata)][:k]
-            if bm25.admitted <= ID_FILTER_MAX:
-                return self._nearest(bundle, k, ids=bm25.admitted_ids())
+            if admitted.admitted <= ID_FILTER_MAX:
+                return self._nearest(bundle, k, ids=admitted.admitted_ids())
         return self._nearest(bundle, k, filters=_vector_filters(filters))
 
     def _nearest(self, bundle: QueryBundle, k: int, filters: MetadataFilters | None = None, ids: list[str] | None = None):

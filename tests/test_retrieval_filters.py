@@ -81,7 +81,7 @@ def test_every_way_of_filtering_gives_chromas_own_filtered_hits(dated_engine, mo
         monkeypatch.setattr(retrieval, "POST_FILTER_MAX_DEPTH", depth)
         monkeypatch.setattr(retrieval, "ID_FILTER_MAX", max_ids)
         calls.clear()
-        ways[name] = _ids(retriever._dense(bundle, window, bm25))
+        ways[name] = _ids(retriever._dense(bundle, window, dated_engine.bm25.get(), bm25))
         assert len(calls) == 1
         assert calls[0]["filters"] == (name == "chroma") and calls[0]["ids"] == (name == "ids"), (name, calls)
         if name == "deeper":
@@ -98,9 +98,22 @@ def test_a_stale_index_leaves_the_filtering_to_chroma(dated_engine, monkeypatch)
     calls = []
     nearest = retriever._nearest
     monkeypatch.setattr(retriever, "_nearest", lambda b, k, filters=None, ids=None: calls.append((filters, ids)) or nearest(b, k, filters, ids))
-    hits = retriever._dense(QueryBundle("bridge repairs", embedding=dated_engine.embed_model.get_query_embedding("bridge")), window, bm25)
+    hits = retriever._dense(QueryBundle("bridge repairs", embedding=dated_engine.embed_model.get_query_embedding("bridge")), window, indexes.chunks, bm25)
     assert calls and calls[0][0] is not None and calls[0][1] is None
     assert hits and all(window.admits(h.node.metadata) for h in hits)
+
+
+def test_a_window_the_index_says_is_empty_asks_chroma_nothing(dated_engine, monkeypatch):
+    retriever = dated_engine.retriever
+    source = dated_engine.bm25.get()
+    window = SearchFilters(since=dt.date(1996, 1, 1), until=dt.date(1996, 12, 31))  # nothing published then
+    assert source.masked(window.admits) is None
+    monkeypatch.setattr(retriever, "_nearest", lambda *a, **k: pytest.fail("Chroma was asked"))
+    assert retriever._dense(QueryBundle("cloned sheep", embedding=[0.1] * 384), window, source, None) == []
+    # The engine then searches without the window, whose dates were the event's, not the reports'.
+    monkeypatch.undo()
+    answer = dated_engine.ask("Which bridge was closed for repairs in 1996?")
+    assert answer.time_scope is not None and not answer.time_scope.applied and answer.retrieved
 
 
 def test_bm25_beside_the_dense_query_gives_the_same_hits(dated_engine):
