@@ -23,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -289,7 +290,29 @@ def latency(worker: Worker, questions: list[dict], repeat: int, retrieval_metric
         "mrr10_story_newsdesk": round(newsdesk_story["mrr@10"], 4), "mrr10_story_fusion": round(fusion_story["mrr@10"], 4),
     }
     out["retrieval_over_fusion_p50"] = round(out["ask_retrieval"]["p50_ms"] / out["fusion"]["p50_ms"], 3)
+    out["mrr10_paired"] = paired_mrr(rows)
+    out["mrr10_story_paired"] = paired_mrr(stories)
     return out
+
+
+def paired_mrr(rows: list[dict], key: str = "fusion", resamples: int = 2000, seed: int = 15) -> dict:
+    """Newsdesk's MRR@10 minus the fusion's over the same questions, with a 95 % paired-bootstrap
+    interval, and on how many questions each puts a gold article higher: whether a gap is more than
+    which of the questions happened to be asked."""
+    def reciprocal(ranking: list[str], gold: set[str]) -> float:
+        return next((1.0 / rank for rank, article in enumerate(ranking[:10], start=1) if article in gold), 0.0)
+
+    pairs = [(reciprocal(r["retrieved"], set(r["gold_sources"])), reciprocal(r["baselines"][key], set(r["gold_sources"])))
+             for r in rows if r["answerable"] and r["gold_sources"]]
+    if not pairs:
+        return {}
+    diffs = [a - b for a, b in pairs]
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choice(diffs) for _ in diffs) / len(diffs) for _ in range(resamples))
+    return {"diff": round(sum(diffs) / len(diffs), 4),
+            "ci95": [round(means[int(0.025 * resamples)], 4), round(means[int(0.975 * resamples) - 1], 4)],
+            "newsdesk_higher": sum(a > b for a, b in pairs), "fusion_higher": sum(b > a for a, b in pairs),
+            "questions": len(pairs)}
 
 
 def story_row(row: dict) -> dict:
@@ -384,6 +407,13 @@ def table(report: dict) -> str:
               if key.startswith("ask_p50_") and key != "ask_p50_1m_over_10k"]
     notes.append("retrieval / fusion p50 (target <= 1.0): "
                  + ", ".join(f"{k} {v:.2f}" for k, v in t["retrieval_over_fusion_p50"].items()))
+    for r in measured(report["results"]):
+        for label, key in (("MRR@10", "mrr10_paired"), ("story MRR@10", "mrr10_story_paired")):
+            p = r.get(key)
+            if p:
+                notes.append(f"{r['label']} {label} newsdesk - fusion = {p['diff']:+.3f} (95 % paired bootstrap "
+                             f"{p['ci95'][0]:+.3f} to {p['ci95'][1]:+.3f}; higher on {p['newsdesk_higher']} / "
+                             f"{p['fusion_higher']} of {p['questions']} questions)")
     notes.append("second worker / first (target <= 0.5): "
                  + ", ".join(f"{k} {v:.2f}" for k, v in t["second_worker_added_ratio"].items()))
     return "\n".join(lines) + "\n\n" + "\n".join(notes)

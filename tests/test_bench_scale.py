@@ -85,4 +85,7 @@ def test_one_size_end_to_end(source, tmp_path):
     # The original (not a copy) is what both retrievers should find for the question it answers.
     assert result["recall10_newsdesk"] == 1.0 and result["recall10_fusion"] == 1.0
     assert result["ask"]["p50_ms"] > 0 and result["fusion"]["p50_ms"] > 0
+    paired = result["mrr10_paired"]
+    assert paired["questions"] == 1 and paired["diff"] == pytest.approx(result["mrr10_newsdesk"] - result["mrr10_fusion"], abs=2e-4)
+    assert paired["ci95"][0] <= paired["diff"] <= paired["ci95"][1]
     assert "retrieval_over_fusion_p50" in result and len(result["load_after"]) == 3
