@@ -149,7 +149,9 @@ def _retriever_class():
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
             scores = self.bm25.get_scores_from_ids(token_ids, weight_mask=self.weight_mask)
             k = self.similarity_top_k
-            found = np.flatnonzero(scores >= self._floor(token_ids, k)) if self.weight_mask is None else np.flatnonzero(scores > 0)
+            # Under a mask the floor does not hold: the documents it counts on may be masked out.
+            floor = self._floor(token_ids, k) if self.weight_mask is None else 0.0
+            found = np.flatnonzero(scores > 0) if floor <= 0 else np.flatnonzero(scores >= floor)
             if len(found) > k:
                 found = found[np.argpartition(scores[found], -k)[-k:]]
             best = found[np.argsort(-scores[found], kind="stable")]

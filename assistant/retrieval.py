@@ -148,7 +148,10 @@ class HybridRetriever(BaseRetriever):
             ranked.append(("dense", self._dense(bundle, filters, source, chunks), self.dense_weight))
             dense_ids = {r.node.node_id for r in ranked[-1][1]}
         if mode in ("hybrid", "bm25"):
-            pending.result() if pending is not None else lexical.run()
+            if pending is not None:
+                pending.result()  # raises what the BM25 thread raised
+            else:
+                lexical.run()
             if chunks is not None:
                 found = lexical.chunk_hits
                 if chunks.stale:
@@ -183,7 +186,6 @@ class HybridRetriever(BaseRetriever):
                 if int(hit.node.metadata.get("published_day") or 0) and prefer.admits(hit.node.metadata):
                     hit.score += self.prefer_weight / (self.rrf_k + 1)
         return diversify(sorted(hits.values(), key=lambda h: h.score, reverse=True), self.per_article)[: self.top_n]
-
 
     def _dense(self, bundle: QueryBundle, filters: SearchFilters | None, source, admitted) -> list[NodeWithScore]:
         """The dense list: the ``candidate_k`` chunks nearest the question among those ``filters`` admit.

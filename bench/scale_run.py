@@ -38,7 +38,6 @@ OUT = REPO / "bench" / "out" / "scale.json"
 PLOT = REPO / "docs" / "scale.png"
 DEFAULT_SOURCE = Path.home() / ".cache" / "newsdesk" / "scale-source"
 COLLECTION = "articles"
-WARM_QUESTIONS = 5
 
 
 def parse_size(text: str) -> int:
@@ -177,19 +176,50 @@ def build_bm25_guarded(env: dict, work: Path, min_free_gb: float) -> dict:
     return {"build_s": got["bm25_build_s"], "build_peak_rss_mb": got["peak_rss_mb"]}
 
 
+def write_and_build(store, source, size: int, sigma: float, questions: list[dict], args, work: Path, env: dict, chroma,
+                    progress) -> dict:
+    """Write the store of ``size`` chunks and build its BM25 indexes (in a process of its own): the
+    figures of both. A failed build is recorded in ``bm25`` (``error``), not raised."""
+    from bench import scale_corpus
+
+    chosen = scale_corpus.plan(source, size, scale_corpus.gold_articles(questions))
+    result: dict = {"write": scale_corpus.write_store(store, source, chosen, sigma, args.write_batch, progress)}
+    result["chunks"] = store.count_chunks()
+    result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
+    # What reading the whole manifest costs (syndication clusters: once per store version, by the
+    # host's BM25 builder, which publishes them beside the indexes: assistant.clusters).
+    mark = time.perf_counter()
+    records = len(store.complete_records())
+    result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}
+    print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
+          f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
+    built = build_bm25_guarded(env, work, args.min_free_gb)
+    if "error" in built:
+        # No index: a worker would build it itself and meet the same wall. Recorded, not fatal.
+        result["bm25"] = built
+        print(f"  [{size_label(size)}] BM25 build failed: {built['error']}", file=sys.stderr, flush=True)
+        return result
+    result["bm25"] = {**built, "disk_mb": du_mb(store.settings.bm25_dir)}
+    print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr, flush=True)
+    return result
+
+
 # --- one size ---------------------------------------------------------------------------------------
-def run_size(size: int, source, sigma: float, questions: list[dict], args, work: Path) -> dict:
+def run_size(size: int, source, sigma: float, questions: list[dict], args, work: Path, built: dict | None = None) -> dict:
+    """One size, from writing its store to measuring its workers. ``built``: this size's result from the
+    earlier run that built the store kept in ``work`` (``--reuse``): its write and BM25 figures stand,
+    and only the workers are measured again."""
     from assistant.settings import Settings
     from assistant.store import ArticleStore
-    from bench import scale_corpus
     from eval.metrics import retrieval_metrics
 
     started_at = dt.datetime.now().isoformat(timespec="seconds")
     load_before = loadavg()
-    gold = scale_corpus.gold_articles(questions)
-    chosen = scale_corpus.plan(source, size, gold)
     result: dict = {"size": size, "label": size_label(size), "started_at": started_at, "load_before": load_before,
                     "code": code_state()}
+    if built is not None:
+        result.update({key: built[key] for key in ("write", "chunks", "chroma", "manifest_read", "bm25") if key in built})
+        result["store_built_at"] = built.get("store_built_at", built["started_at"])
     with chroma_server(work) as (port, chroma):
         env = {**os.environ, "NEWSDESK_CHROMA_HOST": "127.0.0.1", "NEWSDESK_CHROMA_PORT": str(port),
                "NEWSDESK_DATA_DIR": str(work / "data"), "NEWSDESK_COLLECTION": COLLECTION, "PYTHONPATH": str(REPO)}
@@ -201,28 +231,11 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
             if done // 50_000 != (done - args.write_batch) // 50_000:
                 print(f"  [{size_label(size)}] wrote {done:,}/{total:,} chunks", file=sys.stderr, flush=True)
 
-        result["write"] = scale_corpus.write_store(store, source, chosen, sigma, args.write_batch, progress)
-        result["chunks"] = store.count_chunks()
-        result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
-        # What reading the whole manifest costs (syndication clusters: once per store version, by the
-        # host's BM25 builder, which publishes them beside the indexes: assistant.clusters).
-        mark = time.perf_counter()
-        records = len(store.complete_records())
-        result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}
-        print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
-              f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
-
-        built = build_bm25_guarded(env, work, args.min_free_gb)
-        if "error" in built:
-            # No index: a worker would build it itself and meet the same wall. Recorded, not fatal.
-            result["bm25"] = built
-            print(f"  [{size_label(size)}] BM25 build failed: {built['error']}", file=sys.stderr, flush=True)
-            result["load_after"] = loadavg()
-            return result
-        result["bm25"] = {**built, "disk_mb": du_mb(settings.bm25_dir)}
-        print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr,
-              flush=True)
-
+        if built is None:
+            result.update(write_and_build(store, source, size, sigma, questions, args, work, env, chroma, progress))
+            if "error" in result["bm25"]:
+                result["load_after"] = loadavg()
+                return result
         first = questions[0]["question"]
         one = Worker(env, first, work / "worker1.log")
         try:
@@ -258,15 +271,23 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
 
 
 def latency(worker: Worker, questions: list[dict], repeat: int, retrieval_metrics) -> dict:
-    """Warm latency of ask and of the fusion baseline, interleaved per question, and MRR@10 of both."""
-    for q in questions[:WARM_QUESTIONS]:
+    """Warm latency of ask and of the fusion baseline, interleaved per question, and MRR@10 of both.
+
+    Warm: one untimed pass over every question first, so that neither side pays for the first touch
+    of the mapped index pages and Chroma's segment pages a question reads (over a 1M-chunk store a cold
+    first pass cost the side asked first ~30 %). Then each question goes to both, in alternating order."""
+    for q in questions:
         worker.call("ask", q["question"])
         worker.call("fusion", q["question"])
     ask_ms, retrieve_ms, fusion_ms, rows = [], [], [], []
     for rep in range(repeat):
-        for q in questions:
-            ask = worker.call("ask", q["question"])
-            fusion = worker.call("fusion", q["question"])
+        for i, q in enumerate(questions):
+            if i % 2:
+                fusion = worker.call("fusion", q["question"])
+                ask = worker.call("ask", q["question"])
+            else:
+                ask = worker.call("ask", q["question"])
+                fusion = worker.call("fusion", q["question"])
             ask_ms.append(ask["ms"])
             retrieve_ms.append(ask["retrieve_ms"])
             fusion_ms.append(fusion["ms"])
@@ -433,6 +454,9 @@ def main() -> None:
     parser.add_argument("--sigma", type=float, default=None, help="vector noise per dimension (default: calibrated)")
     parser.add_argument("--work-dir", type=Path, default=None, help="where stores are built (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep each size's Chroma and BM25 folders")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="a folder an earlier --keep run left (newsdesk-scale-*): measure its stores' workers again, "
+                             "keeping that run's write and BM25 figures from the report")
     parser.add_argument("--fresh", action="store_true", help=f"drop earlier sizes' results from {OUT.name}")
     parser.add_argument("--min-free-gb", type=float, default=2.0,
                         help="stop a BM25 build when the host's available memory falls under this (GB)")
@@ -444,28 +468,46 @@ def main() -> None:
 
     from bench import scale_corpus
 
-    root = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=args.work_dir))
     earlier = []
     if args.out.exists() and not args.fresh:
-        earlier = [r for r in json.loads(args.out.read_text()).get("results", []) if r["size"] not in sizes]
+        earlier = json.loads(args.out.read_text()).get("results", [])
+    built_before = {r["size"]: r for r in earlier}
+    earlier = [r for r in earlier if r["size"] not in sizes]
+    if args.reuse is not None:
+        # The stores of an earlier --keep run, measured again: its report (--out) says how they were built.
+        root, args.keep = args.reuse, True
+        previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+        missing = [size_label(n) for n in sizes if n not in built_before or not (root / size_label(n) / "chroma").is_dir()]
+        if missing:
+            raise SystemExit(f"--reuse {root}: no kept store or no result in {args.out} for {', '.join(missing)}")
+    else:
+        root = Path(tempfile.mkdtemp(prefix="newsdesk-scale-", dir=args.work_dir))
     try:
         began = time.perf_counter()
-        source, source_dir, collection = open_source(args, root)
-        if args.sigma is not None:
-            noise = {"sigma": args.sigma, "calibrated": False}
+        if args.reuse is not None:
+            source = None
+            source_dir, collection = previous["source"]["data"], previous["source"]["collection"]
+            source_counts = {k: previous["source"][k] for k in ("articles", "chunks")}
+            noise = previous["noise"]
         else:
-            from assistant.embedding import build_embedding
-            from assistant.settings import Settings
+            source, source_dir, collection = open_source(args, root)
+            source_counts = {"articles": len(source.articles), "chunks": source.chunks}
+            if args.sigma is not None:
+                noise = {"sigma": args.sigma, "calibrated": False}
+            else:
+                from assistant.embedding import build_embedding
+                from assistant.settings import Settings
 
-            noise = {**scale_corpus.calibrate_sigma(source, build_embedding(Settings(_env_file=None))), "calibrated": True}
-        print(f"source: {len(source.articles):,} articles, {source.chunks:,} chunks ({source_dir}, {collection}); "
-              f"sigma {noise['sigma']}", file=sys.stderr, flush=True)
+                noise = {**scale_corpus.calibrate_sigma(source, build_embedding(Settings(_env_file=None))), "calibrated": True}
+        print(f"source: {source_counts['articles']:,} articles, {source_counts['chunks']:,} chunks ({source_dir}, "
+              f"{collection}); sigma {noise['sigma']}", file=sys.stderr, flush=True)
         results = []
         for size in sizes:
             work = root / size_label(size)
-            work.mkdir()
+            work.mkdir(exist_ok=args.reuse is not None)
             mark = time.perf_counter()
-            result = run_size(size, source, noise["sigma"], questions, args, work)
+            result = run_size(size, source, noise["sigma"], questions, args, work,
+                              built=built_before[size] if args.reuse is not None else None)
             result["bench_s"] = round(time.perf_counter() - mark, 1)
             results.append(result)
             print(f"  [{size_label(size)}] done in {result['bench_s']} s", file=sys.stderr, flush=True)
@@ -474,12 +516,13 @@ def main() -> None:
             # Saved after every size: a larger size that fails (memory, time) leaves the smaller ones.
             report = {
                 "method": scale_corpus.METHOD,
-                "source": {"data": source_dir, "collection": collection, "articles": len(source.articles),
-                           "chunks": source.chunks},
+                "source": {"data": source_dir, "collection": collection, **source_counts},
                 "noise": noise,
                 "machine": {**machine(), "loadavg_end": loadavg()},
                 "note": "Each size's load_before/load_after is the 1/5/15-minute load average around its run; on a "
-                        "shared machine timings are noisy. Sizes from earlier runs keep their own figures (started_at).",
+                        "shared machine timings are noisy. Sizes from earlier runs keep their own figures (started_at); "
+                        "a size measured again on its kept store (--reuse) keeps the write and BM25 figures of the "
+                        "run that built it (store_built_at).",
                 "last_run_s": round(time.perf_counter() - began, 1),
                 "results": sorted(earlier + results, key=lambda r: r["size"]),
             }
