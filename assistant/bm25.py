@@ -51,6 +51,7 @@ META = "meta.json"
 CLUSTERS = "clusters.json"  # the version's syndication clusters (assistant.clusters)
 PARTS = ("chunks", "articles")
 LOCK = ".build.lock"
+ABOVE_ZERO = 1.1754944e-38  # the smallest normal float32: any document holding a query term scores this much
 RETRY_AFTER_FAILURE_S = 10.0  # a failed background refresh is retried by a query after this long
 
 
@@ -150,8 +151,8 @@ def _retriever_class():
             scores = self.bm25.get_scores_from_ids(token_ids, weight_mask=self.weight_mask)
             k = self.similarity_top_k
             # Under a mask the floor does not hold: the documents it counts on may be masked out.
-            floor = self._floor(token_ids, k) if self.weight_mask is None else 0.0
-            found = np.flatnonzero(scores > 0) if floor <= 0 else np.flatnonzero(scores >= floor)
+            floor = self._floor(token_ids, k) if self.weight_mask is None else ABOVE_ZERO
+            found = np.flatnonzero(scores >= floor)
             if len(found) > k:
                 found = found[np.argpartition(scores[found], -k)[-k:]]
             best = found[np.argsort(-scores[found], kind="stable")]
@@ -166,12 +167,11 @@ def _retriever_class():
             indptr, data = self.bm25.scores["indptr"], self.bm25.scores["data"]
             lengths = [(int(indptr[t + 1] - indptr[t]), t) for t in token_ids]
             usable = [(n, t) for n, t in lengths if n >= k]
-            above_zero = float(np.finfo(np.float32).tiny)  # any document holding a query term
             if not usable:
-                return above_zero
+                return ABOVE_ZERO
             _n, rarest = min(usable)
             postings = np.asarray(data[indptr[rarest] : indptr[rarest + 1]])
-            return max(float(np.partition(postings, len(postings) - k)[len(postings) - k]), above_zero)
+            return max(float(np.partition(postings, len(postings) - k)[len(postings) - k]), ABOVE_ZERO)
 
         def live_nodes(self, chunk_ids: list[str]) -> dict[str, BaseNode]:
             """The chunks among ``chunk_ids`` that the store still holds, as it holds them now (one

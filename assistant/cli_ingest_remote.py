@@ -31,11 +31,6 @@ class ServerError(RuntimeError):
     code = 1
 
 
-def article_payload(article: Article) -> dict:
-    """An article in the JSON article format ``POST /v1/documents`` reads, its id included."""
-    return article.as_json()
-
-
 def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str], settings: Settings):
     """Load ``files`` here and post them, and ``urls``, to the server at ``server``; returns the
     ``IngestSummary`` of the whole run (the server's counts, the loaders' and the server's failures).
@@ -80,7 +75,7 @@ def _batches(articles: list[Article], max_articles: int, max_bytes: int) -> Iter
     batch: list[Article] = []
     size = 0
     for article in articles:
-        n = len(json.dumps(article_payload(article)).encode("utf-8")) + 2
+        n = len(json.dumps(article.as_json()).encode("utf-8")) + 2
         if batch and (len(batch) >= max_articles or size + n > max_bytes):
             yield batch
             batch, size = [], 0
@@ -99,7 +94,7 @@ class _Sender:
         self.summary = summary
 
     def post_articles(self, batch: list[Article]) -> None:
-        body = {"articles": [article_payload(a) for a in batch]}
+        body = {"articles": [a.as_json() for a in batch]}
         reply, error = self._post(body)
         if error is not None:
             if len(batch) > 1 and error.startswith(("HTTP 413", "HTTP 422")):

@@ -226,7 +226,7 @@ class _Lexical:
 
     def run(self) -> None:
         if self.chunks is not None:
-            self.chunk_hits = [r for r in self.chunks.retrieve(QueryBundle(self.query)) if r.score and r.score > 0]
+            self.chunk_hits = self.chunks.retrieve(QueryBundle(self.query))  # scores above 0 only
         if self.articles is not None:
             self.article_ids = self.articles.ranked_ids(self.query)
 

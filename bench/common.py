@@ -75,3 +75,10 @@ def running_process(args: list[str], log: Path, ready_url: str, env: dict | None
             proc.kill()
             proc.wait(timeout=30)
         out.close()
+
+
+def forget_questions(engine) -> None:
+    """Make the next question embed anew: the engine keeps embedded questions for reuse, and a bench
+    that times it beside a baseline sharing its embedder would hand the second caller (and every later
+    pass) the embedding free."""
+    getattr(engine.embed_model, "forget_queries", lambda: None)()

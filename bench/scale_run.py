@@ -320,8 +320,11 @@ def paired_mrr(rows: list[dict], key: str = "fusion", resamples: int = 2000, see
     """Newsdesk's MRR@10 minus the fusion's over the same questions, with a 95 % paired-bootstrap
     interval, and on how many questions each puts a gold article higher: whether a gap is more than
     which of the questions happened to be asked."""
+    from eval.metrics import MRR_K, first_gold_rank
+
     def reciprocal(ranking: list[str], gold: set[str]) -> float:
-        return next((1.0 / rank for rank, article in enumerate(ranking[:10], start=1) if article in gold), 0.0)
+        rank = first_gold_rank(ranking[:MRR_K], gold)
+        return 1.0 / rank if rank else 0.0
 
     pairs = [(reciprocal(r["retrieved"], set(r["gold_sources"])), reciprocal(r["baselines"][key], set(r["gold_sources"])))
              for r in rows if r["answerable"] and r["gold_sources"]]

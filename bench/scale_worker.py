@@ -82,6 +82,7 @@ class Fusion:
 
 
 def serve(first_question: str) -> None:
+    from bench.common import forget_questions
     from assistant.retrieval import article_ranking
     from assistant.settings import Settings
 
@@ -102,9 +103,7 @@ def serve(first_question: str) -> None:
         if request["cmd"] == "quit":
             break
         question = request["question"]
-        # Each side pays for embedding the question: the engine keeps embedded questions for reuse,
-        # and the two share its embedder, so the second to ask would otherwise get it free.
-        getattr(engine.embed_model, "forget_queries", lambda: None)()
+        forget_questions(engine)  # each side embeds every question
         if request["cmd"] == "ask":
             start = time.perf_counter()
             answer = engine.ask(question)

@@ -120,7 +120,8 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
 
 
-def _first_gold_rank(retrieved: Sequence[str], gold: set[str]) -> int | None:
+def first_gold_rank(retrieved: Sequence[str], gold: set[str]) -> int | None:
+    """The 1-based rank of the first gold article in ``retrieved`` (None: none there)."""
     for rank, article_id in enumerate(retrieved, start=1):
         if article_id in gold:
             return rank
@@ -145,7 +146,7 @@ def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str,
     ranks = []
     for r in scored:
         ranking = r["retrieved"] if key is None else r["baselines"][key]
-        ranks.append(_first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
+        ranks.append(first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
     return _rank_metrics(ranks)
 
 
