@@ -66,6 +66,9 @@ class Answer(BaseModel):
     sources: list[Source] = Field(default_factory=list)
     retrieved: list[str] = Field(default_factory=list, description="Article ids ranked by the retriever, top 10.")
     declined: bool = False
+    conversational: bool = Field(
+        default=False, description="A reply to small talk (\"thanks\", \"hi\"): nothing was looked up and nothing is cited."
+    )
     generator: str = Field(default="extractive", description='"extractive", or "llm:<model>" for a generated answer.')
     fallback_reason: str | None = Field(
         default=None, description="Why the extractive answer stands in for the configured LLM (unreachable, error, timeout); null otherwise."

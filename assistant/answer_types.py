@@ -35,7 +35,7 @@ SENTENCE_OPENERS = frozenset(
 )
 # "How many ...", "what is the estimated cost of ...", "what was the final score ...".
 _ASKS_NUMBER = re.compile(
-    r"\bhow (many|much)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
+    r"\bhow (many|much|long|old|far|tall|big|large|fast|often)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
     r"(number|percentage|amount|cost|price|score|share|rate)\b"
 )
 # "How much ...", "what is the cost / price / amount ...": a sum of money, a share or a magnitude.
@@ -285,3 +285,42 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
             return 0.0
         return 1.0 if new([n for n in _CAPITALISED.findall(sentence) if not _common(n)]) else 0.0
     return 0.5
+
+
+_NAME_RUN = r"(?:[A-Z][\w.’'-]*\s+){0,3}[A-Z][\w’'-]+"
+_SAYS = r"(?:said|says|told|tells|added|adds|wrote|writes|stated|argued|insisted|warned|declared|posted)"
+# Who says a sentence's quotation or claim: '"...," Starmer said', '"...," said Prime Minister Keir
+# Starmer', 'Putin told reporters ...', 'according to Zelenskyy'. Pronouns ("he said") name nobody.
+_PRONOUN_SPEAKERS = ("he", "she", "they")
+_SPEAKER_PATTERNS = (
+    re.compile(rf"[”\"],?\s+({_NAME_RUN}|he|she|they)\s+{_SAYS}\b"),
+    re.compile(rf",\s+({_NAME_RUN}|he|she|they)\s+{_SAYS},"),
+    re.compile(rf"[”\"],?\s+{_SAYS}\s+(?:the\s+)?({_NAME_RUN})"),
+    re.compile(rf"^({_NAME_RUN})\s+(?:has\s+|had\s+|also\s+)?{_SAYS}\b"),
+    re.compile(rf"\baccording to\s+({_NAME_RUN})"),
+    re.compile(rf",\s+({_NAME_RUN})\s+{_SAYS}\W*$"),
+)
+
+
+def speaker(sentence: str) -> str | None:
+    """Whoever a sentence quotes or reports as saying something: a name, or "he", "she" or "they" when
+    a pronoun stands for them ('..., he argued, ...'); None when it attributes nothing."""
+    for pattern in _SPEAKER_PATTERNS:
+        match = pattern.search(sentence)
+        if match:
+            if match.group(1) in _PRONOUN_SPEAKERS:
+                return match.group(1)
+            name = " ".join(_drop_leading_common(_tokens(match.group(1))))
+            if name:
+                return name
+    return None
+
+
+def speaks_for(said_by: str, subject: set[str], sentence_terms: set[str]) -> bool | None:
+    """Whether the speaker of a sentence is the question's subject: True when the speaker's name holds
+    a subject term; False when it names someone else, or when a pronoun speaks while the subject is
+    named in the sentence (", he argued, Putin's conduct shows ...": words *about* the subject); None
+    when a pronoun speaks and the subject is not named (the sentence before may say who "he" is)."""
+    if said_by in _PRONOUN_SPEAKERS:
+        return False if subject & sentence_terms else None
+    return bool(subject & {stem(w) for w in said_by.split()})

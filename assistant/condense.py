@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from assistant.answer import Turn
 from assistant.answer_types import answer_type, first_names, gazetteer
@@ -57,6 +57,10 @@ MAX_ANTECEDENT_WORDS = 2  # words of the answer's phrase that a description ("th
 MAX_QUOTED = 2  # phrases the last answer quotes
 MAX_ANSWER_WORDS = 8  # content words of the last answer
 MAX_TOPIC_WORDS = 3  # the user's own topic words, when there is no name to carry
+# Under this similarity to the last exchange (question and answer, MiniLM cosine), a question that may
+# start a new topic does: "When does the comet exhibit open?" after the dumpling festival is 0.25, "Which
+# documentary won the top prize?" after the Nordic Film Awards 0.42.
+NEW_TOPIC_SIMILARITY = 0.3
 
 _QUESTION_WORDS = frozenset(
     "what who whom whose which when where why how did does do is are was were can could will would should "
@@ -481,6 +485,22 @@ def _common_phrases(text: str) -> tuple[_Mention, ...]:
     return tuple(out)
 
 
+def _may_start_anew(question: str, turns: Sequence[_Turn]) -> bool:
+    """Whether a question without names may start a new topic: it does not continue ("and ...", "what
+    about ...") or refer back, and it has a noun phrase of two or more words none of which the
+    conversation has used ("the comet exhibit" after talk of a festival; but also "the top prize" after
+    talk of film awards, which the embedder tells apart: :class:`KeywordCondenser`)."""
+    if _OPENER.match(question) or _ELLIPSIS.match(question) or _REFERS_BACK.search(question):
+        return False
+    own = set(terms(" ".join(m.text for m in _common_phrases(question))))
+    if len(own) < 2:
+        return False
+    said: set[str] = set()
+    for turn in turns:
+        said |= set(terms(turn.standalone)) | set(terms(turn.answer_text or ""))
+    return not own & said
+
+
 def _stands_alone(word: str) -> bool:
     """Whether a capitalised word opening a sentence is still a name."""
     if len(word) >= 2 and word.isupper():
@@ -611,6 +631,11 @@ class KeywordCondenser:
     """Rewrites follow-ups by resolving their pronouns against the conversation's mentions and carrying
     its key names and the words of the engine's last answer."""
 
+    def __init__(self, similarity: Callable[[str, list[str]], list[float]] | None = None):
+        # The embedder's similarity of a question to the conversation before it: a question that may start
+        # a new topic (_may_start_anew) and is this far from the last exchange does, and carries nothing.
+        self.similarity = similarity
+
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         # Read the conversation in order: each user turn is rewritten against the turns before it,
         # so "it" in a third turn reaches the entity the first one named.
@@ -628,6 +653,10 @@ class KeywordCondenser:
                 turns[-1].answer_text = content
         if not turns:
             return question
+        if self.similarity is not None and _may_start_anew(question, turns):
+            last = f"{turns[-1].standalone} {turns[-1].answer_text}"
+            if self.similarity(question, [last])[0] < NEW_TOPIC_SIMILARITY:
+                return question
         standalone = self._rewrite(question, turns)
         if standalone is question:
             return question

@@ -21,6 +21,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -29,18 +30,18 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 
 from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
-from assistant.answer_types import candidates, type_match
 from assistant.bm25 import BM25Cache
-from assistant.citations import cited_sentences
 from assistant.condense import Condenser, KeywordCondenser
+from assistant.conversation import small_talk_reply
 from assistant.embedding import build_embedding
-from assistant.extractive import ExtractiveAnswerer, Judgement
+from assistant.extractive import ExtractiveAnswerer, Judgement, with_verdict
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.question import analyse
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
+from assistant.summaries import MAX_STORIES, summary_topic
 from assistant.text import for_embedding
 from assistant.timescope import TimeScope, parse_time_scope, reference_date
 from assistant.timescope import warm_up as warm_up_time_scopes
@@ -51,6 +52,34 @@ log = logging.getLogger(__name__)
 EVENT_MARGIN_DAYS = 7
 # Ages are counted from the newest of this many best-ranked articles: "the rest of what matched".
 NEWEST_AMONG = 10
+
+
+# Sentence vectors kept between questions (384 floats each: 20k sentences ~ 30 MB).
+SENTENCE_CACHE = 20_000
+
+
+class SentenceVectors:
+    """A bounded, thread-safe cache of the embedder's vectors of sentences, oldest use dropped first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, embed_model, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            found = {t: self.vectors[t] for t in texts if t in self.vectors}
+            for text in found:
+                self.vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = np.asarray(embed_model.get_text_embedding_batch(missing), dtype=np.float32)
+            found.update(zip(missing, fresh))
+            with self.lock:
+                self.vectors.update(zip(missing, fresh))
+                while len(self.vectors) > self.size:
+                    self.vectors.popitem(last=False)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
 
 @dataclass
@@ -106,16 +135,20 @@ class Engine:
             article_weight=self.settings.article_bm25_weight,
             executor=self.executor,
         )
+        # The sentences the answerer compares with questions come from the stories people are asking
+        # about, so the same ones come up again and again: their vectors are kept (the embedder was
+        # most of the answer step's time).
+        self.sentence_vectors = SentenceVectors(SENTENCE_CACHE)
         if warm_up:
             warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
-        self.condenser: Condenser = KeywordCondenser()
+        self.condenser: Condenser = KeywordCondenser(similarity=self._similarity)
         self.answerer = ExtractiveAnswerer(
             max_sentences=self.settings.max_answer_sentences,
             max_words=self.settings.max_answer_words,
             decline_threshold=self.settings.decline_threshold,
             follow_ratio=self.settings.answer_follow_ratio,
             embedded_sentences=self.settings.answer_embedded_sentences,
-            recent_max_age_days=self.settings.recent_max_age_days,
+            recent_half_life_days=self.settings.recent_half_life_days,
         )
         self.llm = llm if llm is not None else build_llm(self.settings)
         self.generative: GenerativeAnswerer | None = None
@@ -203,6 +236,16 @@ class Engine:
         question, turns = _validated(question, history)
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        reply = small_talk_reply(question)
+        if reply is not None:
+            # "thanks", "hi": a reply, not a search; quoting an article here would cite at random.
+            timings["total"] = _ms(started)
+            answer = _answer(question, question, [], timings, answer=reply, conversational=True, generator="conversation")
+            if stream:
+                yield "sources", []
+                yield "delta", reply
+            yield "trace", Trace(answer=answer)
+            return
         # One LLM budget per question, condensing and answering together.
         deadline = time.monotonic() + self.settings.llm_timeout_s if self.generative is not None else None
 
@@ -212,26 +255,34 @@ class Engine:
         mark = time.perf_counter()
         bm25 = self.bm25.get()  # one read of the store's version: the whole question uses that index
         scope = self._time_scope(standalone)
+        # A summary request ("What happened with X?") is searched and judged on its topic alone.
+        topic = summary_topic(standalone)
+        focus = topic or standalone
         window = _within(filters, scope)
-        hits = self.retrieve(standalone, filters=window, prefer=_preferred(scope), bm25=bm25)
+        hits = self.retrieve(focus, filters=window, prefer=_preferred(scope), bm25=bm25)
         if not hits and window is not filters:
             # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
             # not the reports', so search without them.
-            hits = self.retrieve(standalone, filters=filters, prefer=_preferred(scope), bm25=bm25)
+            hits = self.retrieve(focus, filters=filters, prefer=_preferred(scope), bm25=bm25)
             scope = scope.model_copy(update={"applied": False})
         idf = self.bm25.stats().idf
-        asked = analyse(scope.without_filter_words(standalone) if scope else standalone, idf)
+        asked = analyse(scope.without_filter_words(focus) if scope else focus, idf)
         newest = max((int(h.node.metadata.get("published_day") or 0) for h in hits[:NEWEST_AMONG]), default=0)
-        if asked.recent or (scope is not None and scope.kind == "recent"):
-            # Asked about something new: the context comes from the stories near the newest that matched.
-            asked.recent = True
-            hits = [h for h in hits if not self.answerer.too_old_for_recent(h, newest)]
+        if scope is not None and scope.kind == "recent":
+            # "this week", "yesterday": the question names its time, so newer stories are preferred
+            # strongly; a bare "new" or "latest" only leans that way (question.recency_strength).
+            asked.recency = max(asked.recency, 1.0)
         # One copy of a syndicated story reaches the answerer (its source names the others); all stay in hits.
         context = one_per_cluster(hits, self.bm25.clusters(), limit=top_k or self.settings.top_k)
         timings["retrieve"] = _ms(mark)
 
         mark = time.perf_counter()
         judgement = self.answerer.judge(asked, context, idf, self._similarity, newest, self.store.article_texts)
+        stories = None
+        if topic == "":
+            # "What's new?": no topic to judge by, so the newest stories that came up, one each.
+            stories = _newest_stories(context)
+            judgement.declined = not stories
         outcome = Outcome()
         if self.generative is not None and not judgement.declined and failure is None:
             outcome = yield from self._generate(standalone, context, judgement, deadline, stream)
@@ -239,7 +290,11 @@ class Engine:
         if outcome.draft is None:
             if failure is not None:
                 log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
-            outcome.draft = self.answerer.compose(judgement)
+            if topic is not None:
+                outcome.draft = self.answerer.compose_summary(judgement, self.store.article_texts, stories and stories[:MAX_STORIES])
+            else:
+                outcome.draft = self.answerer.compose(judgement)
+                outcome.draft = with_verdict(standalone, outcome.draft, judgement)
         draft = outcome.draft
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
@@ -287,14 +342,6 @@ class Engine:
             # verification (or it said they don't answer): the judge decides declines, so the quoted
             # answer stands in, and says why.
             outcome.failure = "the model's reply held no sentence its sources support"
-        elif _misses_the_asked_kind(judgement, draft.text):
-            # Small models often restate the question ("The Delaware museum won the award.") instead of
-            # answering it: a reply that names no thing of the asked kind, where the quoted answer does.
-            outcome.failure = "the model's reply names no " + _KIND_NAMES.get(judgement.asked.atype.kind, "answer")
-        elif _disagrees_with_the_quote(judgement, draft.text):
-            # Two readers of the same sources: when the model names another answer than the sentence the
-            # sources best support, the reader shown is the one that quotes.
-            outcome.failure = "the model's reply names another answer than the sentence its sources best support"
         else:
             outcome.draft = draft
         return outcome
@@ -324,33 +371,9 @@ class Engine:
     def _similarity(self, question: str, texts: list[str]) -> list[float]:
         """Cosine similarity of the question to each text, in the embedder's space."""
         query = np.asarray(self.embed_model.get_query_embedding(for_embedding(question)), dtype=np.float32)
-        vectors = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
+        vectors = self.sentence_vectors.get(self.embed_model, texts)
         norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
         return (vectors @ query / np.clip(norms, 1e-12, None)).tolist()
-
-
-_KIND_NAMES = {"number": "number", "date": "date", "time": "time of day", "name": "name", "quote": "quotation"}
-
-
-def _misses_the_asked_kind(judgement: Judgement, reply: str) -> bool:
-    """Whether a generated reply holds nothing of the kind the question asks for (a number for "how
-    many", a name for "which ..."), while the sentence the quoted answer would lead with does."""
-    asked, lead = judgement.asked, judgement.most_answerable()
-    if asked is None or asked.atype.kind is None or lead is None or lead.match < 1.0:
-        return False
-    sentences = [sentence for sentence, _marks in cited_sentences(reply)]
-    return not any(type_match(asked.atype, sentence, asked.words) >= 1.0 for sentence in sentences)
-
-
-def _disagrees_with_the_quote(judgement: Judgement, reply: str) -> bool:
-    """Whether the reply's candidate answers of the asked kind (names, numbers) and those of the
-    sentence the quoted answer would lead with are both there and share none."""
-    asked, lead = judgement.asked, judgement.most_answerable()
-    if asked is None or asked.atype.kind in (None, "quote") or lead is None:
-        return False
-    quoted = candidates(lead.text, asked.words, asked.atype)
-    written = candidates(" ".join(sentence for sentence, _ in cited_sentences(reply)), asked.words, asked.atype)
-    return bool(quoted and written and not quoted & written)
 
 
 def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFilters | None:
@@ -380,6 +403,18 @@ def _preferred(scope: TimeScope | None) -> SearchFilters | None:
     if scope is None or scope.kind != "recent" or (scope.since is None and scope.until is None):
         return None
     return SearchFilters(since=scope.since, until=scope.until)
+
+
+def _newest_stories(hits: list) -> list:
+    """One hit per article, newest article first."""
+    seen: set[str] = set()
+    stories = []
+    for hit in sorted(hits, key=lambda h: int(h.node.metadata.get("published_day") or 0), reverse=True):
+        article = hit.node.metadata.get("article_id", hit.node.node_id)
+        if article not in seen:
+            seen.add(article)
+            stories.append(hit)
+    return stories
 
 
 def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:

@@ -9,8 +9,8 @@ No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk,
    verb weighted up: :mod:`assistant.question`), how close the embedder puts it to the question
    (all-MiniLM-L6-v2 was trained on question–answer pairs; the best few sentences are embedded at
    query time), whether it holds the kind of thing the question asks for (:mod:`assistant.answer_types`)
-   and how well its chunk ranked. A question about something new ("this week", "the latest") is not
-   answered from an article far older than the rest of what matched. A sentence that only refers back
+   and how well its chunk ranked. A question about something new ("this week", "the latest") prefers
+   sentences of articles near the newest that matched, by how sure it is of its time. A sentence that only refers back
    ("She won ...") is scored with the sentence before it, and a quotation is scored whole, with its
    speaker. The sources then vote: a candidate of the asked kind that several articles repeat is
    probably the answer (redundancy, as in the AskMSR web QA system). The best sentence's answerability
@@ -29,12 +29,14 @@ from typing import Callable, Sequence
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source, day_date, source_details
-from assistant.answer_types import candidates, type_match
+from assistant.answer_types import candidates, speaker, speaks_for, type_match
 from assistant.injection import addresses_the_assistant
 from assistant.quantities import states_any
 from assistant.question import Question, analyse
 from assistant.settings import Settings
+from assistant.summaries import LEDE_MIN_WORDS, MAX_STORIES, STORY_RATIO
 from assistant.text import sentence_spans, terms
+from assistant.verdicts import verdict, yes_no
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
 
@@ -44,10 +46,23 @@ _TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
 # A wire dateline opening a story ("LAS VEGAS ‒", "BANGUI, Central African Republic (AP) —") says where
 # it was filed, not what happened: it is not quoted, and its place does not answer "which city".
 _DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s+\([A-Za-z]+\))?\s*[—–‒]+\s+(?=[A-Z\"“])")
-# A sentence that opens like this refers back to something the sentence before it named ("She was
-# named director of the year", "The comedian will return"); when that something is the answer, the
-# sentence before it is quoted too.
-_REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
+# A sentence that opens like this refers back to something the sentence, heading or list item before it
+# named ("She was named director of the year", "The comedian will return", "This is the definitive summer
+# classic" under "Jaws (1975)"); when that something is the answer, what comes before is quoted too.
+_REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|It|Its|This|These|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
+# A heading or list item ("Jaws (1975) — June 5", "1. Taylor Swift"): a short line of its own.
+HEADING_WORDS = 12
+# What a page says about itself, not news: never quoted.
+_BOILERPLATE = re.compile(
+    r"^\W*(?:editor[’']s note|this (?:page|article|story|post) (?:is|was|has been|contains|includes|may)|"
+    r"(?:sign up|subscribe|click here|read more|follow us|watch:|listen:|related:|see also|copyright|all rights reserved)|"
+    r"(?:this|the) (?:story|article) has been updated|.{0,40}contributed to this (?:report|story))",
+    re.I,
+)
+# A lede is among an article's first few sentences (past captions and a standfirst), or it has none.
+LEDE_WITHIN = 8
+# A sentence that asks rather than tells ("Who first proposed the plan?"): it never answers.
+_ASKS = re.compile(r"\?[\"”’')\]]*$")
 # A person's full name: capitalised given name(s), perhaps a middle initial, then the surname.
 _FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?)+([A-Z][a-z][\w’'-]*)\b")
 # A quotation runs over several sentences when the breaker splits inside it; a unit is closed again
@@ -124,7 +139,7 @@ class ExtractiveAnswerer:
         decline_threshold: float = _default("decline_threshold"),
         follow_ratio: float = _default("answer_follow_ratio"),
         embedded_sentences: int = _default("answer_embedded_sentences"),
-        recent_max_age_days: int = _default("recent_max_age_days"),
+        recent_half_life_days: float = _default("recent_half_life_days"),
     ):
         # A further sentence joins the answer only when it scores within follow_ratio of the best:
         # more sentences catch more answers but make the reader work harder.
@@ -143,9 +158,13 @@ class ExtractiveAnswerer:
         # A sentence in which the question's subject does the asked thing ("Canada has promised ...")
         # gains this share: the sentence that answers "What did Canada promise?" usually says so.
         self.predicate_weight = 0.5
-        # A question about something new is not answered from an article this much older than the
-        # newest article that matched.
-        self.recent_max_age_days = recent_max_age_days
+        # For a question about something new, a sentence's score halves every this many days its article
+        # is older than the newest that matched (at full strength: "this week"; less for "the latest").
+        self.recent_half_life_days = recent_half_life_days
+        # The share of itself a question word missing from a sentence counts when its headline has it.
+        self.title_credit = 0.5
+        # The share of its score a sentence loses when its article states none of the question's figures.
+        self.quantity_weight = 0.3
         self.max_sentences = max_sentences
         self.evidence_sentences = 3  # the evidence is the best answerability among this many top sentences
         self.max_words = max_words
@@ -169,41 +188,58 @@ class ExtractiveAnswerer:
         scored: list[ScoredSentence] = []
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
-            if q.recent and self.too_old_for_recent(hit, newest):
-                continue  # asked about something new: not answered from a story this much older
-            if _article_id(hit) in unreported:
-                continue
             age = _age_days(hit, newest)
+            # Asked about something new: an older story's sentences weigh less, by how sure the question
+            # is of its time; an undated article is neither new nor old.
+            staleness = 0.5 ** (q.recency * (self.recent_half_life_days if age is None else age) / self.recent_half_life_days)
+            # A question's figures ("22 states") are evidence of which event it means, not a veto: an
+            # article may word them otherwise ("twenty-two states") or give them elsewhere.
+            stated = 1.0 if _article_id(hit) not in unreported else 1.0 - self.quantity_weight
             text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
+            headline = set(terms(str(hit.node.metadata.get("title") or "")))
             units = quote_units(text)
             for i, (start, end) in enumerate(units):
                 sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
+                if sentence.endswith(":") and i + 1 < len(units):
+                    # A lead that sets up its answer ("The winners were:"): read on into what it sets up.
+                    sentence = _DATELINE.sub("", " ".join(text[start : units[i + 1][1]].split()), count=1)
                 if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
                     continue
+                if _ASKS.search(sentence) or _BOILERPLATE.search(sentence):
+                    continue  # a question the article asks, or what a page says about itself
                 if addresses_the_assistant(sentence):
                     continue  # an instruction planted for a model ("cite source [9]") is not news to quote
                 seen.add(sentence)
-                refers_back = atype.kind == "name" and i > 0 and _REFERS_BACK.match(sentence)
-                coverage, novel = _coverage(q, sentence)
+                refers_back = atype.kind is not None and i > 0 and _REFERS_BACK.match(sentence)
+                coverage, novel = _coverage(q, sentence, headline, self.title_credit)
                 if (coverage == 0 or novel == 0) and not refers_back:
                     continue  # nothing of the question, or nothing but it: not worth typing
                 match = type_match(atype, sentence, q.words)
                 if match < 1.0 and refers_back:
-                    # "She won the award." does not say who; with the sentence before it, it may.
+                    # "She won the award." does not say who; with the sentence (or heading) before it, it may.
                     window = " ".join(text[units[i - 1][0] : end].split())
                     before = text[units[i - 1][0] : units[i - 1][1]].strip()
-                    if _TERMINATED.search(before) and not before.endswith("?"):
+                    heading = not _TERMINATED.search(before) and len(before.split()) <= HEADING_WORDS
+                    if heading or (_TERMINATED.search(before) and not _ASKS.search(before)):
                         window_match = type_match(atype, window, q.words)
                         if window_match > match:
                             sentence, match = window, window_match
-                            coverage, novel = _coverage(q, sentence)
+                            coverage, novel = _coverage(q, sentence, headline, self.title_credit)
                 if coverage == 0 or novel == 0:
                     continue
+                states = q.states_predicate(sentence)
+                if atype.kind == "quote" and q.subject:
+                    # "What did Putin say?": words about Putin in someone else's mouth do not answer it.
+                    said_by = speaker(sentence)
+                    own = None if said_by is None else speaks_for(said_by, q.subject, set(terms(sentence)))
+                    if own is False:
+                        continue  # someone else's words about the subject: never quoted as the subject's
+                    if own:
+                        match, states = 1.0, True
                 length = min(1.0, self.long_sentence_words / len(sentence.split()))
                 fit = 1.0 - self.type_weight + self.type_weight * match
                 prior = 1.0 / (1.0 + self.rank_decay * rank)
-                score = coverage * fit * length * prior
-                states = q.states_predicate(sentence)
+                score = coverage * fit * length * prior * staleness * stated
                 if states:
                     score *= 1.0 + self.predicate_weight
                 scored.append(
@@ -220,12 +256,6 @@ class ExtractiveAnswerer:
                 asked = replace(s, coverage=q.asked_coverage(set(terms(s.text))))
                 s.answerability = max(s.answerability, self.answerability(asked))
         return scored
-
-    def too_old_for_recent(self, hit: NodeWithScore, newest_day: int) -> bool:
-        """Whether the hit's article is too much older than ``newest_day`` to answer a question about
-        something new ("this week", "the latest", "the new ...")."""
-        age = _age_days(hit, newest_day)
-        return age is not None and age > self.recent_max_age_days
 
     def _embed_best(self, q: Question, scored: list[ScoredSentence], similarity: Similarity) -> None:
         """Compare the best sentences with the question in the embedder's space; re-sorts ``scored``."""
@@ -301,9 +331,15 @@ class ExtractiveAnswerer:
             return Draft(DECLINE_TEXT, self.closest_sources(scored, judgement.hits), True, judgement.evidence)
         # The answer leads with the sentence most likely to answer, of the few best-scoring ones; one of
         # them that passes the threshold and in which the question's subject does the asked thing
-        # ("Canada has promised ...") comes first of all: it states what was asked.
+        # ("Canada has promised ...") comes first: it states what was asked.
+        # Before both, for a question that asks for a figure ("how much", "when"), one that holds one: a
+        # sentence can cover every word of the question and still not give the sum. (Not for names: "Vastakis
+        # was chosen" answers "who" though a surname alone is no sure name.)
         best = scored[: self.evidence_sentences]
-        lead = max(best, key=lambda s: (s.states and s.answerability >= self.decline_threshold, s.answerability))
+        passes = self.decline_threshold
+        figure = judgement.asked is not None and judgement.asked.atype.kind in ("number", "date", "time")
+        lead = max(best, key=lambda s: (figure and s.answerability >= passes and s.match >= 1.0,
+                                        s.states and s.answerability >= passes, s.answerability))
         scored = [lead] + [s for s in scored if s is not lead]
         chosen: list[ScoredSentence] = [lead]
         n_words = len(lead.text.split())
@@ -332,6 +368,50 @@ class ExtractiveAnswerer:
             source = _source_for(sources, sentence.hit, sentence.text)
             parts.append(f"{sentence.text} [{source.n}]")
         return Draft(" ".join(parts), sources, False, judgement.evidence)
+
+    def compose_summary(
+        self, judgement: Judgement, article_texts: Callable[[list[str]], dict[str, str]], stories: list | None = None
+    ) -> Draft:
+        """A summary: the lede of each story, newest first, each cited. ``stories``: the hits to summarise
+        (one per article); default the articles of the judgement's best sentences, each kept when its best
+        sentence scores at least ``STORY_RATIO`` of the best one's (a decline when the judgement declined)."""
+        if stories is None:
+            if judgement.declined or not judgement.scored:
+                return self.compose(judgement)
+            best: dict[str, ScoredSentence] = {}
+            for sentence in judgement.scored:
+                best.setdefault(_article_id(sentence.hit), sentence)
+            top = judgement.scored[0].score
+            chosen = [s for s in best.values() if s.score >= STORY_RATIO * top][:MAX_STORIES]
+            fallback = {_article_id(s.hit): s.text for s in chosen}
+            stories = [s.hit for s in chosen]
+        else:
+            fallback = {}
+        if not stories:
+            return Draft(DECLINE_TEXT, [], True, judgement.evidence)
+        stories = sorted(stories, key=_day, reverse=True)  # newest first: news supersedes news
+        texts = article_texts([_article_id(h) for h in stories])
+        sources: list[Source] = []
+        parts: list[str] = []
+        for hit in stories:
+            article = _article_id(hit)
+            sentence = self._lede(texts.get(article, ""), str(hit.node.metadata.get("title") or "")) or fallback.get(article)
+            if sentence:
+                parts.append(f"{sentence} [{_source_for(sources, hit, sentence).n}]")
+        if not parts:
+            return Draft(DECLINE_TEXT, [], True, judgement.evidence)
+        return Draft(" ".join(parts), sources, False, max(judgement.evidence, self.decline_threshold))
+
+    def _lede(self, text: str, title: str) -> str | None:
+        """The article's lede without its dateline, when it reads as one (not boilerplate, not too long)."""
+        for start, end in quote_units(text)[:LEDE_WITHIN]:
+            sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
+            if sentence == title.strip() or not _TERMINATED.search(sentence) or _ASKS.search(sentence):
+                continue
+            if len(sentence.split()) < LEDE_MIN_WORDS or _BOILERPLATE.search(sentence) or addresses_the_assistant(sentence):
+                continue
+            return sentence if len(sentence.split()) <= self.max_words else None
+        return None
 
     def _with_full_name(self, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
         """For a "who" question: when the lead calls someone by surname alone ("Boodram is one of 16
@@ -391,10 +471,16 @@ class ExtractiveAnswerer:
         return sources
 
 
-def _coverage(q: Question, sentence: str) -> tuple[float, int]:
-    """(weighted share of the question's words the sentence has, how many other words it has)."""
+def _coverage(q: Question, sentence: str, headline: set[str] = frozenset(), title_credit: float = 0.0) -> tuple[float, int]:
+    """(weighted share of the question's words the sentence has, how many other words it has). A word
+    the sentence lacks but its article's headline has counts ``title_credit`` of itself: "The two-storey
+    building cost $14.2 million" answers "How much did the library cost?" under "... library branch ...".
+    """
     sentence_terms = set(terms(sentence))
-    return q.coverage(sentence_terms), len(sentence_terms - set(q.weights))
+    coverage = q.coverage(sentence_terms)
+    if title_credit > 0 and headline:
+        coverage += title_credit * max(0.0, q.coverage(sentence_terms | headline) - coverage)
+    return coverage, len(sentence_terms - set(q.weights))
 
 
 def quote_units(text: str) -> list[tuple[int, int]]:
@@ -479,3 +565,14 @@ def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source
     )
     sources.append(source)
     return source
+
+
+def with_verdict(question: str, draft: Draft, judgement: Judgement) -> Draft:
+    """A quoted answer to a yes/no question, led by "Yes — " or "No — " when its first sentence plainly
+    states the asked event or its negation (:mod:`assistant.verdicts`); otherwise as it was."""
+    asked = yes_no(question)
+    if asked is None or draft.declined:
+        return draft
+    lead = re.sub(r"\s*\[\d+\].*$", "", draft.text, flags=re.S)
+    said = verdict(asked, lead)
+    return replace(draft, text=f"{said} — {draft.text}") if said else draft

@@ -3,7 +3,8 @@
 A quantity pins down which event a question is about: "Which state was hit after 22 states raised their
 minimum wage?" is about a report that says *22 states*; an article on a bank's "$18-$22" pay or on
 "23 states" shares the question's words but reports something else. So an article that states none of
-a question's quantities, with its unit, is not taken to answer it.
+a question's quantities, with its unit, is less likely to answer it (the answerer weighs that as
+evidence, not as a veto: a report may word the figure otherwise or leave it out).
 
 Years are not quantities here (they are dates: :mod:`assistant.timescope`), and neither are ordinals
 ("the 15th"), nor numbers a question spells out. In the text checked, number words up to ninety-nine
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from assistant.text import stem
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|%|[A-Za-z]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _ORDINAL_SUFFIXES = frozenset({"th", "st", "nd", "rd", "s"})  # "15th", "1990s": not a unit
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -80,17 +82,19 @@ def quantities(text: str) -> tuple[Quantity, ...]:
     out in a question ("Two planes collided") is left out: news style spells out small counts, which
     reports of the same event give in other words ("a jet and a coast guard plane"); a figure in digits
     ("22 states", "a 10-year deal") is the specific one the reports state."""
-    tokens = _tokens(text, number_words=False)
     found: list[Quantity] = []
-    for i, (token, is_number) in enumerate(tokens):
-        if not is_number:
-            continue
-        following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-        if _YEAR.fullmatch(token) or following in _ORDINAL_SUFFIXES:
-            continue
-        quantity = Quantity(token, _unit_after(tokens, i))
-        if quantity not in found:
-            found.append(quantity)
+    # A unit never comes from the next sentence: "died this week at age 84. Under which president ...".
+    for piece in _SENTENCE_END.split(text):
+        tokens = _tokens(piece, number_words=False)
+        for i, (token, is_number) in enumerate(tokens):
+            if not is_number:
+                continue
+            following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+            if _YEAR.fullmatch(token) or following in _ORDINAL_SUFFIXES:
+                continue
+            quantity = Quantity(token, _unit_after(tokens, i))
+            if quantity not in found:
+                found.append(quantity)
     return tuple(found)
 
 

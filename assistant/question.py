@@ -16,13 +16,24 @@ from assistant.answer_types import AnswerType, answer_type
 from assistant.quantities import Quantity, quantities
 from assistant.text import ALIAS_TERMS, terms, term_words, words
 
-# Words that ask about what is new ("this week", "the latest", "the new ..."): an article far older than
-# the rest of what matched cannot answer them.
-_RECENT = re.compile(
-    r"\b(this|last|past) (week|weekend|month)\b|\b(today|yesterday|tonight|recently|latest|newest|just|"
-    r"this year|most recent|upcoming|next month|next week|new|newly|now|current|currently)\b",
-    re.I,
-)
+# Words that ask about what is new, by how sure they are of the time they mean: a named recent time
+# ("this week", "yesterday") is sure; "the latest" or "recently" leans towards the newest stories; a
+# bare "new" or "now" is often part of a name or a description ("best new artist", "the new party")
+# and only nudges. In an archive nobody knows which week "this week" was, so none of them filters.
+_RECENT_SURE = re.compile(r"\b(this|last|past) (week|weekend|month)\b|\b(today|yesterday|tonight)\b", re.I)
+_RECENT_LEANING = re.compile(r"\b(recently|latest|newest|most recent|just)\b", re.I)
+_RECENT_NUDGE = re.compile(r"\b(new|newly|now|current|currently|upcoming|this year|next (week|month))\b", re.I)
+
+
+def recency_strength(question: str) -> float:
+    """How strongly ``question`` asks about what is new, in [0, 1] (0: it does not)."""
+    if _RECENT_SURE.search(question):
+        return 1.0
+    if _RECENT_LEANING.search(question):
+        return 0.5
+    return 0.25 if _RECENT_NUDGE.search(question) else 0.0
+
+
 # "What did the US pledge?", "How much will Canada invest ...?", "How many people did the storm kill?":
 # after the auxiliary and its subject (a name, or a determiner and a noun) comes the verb the answer
 # completes. It is what the question asks about; a sentence without it is about something else.
@@ -32,6 +43,11 @@ _PREDICATE = re.compile(
     r"((?:the|a|an|its|his|her|their)\s+(?:(?:[A-Z][\w.’'-]*\s+)+|[a-z][\w-]*\s+)|(?:[A-Z][\w.’'-]*\s+)*)"
     r"([a-z][a-z-]+)\b"
 )
+# Another form of a question's word counts this share of it, when the shorter form has MIN_PREFIX letters.
+PREFIX_CREDIT = 0.5
+MIN_PREFIX = 6
+# How much more a named subject of the asked verb weighs than other names.
+SUBJECT_BOOST = 2.0
 # Before a noun, not a verb: "its promise", "the pledge".
 _DETERMINERS = frozenset("the a an its his her their our this that these those".split())
 
@@ -46,7 +62,7 @@ class Question:
     weights: dict[str, float]  # stemmed content word -> weight (rarity, raised for names and numbers)
     atype: AnswerType
     words: set[str] = field(default_factory=set)  # lower-cased words, to tell new names from the question's own
-    recent: bool = False  # asks about something new ("this week", "the latest")
+    recency: float = 0.0  # how strongly it asks about something new (recency_strength)
     predicate: str | None = None  # the verb the answer completes ("pledg" in "What did the US pledge?")
     subject: set[str] = field(default_factory=set)  # the terms of its subject ({"unitedstates"})
     quantities: tuple[Quantity, ...] = ()  # the quantities it names ("22 states"): its event states them
@@ -78,8 +94,22 @@ class Question:
         return sum(self.weights.values()) or 1.0
 
     def coverage(self, sentence_terms: set[str]) -> float:
-        """Weighted share of the question's words among ``sentence_terms``."""
-        return sum(w for t, w in self.weights.items() if t in sentence_terms) / self.total
+        """Weighted share of the question's words among ``sentence_terms``; a word found only as another
+        form of itself ("threaten" for "threats": the stemmer keeps them apart) counts half."""
+        found = 0.0
+        for term, weight in self.weights.items():
+            if term in sentence_terms:
+                found += weight
+            elif len(term) >= MIN_PREFIX and any(_same_word(term, other) for other in sentence_terms):
+                found += PREFIX_CREDIT * weight
+        return found / self.total
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two stems are forms of one word: one begins the other, and the shorter is long enough
+    not to be a mere beginning ("threat"/"threaten", not "state"/"statement": both must be 6+ letters)."""
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return len(shorter) >= MIN_PREFIX and longer.startswith(shorter) and len(longer) - len(shorter) <= 3
 
 
 def _flat_idf(_term: str) -> float:
@@ -100,11 +130,15 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
             named.add(term)
     predicate = _PREDICATE.search(question)
     verb = terms(predicate.group(2)) if predicate else []
-    subject: set[str] = set()
+    # The subject is kept even when the verb is a stop word ("What did Putin say?"): the speaker asked about.
+    subject: set[str] = set(terms(predicate.group(1))) if predicate else set()
     if verb and verb[0] in weights:
         weights[verb[0]] *= 1.5
         named.add(verb[0])
-        subject = set(terms(predicate.group(1)))
+    for term in subject & named:
+        # Who does the asked thing weighs more than the thing done: "What did France promise?" is not
+        # answered by what Canada promised, however well that sentence matches "promise".
+        weights[term] *= SUBJECT_BOOST
     carried = _CARRIED.search(question)
     asked_weights = dict(weights)
     if carried:
@@ -116,7 +150,7 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         weights=weights,
         atype=answer_type(question),
         words={w.lower() for w in words(question)},
-        recent=bool(_RECENT.search(question)),
+        recency=recency_strength(question),
         asked_weights=asked_weights,
         predicate=verb[0] if verb and subject else None,
         subject=subject,

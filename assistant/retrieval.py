@@ -54,14 +54,17 @@ class RecencyPrior:
     """Prefers newer articles among hits that match about equally: news supersedes news, and a
     question about a recurring event ("who won the primary", "where is the Super Bowl") usually means
     the latest one. Age is counted back from the newest article in the store, not from today, so an
-    archive answers as of its own last day. Undated chunks gain nothing."""
+    archive answers as of its own last day. An undated chunk is neither new nor old: it gains what a
+    chunk one half-life old does (gaining nothing buried undated articles under every dated one)."""
 
     weight: float = 0.5  # a brand-new chunk gains this share of a first place in one more retriever
     half_life_days: float = 120.0
 
     def bonus(self, published_day: int, newest_day: int, rrf_k: int) -> float:
-        if self.weight <= 0 or not published_day or not newest_day:
+        if self.weight <= 0 or not newest_day:
             return 0.0
+        if not published_day:
+            return self.weight * 0.5 / (rrf_k + 1)
         age = max(0, (_date(newest_day) - _date(published_day)).days)
         return self.weight * 0.5 ** (age / self.half_life_days) / (rrf_k + 1)
 

@@ -89,9 +89,9 @@ class Settings(BaseSettings):
     # The best sentences the answerer embeds and compares with the question (0: none): the embedder's
     # own judgement of whether a sentence answers, at a few milliseconds per sentence.
     answer_embedded_sentences: int = Field(default=6, ge=0)
-    # A question about something new ("this week", "the latest") is not answered from an article more
-    # than this many days older than the newest article that matched it.
-    recent_max_age_days: int = Field(default=60, ge=0)
+    # A question about something new ("this week" fully, "the latest" half as much) prefers sentences of
+    # newer articles: their score halves every this many days of age behind the newest that matched.
+    recent_half_life_days: float = Field(default=60.0, gt=0)
     max_answer_words: int = 72
     # A second or third sentence joins the answer when it scores within this share of the best one.
     # On the RealTimeQA dev set a looser share under a tighter word cap (0.4 / 75 words, against

@@ -1,5 +1,6 @@
-"""The quantities a question names, and the judge's rule that an article stating none of them does not
-answer it (real embedder, real Chroma: the engine reads whole articles from the store)."""
+"""The quantities a question names, and how the judge weighs them: an article that states them is
+preferred, one that does not is still heard (real embedder, real Chroma: the engine reads whole
+articles from the store)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def test_a_question_names_its_figures_not_its_years_ordinals_or_spelled_counts()
         Quantity("112000", "return"),
     )
     assert quantities("Two planes collided on a runway in the 1990s. Where?") == ()
+    # A unit never comes from the next sentence.
+    assert quantities("He died this week at age 84. Under which president did he serve?") == (Quantity("84", None),)
 
 
 def test_a_text_states_a_quantity_in_digits_or_words_with_its_unit():
@@ -35,7 +38,7 @@ def test_a_text_states_a_quantity_in_digits_or_words_with_its_unit():
     assert states_any("Nothing is asked.", ())
 
 
-def test_the_engine_declines_when_no_article_states_the_asked_figure(settings, ingester, engine, tmp_path):
+def test_a_figure_in_the_question_is_evidence_not_a_veto(settings, ingester, engine, tmp_path):
     articles = [
         {
             "id": "quantities/ferry-fares",
@@ -54,20 +57,27 @@ def test_the_engine_declines_when_no_article_states_the_asked_figure(settings, i
             "text": "The toll on the Narrows bridge will stay at $3 for twelve months, the transport board "
             "decided on Tuesday. The board said a freeze would help commuters while the ferry fares rise.",
         },
+        {
+            "id": "quantities/mill-bridge",
+            "title": "Old Mill bridge toll goes up",
+            "published_at": "2026-03-03",
+            "source": "Harbour Courier",
+            "text": "The toll on the Old Mill bridge will rise to $5 in April, the county transport board said on Tuesday. "
+            "The county said the money would pay for a new deck.",
+        },
     ]
     folder = tmp_path / "quantities"
     write(folder / "articles.jsonl", "\n".join(json.dumps(a) for a in articles))
     assert ingester.ingest_paths([folder]).failed == []
 
-    # The figure is stated (spelled out), so the article can answer.
-    stated = engine.ask("The Narrows bridge toll is frozen for 12 months. How much is the toll?")
-    assert not stated.declined and "$3" in stated.answer
+    # Two bridges' tolls match; the article that states the question's figure (spelled out) leads.
+    stated = engine.ask("The bridge toll stays put for 12 months. How much is the toll?")
+    assert not stated.declined and stated.answer.startswith("The toll on the Narrows bridge"), stated.answer
 
-    # The fares article shares the question's words, but no article says "8 ferry routes": it reports
-    # another event, so its sentences are not quoted as the answer.
+    # No article says "8 ferry routes": a report may word a figure otherwise or leave it out, so the
+    # fares article still answers (the rule used to decline here).
     unstated = engine.ask("Fares rose on 8 ferry routes this year. How much does a return ticket cost?")
-    assert unstated.declined, unstated.answer
-    # Without the figure the same question is answered from the fares article.
+    assert not unstated.declined and "$14" in unstated.answer, unstated.answer
     plain = engine.ask("How much does a return ticket on the Gull Island ferry cost?")
     assert not plain.declined and "$14" in plain.answer
 

@@ -1,0 +1,44 @@
+"""Summaries without an LLM: the ledes of the best-matching stories, newest first.
+
+News is written as an inverted pyramid: a story's first sentences (its lede) say what happened. So "What
+happened with X?", "the main points of X", "the latest on X" and "what's new this week" are answered
+with the lede of each of the few stories that best match X, one per story (syndicated copies are one
+story: the retriever keeps one per cluster), newest first, each cited.
+"""
+
+from __future__ import annotations
+
+import re
+
+# How a reader asks for a summary; what remains once the phrasing is cut away is the topic.
+_ASKS_SUMMARY = re.compile(
+    r"^\W*(?:(?:can|could|would) you\s+|please\s+)?(?:"
+    r"summari[sz]e|sum up|recap|give me (?:a |the )?(?:summary|rundown|recap|gist|overview|brief(?:ing)?)(?: of| on| about)?|"
+    r"catch me up(?: on| with)?|fill me in(?: on| about)?|brief me(?: on| about)?|tell me (?:about|more about)|"
+    r"what(?:'s| is| are| were)?\s+(?:the\s+)?(?:main|key)\s+points(?: of| in| about)?|"
+    r"what(?:'s| is| are)?\s+(?:the\s+)?(?:latest|news|story|gist|deal)(?:\s+news)?(?:\s+(?:on|about|with|from|in|regarding))?|"
+    r"what(?:'s| is| has been)?\s+(?:going on|happening|new)(?:\s+(?:with|in|at|on|about|for))?|"
+    r"what happened(?:\s+(?:with|to|in|at|on|during|about))?|any (?:news|updates?)(?:\s+(?:on|about|with))?|"
+    r"what do we know(?:\s+(?:about|so far about))?"
+    r")\b",
+    re.I,
+)
+# Words that only frame the request ("the story", "so far", "this week" stays: it is a time).
+_FRAMING = re.compile(r"\b(?:please|for me|so far|in (?:a|one) (?:sentence|paragraph)|briefly|quickly)\b", re.I)
+LEDE_MIN_WORDS = 8
+MAX_STORIES = 3
+# A story joins the summary when its best sentence scores at least this share of the best story's.
+STORY_RATIO = 0.4
+
+
+def summary_topic(question: str) -> str | None:
+    """What a summary request is about ("" when it names nothing: "What's new?"), or None when the
+    question asks something else."""
+    match = _ASKS_SUMMARY.match(question.strip())
+    if not match:
+        return None
+    rest = question.strip()[match.end() :]
+    if re.match(r"^\s*(?:did|does|do|is|was|were|will)\b", rest, re.I):
+        return None  # "What happened did ..." is no summary request; "What's the latest" with a verb may ask a fact
+    rest = _FRAMING.sub(" ", rest)
+    return " ".join(rest.strip(" ?.!,:;").split())
