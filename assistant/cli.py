@@ -164,7 +164,8 @@ def ingest(
             where = f"{failure.path}:{failure.line}" if failure.line else failure.path
             err.print(f"[red]failed[/red] {where}: {failure.error}", highlight=False)
         for warning in summary.warnings:
-            err.print(f"[yellow]warning[/yellow] {warning.path}: {warning.message}", highlight=False)
+            where = f"{warning.path}:{warning.line}" if warning.line else warning.path
+            err.print(f"[yellow]warning[/yellow] {where}: {warning.message}", highlight=False)
         out.print(summary.line(), highlight=False)
     raise typer.Exit(1 if summary.failed else 0)
 

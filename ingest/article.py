@@ -79,15 +79,20 @@ class LoadFailure:
         return {"path": self.path, "line": self.line, "error": self.error}
 
 
+UNDATED = "undated"  # the kind of warning an article without a published date gets (ingest.dates)
+
+
 @dataclass(frozen=True)
 class LoadWarning:
     """An input that was read but looks wrong (say a body far shorter than its page): ingested, and reported."""
 
     path: str  # the file path or URL
     message: str
+    line: int | None = None  # the JSONL line the article was read from
+    kind: str = ""  # UNDATED for an undated article, which the ingest summary also counts; else ""
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "warning": self.message}
+        return {"path": self.path, "line": self.line, "warning": self.message}
 
 
 @dataclass

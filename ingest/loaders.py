@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ingest.article import Article, LoadFailure, LoadResult
-from ingest.dates import normalise_date
+from ingest.dates import normalise_date, undated_warnings
 from ingest.encoding import NotText, decode_text
 from ingest.html import MAX_TITLE_CHARS, article_from_html, short_title
 from ingest.html_meta import bylines
@@ -33,6 +33,7 @@ __all__ = ["SUPPORTED_SUFFIXES", "article_from_json", "file_article_id", "iter_f
 
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FRONT_MATTER_CLOSE = ("---", "...")
+_ARTICLE_KEYS = {"id", "title", "url", "published_at", "date", "published", "source", "authors", "author"}
 
 
 class _Invalid(ValueError):
@@ -195,6 +196,16 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.split("\n") if line.strip()), "")
 
 
+def _published(meta: Mapping) -> object:
+    """The publication date as written, under any of the names in use, or None."""
+    return next((meta[k] for k in ("published_at", "date", "published") if meta.get(k) is not None), None)
+
+
+def _dated(article: Article, meta: Mapping, line: int | None = None, where: str = "") -> LoadResult:
+    """``article``, with the warning an undated one gets (see ``ingest.dates.undated_warnings``)."""
+    return LoadResult(articles=[article], warnings=undated_warnings(article, _published(meta), line, where))
+
+
 def _build(meta: Mapping, text: str, path: Path, default_title: str, row_id: str = "") -> Article:
     """Assemble an ``Article`` from recognised metadata keys; shared by every format so ids and dates agree.
 
@@ -205,7 +216,6 @@ def _build(meta: Mapping, text: str, path: Path, default_title: str, row_id: str
     if not text:
         raise _Invalid("article has no text")
     url = _scalar(meta.get("url"), "url")
-    published = next((meta[k] for k in ("published_at", "date", "published") if meta.get(k) is not None), None)
     authors = meta.get("authors") if meta.get("authors") is not None else meta.get("author")
     title = _scalar(meta.get("title"), "title") or default_title or path.stem
     return Article(
@@ -213,7 +223,7 @@ def _build(meta: Mapping, text: str, path: Path, default_title: str, row_id: str
         text=text,
         title=title,
         url=url,
-        published_at=normalise_date(published),
+        published_at=normalise_date(_published(meta)),
         source=_scalar(meta.get("source"), "source"),
         path=str(path),
         authors=_authors(authors),
@@ -228,16 +238,25 @@ def _load_markdown(path: Path, text: str) -> LoadResult:
     title = ""
     if not meta.get("title"):
         title, body = _markdown_title(body)
-    return LoadResult(articles=[_build(meta, reflow(body), path, title)])
+    return _dated(_build(meta, reflow(body), path, title), meta)
 
 
-def _split_front_matter(text: str) -> tuple[dict, str]:
-    """Separate YAML front matter (between leading ``---`` lines) from the Markdown body."""
+def _split_front_matter(text: str, lenient: bool = False) -> tuple[dict, str]:
+    """Separate YAML front matter (between leading ``---`` lines) from the body.
+
+    ``lenient`` is for plain text, where a first line ``---`` may just be a rule: a block left open,
+    or one that is no mapping of article fields (a line of prose between two rules, even one that
+    reads as ``key: value``), is then no front matter and the text is returned whole. Invalid YAML is reported all the same: a block of ``key: value``
+    lines with a slip in one (``title: Kyiv: the talks``) was meant as front matter, and read as
+    text its lines would open the article and its date would be lost.
+    """
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
         return {}, text
     close = next((i for i in range(1, len(lines)) if lines[i].rstrip() in _FRONT_MATTER_CLOSE), None)
     if close is None:
+        if lenient:
+            return {}, text
         raise _Invalid("front matter is not closed: no '---' line after the opening one", line=1)
     try:
         meta = yaml.safe_load("\n".join(lines[1:close]))
@@ -249,6 +268,8 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
         raise _Invalid(f"invalid YAML front matter: {problem}{where}", line=line) from None
     if meta is None:
         meta = {}
+    if lenient and not (isinstance(meta, dict) and _ARTICLE_KEYS & set(meta)):
+        return {}, text
     if not isinstance(meta, dict):
         raise _Invalid(f"front matter must be a mapping of keys to values, got {_type_name(meta)}", line=1)
     return meta, "\n".join(lines[close + 1 :])
@@ -268,18 +289,32 @@ def _markdown_title(body: str) -> tuple[str, str]:
 
 
 def _load_text(path: Path, text: str) -> LoadResult:
+    """A text file, with the same optional front matter as Markdown: exports and hand-saved articles
+    are often plain text, and without it they had no way to carry a date, a url or a publisher."""
+    meta, body = _split_front_matter(text, lenient=True)
+    if _scalar(meta.get("title"), "title"):
+        return _dated(_build(meta, reflow(body), path, ""), meta)
+    title, body = _text_title(path, body)
+    return _dated(_build(meta, body, path, title), meta)
+
+
+def _text_title(path: Path, text: str) -> tuple[str, str]:
+    """Title and body of plain text: the first line is the title when more follows and it is short
+    enough, else the file's name. The title line stays a line of its own in the body, whatever its length."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     title = lines[0] if len(lines) > 1 and len(lines[0]) <= MAX_TITLE_CHARS else path.stem
-    if lines and title == lines[0]:  # the title line stays a line of its own, whatever its length
+    if lines and title == lines[0]:
         head, _, rest = text.strip().partition("\n")
-        return LoadResult(articles=[_build({}, f"{head}\n{reflow(rest)}", path, title)])
-    return LoadResult(articles=[_build({}, reflow(text), path, title)])
+        return title, f"{head}\n{reflow(rest)}"
+    return title, reflow(text)
 
 
 def _load_html(path: Path, data: bytes) -> LoadResult:
     result = article_from_html(data, origin=str(path))
     # a page that names no url of its own gets a file id that survives moves (see file_article_id)
     result.articles = [a if a.url else replace(a, id=file_article_id(path, a.title)) for a in result.articles]
+    for article in result.articles:
+        result.warnings.extend(undated_warnings(article))
     return result
 
 
@@ -289,7 +324,7 @@ def _load_json(path: Path, text: str) -> LoadResult:
     except json.JSONDecodeError as exc:
         raise _Invalid(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
     if isinstance(data, dict):
-        return LoadResult(articles=[_json_article(data, path)])
+        return _dated(_json_article(data, path), data)
     if not isinstance(data, list):
         raise _Invalid(f"expected a JSON object or a list of objects, got {_type_name(data)}")
     result = LoadResult()
@@ -297,7 +332,7 @@ def _load_json(path: Path, text: str) -> LoadResult:
         try:
             if not isinstance(item, dict):
                 raise _Invalid(f"expected a JSON object, got {_type_name(item)}")
-            result.articles.append(_json_article(item, path, _row_id(path, str(index))))
+            result.extend(_dated(_json_article(item, path, _row_id(path, str(index))), item, where=f"item {index}"))
         except _Invalid as exc:
             result.failures.append(LoadFailure(path=str(path), error=f"item {index}: {exc}"))
     return result
@@ -315,7 +350,7 @@ def _load_jsonl(path: Path, text: str) -> LoadResult:
                 raise _Invalid(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
             if not isinstance(item, dict):
                 raise _Invalid(f"expected a JSON object, got {_type_name(item)}")
-            result.articles.append(_json_article(item, path, _row_id(path, f"L{number}")))
+            result.extend(_dated(_json_article(item, path, _row_id(path, f"L{number}")), item, line=number))
         except _Invalid as exc:
             result.failures.append(LoadFailure(path=str(path), error=str(exc), line=number))
     return result

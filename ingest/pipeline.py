@@ -39,7 +39,8 @@ from assistant.embedding import count_word_pieces
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
-from ingest.article import Article, LoadFailure, LoadWarning
+from ingest.article import UNDATED, Article, LoadFailure, LoadWarning
+from ingest.dates import undated_warnings
 from ingest.loaders import load_paths
 from ingest.shard import WHOLE, Shard
 
@@ -64,6 +65,13 @@ class IngestSummary:
     shard: Shard = WHOLE
     other_shards: int = 0  # articles read but left to the other shards of a sharded ingest
 
+    @property
+    def undated(self) -> int:
+        """Articles read without a published date: ranked as neither new nor old, they are easily never
+        cited, so the summary counts them. Counted from their warnings (one each), so that a summary
+        assembled from the loaders' output alone (``ingest --server``) counts them too."""
+        return sum(w.kind == UNDATED for w in self.warnings)
+
     def as_dict(self) -> dict:
         sharded = {"shard": str(self.shard), "other_shards": self.other_shards} if not self.shard.is_whole else {}
         return {
@@ -74,6 +82,7 @@ class IngestSummary:
             "failed": [f.as_dict() for f in self.failed],
             "chunks": self.chunks,
             "warnings": [w.as_dict() for w in self.warnings],
+            "undated": self.undated,
             **sharded,
         }
 
@@ -82,6 +91,7 @@ class IngestSummary:
             f"added {self.added} / updated {self.updated} / unchanged {self.unchanged} / "
             f"deleted {self.deleted} / failed {len(self.failed)} / chunks {self.chunks}"
             + (f" / warnings {len(self.warnings)}" if self.warnings else "")
+            + (f" / undated {self.undated}" if self.undated else "")
             + (f" / shard {self.shard}, {self.other_shards} left to other shards" if not self.shard.is_whole else "")
         )
 
@@ -186,7 +196,10 @@ class Ingester:
         if urls:
             from ingest.web import load_urls
 
-            loaded.extend(load_urls(urls, self.settings))
+            web = load_urls(urls, self.settings)
+            for article in web.articles:  # files are checked by their loaders, pages here (not on every feed sync)
+                web.warnings.extend(undated_warnings(article))
+            loaded.extend(web)
         roots = [Path(p).resolve() for p in paths] if prune else None
         return self.ingest_articles(
             loaded.articles, loaded.failures, prune_roots=roots, progress=progress, warnings=loaded.warnings, shard=shard

@@ -34,8 +34,10 @@ def ingested(env):
 
 
 def test_ingest_json_summary(ingested, env):
-    assert set(ingested) == {"added", "updated", "unchanged", "deleted", "failed", "chunks", "warnings"}
-    assert ingested["warnings"] == []  # the sample articles are clean
+    assert set(ingested) == {"added", "updated", "unchanged", "deleted", "failed", "chunks", "warnings", "undated"}
+    # The sample articles are clean, but for the plain-text one that carries no date: it is said so.
+    assert ingested["undated"] == 1
+    assert [(Path(w["path"]).name, "no published date" in w["warning"]) for w in ingested["warnings"]] == [("comet-exhibit.txt", True)]
     assert ingested["added"] == len(list(SAMPLE_ARTICLES.iterdir())) and ingested["chunks"] > 0
     again = newsdesk(env, "ingest", str(SAMPLE_ARTICLES))
     assert again.returncode == 0

@@ -135,6 +135,49 @@ def test_txt_title_falls_back_to_stem(tmp_path):
     assert long_first.title == "long-first"
 
 
+def test_txt_front_matter_is_read_as_in_markdown(tmp_path):
+    path = write(
+        tmp_path / "guarantees.txt",
+        "---\n"
+        "title: Allies back security guarantees\n"
+        "url: https://example.org/guarantees\n"
+        "published_at: 2026-01-06\n"
+        "source: Test Wire\n"
+        "authors: A. Writer, B. Editor\n"
+        "---\n"
+        "Thirty countries backed the guarantees on Tuesday.\n\n"
+        "Troops would follow a ceasefire.\n",
+    )
+    result = load_file(path)
+    assert result.failures == [] and result.warnings == []  # dated: nothing to warn about
+    [article] = result.articles
+    assert (article.title, article.url, article.published_at) == ("Allies back security guarantees", "https://example.org/guarantees", "2026-01-06")
+    assert article.source == "Test Wire" and article.authors == ("A. Writer", "B. Editor")
+    assert article.id == "https://example.org/guarantees"
+    assert article.text == "Thirty countries backed the guarantees on Tuesday.\n\nTroops would follow a ceasefire."
+
+
+def test_txt_front_matter_without_title_keeps_the_first_line_as_title(tmp_path):
+    article = only_article(write(tmp_path / "rain.txt", "---\ndate: March 2, 2026\n---\nRain record broken\n\nThe city saw 90 mm of rain.\n"))
+    assert (article.title, article.published_at) == ("Rain record broken", "2026-03-02")
+    assert article.text == "Rain record broken\n\nThe city saw 90 mm of rain."
+    assert article.id == "rain.txt#rain-record-broken"  # as without front matter
+
+
+def test_txt_that_only_begins_with_a_rule_is_plain_text(tmp_path):
+    unclosed = "---\nRain record broken\n\nThe city saw 90 mm of rain.\n"
+    prose = "---\nRain record broken\n---\nThe city saw 90 mm of rain.\n"  # no mapping between the rules
+    colon = "---\nUpdate: rain record broken\n---\nThe city saw 90 mm of rain.\n"  # a mapping, of no article field
+    for name, text in [("unclosed.txt", unclosed), ("prose.txt", prose), ("colon.txt", colon)]:
+        article = only_article(write(tmp_path / name, text))
+        assert article.text == text.strip() and article.published_at == ""
+
+
+def test_txt_front_matter_with_invalid_yaml_is_a_failure(tmp_path):
+    failure = only_failure(write(tmp_path / "talks.txt", "---\ntitle: Kyiv: the talks\npublished_at: 2026-01-06\n---\nBody.\n"))
+    assert failure.error.startswith("invalid YAML front matter:") and failure.line == 2
+
+
 def test_crlf_and_bom_are_normalised(tmp_path):
     path = tmp_path / "win.txt"
     path.write_bytes("\ufeffTitle line\r\n\r\nBody line.\r\n".encode())
@@ -274,6 +317,48 @@ def test_jsonl_malformed_line_is_reported_and_the_rest_load(tmp_path):
 
 
 # -------------------------------------------------------------------------------------------- dates
+
+
+# -------------------------------------------------------------------------------------------- undated
+
+
+def test_undated_txt_is_warned_about_by_file(tmp_path):
+    path = write(tmp_path / "seed.txt", "Guarantees agreed\n\nThirty countries backed the guarantees.\n")
+    result = load_file(path)
+    assert len(result.articles) == 1
+    [warning] = result.warnings
+    assert (warning.path, warning.line, warning.kind) == (str(path.resolve()), None, "undated")
+    assert warning.message.startswith("no published date, so it is ranked as neither new nor old")
+    assert "front matter with 'published_at: YYYY-MM-DD'" in warning.message  # how to mend it, for this format
+    assert warning.as_dict() == {"path": str(path.resolve()), "line": None, "warning": warning.message}
+
+
+def test_undated_jsonl_row_is_warned_about_by_line(tmp_path):
+    rows = [
+        json.dumps({"id": "a", "published_at": "2026-01-07", "text": "A dated row."}),
+        "",
+        json.dumps({"id": "b", "text": "An undated row."}),
+        json.dumps({"id": "c", "date": "January 5", "text": "A row whose date has no year."}),
+    ]
+    result = load_file(write(tmp_path / "rows.jsonl", "\n".join(rows) + "\n"))
+    assert [a.id for a in result.articles] == ["a", "b", "c"]
+    assert [(w.line, w.kind) for w in result.warnings] == [(3, "undated"), (4, "undated")]
+    assert result.warnings[0].message.startswith("no published date")
+    assert 'give it a "published_at": "YYYY-MM-DD" field' in result.warnings[0].message
+    assert result.warnings[1].message.startswith("published date 'January 5' cannot be read as a date with a year")
+
+
+def test_undated_json_list_item_is_named_by_index(tmp_path):
+    items = [{"id": "a", "published": "2026-01-07", "text": "Dated."}, {"id": "b", "text": "Undated."}]
+    result = load_file(write(tmp_path / "many.json", json.dumps(items)))
+    [warning] = result.warnings
+    assert warning.message.startswith("item 1: no published date") and warning.line is None
+
+
+def test_dated_files_get_no_warning(tmp_path):
+    md = write(tmp_path / "ferry.md", "---\npublished_at: 2026-02-03\n---\n# Ferry\n\nThe ferry runs at night.\n")
+    one = write(tmp_path / "one.json", json.dumps({"id": "j", "published_at": "2026-02-03", "text": "Dated."}))
+    assert load_file(md).warnings == [] and load_file(one).warnings == []
 
 
 @pytest.mark.parametrize(
