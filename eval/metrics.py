@@ -9,7 +9,9 @@ A row holds (at least): ``answerable``, ``answers`` (gold texts), ``gold_sources
 ``latency_ms``, ``timings_ms``, ``answer_bearing`` (per retrieved article: does it contain a gold
 answer; None for unanswerable rows), ``unanswerable_kind`` (why an unanswerable question is so, e.g.
 "absent" or "incidental"; None or missing when the set does not say) and, with ``--compare``,
-``baselines`` ({mode: [article ids]}).
+``baselines`` ({mode: [article ids]}). Rows of sets that name kinds also hold ``kind`` ("yesno",
+"summary", "chitchat", ...), ``key_fact_coverage`` (summaries) and ``conversational`` (a reply to small
+talk, counted as a decline); rows without them score as before.
 
 Conventions: a metric whose denominator is 0 is ``None``. Retrieval metrics count answerable
 questions that name gold sources; answer metrics count answerable questions that name gold answers.
@@ -50,6 +52,9 @@ PER_STAGE_METRICS = ("latency_p50_ms", "latency_p95_ms")
 PER_KIND_METRICS = ("decline_accuracy",)
 # Metrics where lower is better: --fail-under fails when the metric is *over* the value.
 LOWER_IS_BETTER = ("false_decline_rate", "answer_words_mean", "latency_")
+# A summary is right when it covers at least this share of its key facts.
+SUMMARY_RIGHT = 0.5
+VERDICTS = ("yes", "no")
 
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -83,11 +88,62 @@ def answer_words(text: str) -> int:
 
 
 # --- per-row scoring (used by the runner; pure) -----------------------------------------------------
-def row_correct(answerable: bool, answers: Sequence[str], answer: str, declined: bool) -> bool | None:
-    """Answerable: answered (not declined) and the answer contains a gold answer; None when the
-    question names no gold answer. Unanswerable: declined."""
+def counts_as_declined(row: dict) -> bool:
+    """Whether the row's reply counts as a decline: declined, or a conversational reply (to small talk:
+    no sources, nothing answered). Handled on an unanswerable question, a false decline on another."""
+    return bool(row["declined"] or row.get("conversational"))
+
+
+def leading_verdict(answer: str) -> str | None:
+    """"yes" or "no" when the answer's first word is one (markers stripped, punctuation ignored): a
+    yes/no answer counts by the verdict it leads with, not by a "no" somewhere in its text."""
+    words = match_key(strip_markers(answer)).split()
+    return words[0] if words and words[0] in VERDICTS else None
+
+
+def yes_no_gold(answers: Sequence[str]) -> str | None:
+    """"yes" or "no" when the gold answers are exactly that one word (any case), else None."""
+    if len(answers) == 1 and answers[0].strip().lower() in VERDICTS:
+        return answers[0].strip().lower()
+    return None
+
+
+def key_fact_coverage(answer: str, key_facts: Sequence[Sequence[str]], declined: bool) -> float | None:
+    """The share of ``key_facts`` the answer covers (a fact is a list of alternatives: covered when the
+    answer contains any, as :func:`contains_answer` matches); 0 when declined, None without key facts."""
+    if not key_facts:
+        return None
+    if declined:
+        return 0.0
+    text = strip_markers(answer)
+    return sum(contains_answer(text, fact) for fact in key_facts) / len(key_facts)
+
+
+def row_correct(
+    answerable: bool,
+    answers: Sequence[str],
+    answer: str,
+    declined: bool,
+    kind: str | None = None,
+    key_facts: Sequence[Sequence[str]] = (),
+    sources: Sequence[dict] = (),
+) -> bool | None:
+    """Whether the reply is right for the question's ``kind``.
+
+    chitchat: it cites nothing (no sources, no [n] marker). Other unanswerable questions: declined.
+    yesno with a gold "yes" or "no": answered, leading with that verdict. summary with key facts: it
+    covers at least ``SUMMARY_RIGHT`` of them. Otherwise (and for sets without kinds): answered and
+    containing a gold answer; None when the question names no gold answer.
+    """
+    if kind == "chitchat":
+        return not sources and not _MARKERS.search(answer)
     if not answerable:
         return declined
+    verdict = yes_no_gold(answers) if kind == "yesno" else None
+    if verdict is not None:
+        return (not declined) and leading_verdict(answer) == verdict
+    if kind == "summary" and key_facts:
+        return key_fact_coverage(answer, key_facts, declined) >= SUMMARY_RIGHT
     if not answers:
         return None
     return (not declined) and contains_answer(strip_markers(answer), answers)
@@ -198,9 +254,10 @@ def unanswerable_kinds(rows: Sequence[dict]) -> list[str]:
     return sorted({r["unanswerable_kind"] for r in rows if not r["answerable"] and r.get("unanswerable_kind")})
 
 
-def decline_accuracy_by_kind(rows: Sequence[dict], declined=lambda r: r["declined"]) -> dict[str, float]:
+def decline_accuracy_by_kind(rows: Sequence[dict], declined=counts_as_declined) -> dict[str, float]:
     """{kind: share of the unanswerable rows of that kind for which ``declined(row)`` holds} (by
-    default: that were declined). Rows of unanswerable questions without a kind count in no kind."""
+    default: that were declined or given a conversational reply). Rows of unanswerable questions
+    without a kind count in no kind."""
     out = {}
     for kind in unanswerable_kinds(rows):
         of_kind = [r for r in rows if not r["answerable"] and r.get("unanswerable_kind") == kind]
@@ -209,10 +266,12 @@ def decline_accuracy_by_kind(rows: Sequence[dict], declined=lambda r: r["decline
 
 
 def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
-    """Every metric of the report, from the rows alone."""
+    """Every metric of the report, from the rows alone. A conversational reply counts as a decline
+    (:func:`counts_as_declined`): it is neither an answer to score for words or citations, nor one
+    to an unanswerable question."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    answered = [r for r in rows if not r["declined"]]
+    answered = [r for r in rows if not counts_as_declined(r)]
     with_gold = [r for r in answerable if r.get("correct") is not None]
     in_context = [r for r in answerable if r.get("answer_in_context") is not None]
 
@@ -221,10 +280,10 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
     metrics[f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(bool(r["answer_in_context"]) for r in in_context), len(in_context))
     metrics["answer_contains_gold"] = _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
     metrics["answer_words_mean"] = _ratio(sum(answer_words(r["answer"]) for r in answered), len(answered))
-    metrics["decline_accuracy"] = _ratio(sum(bool(r["declined"]) for r in unanswerable), len(unanswerable))
+    metrics["decline_accuracy"] = _ratio(sum(counts_as_declined(r) for r in unanswerable), len(unanswerable))
     for kind, rate in decline_accuracy_by_kind(rows).items():
         metrics[f"decline_accuracy.{kind}"] = rate
-    metrics["false_decline_rate"] = _ratio(sum(bool(r["declined"]) for r in answerable), len(answerable))
+    metrics["false_decline_rate"] = _ratio(sum(counts_as_declined(r) for r in answerable), len(answerable))
 
     counts = [r["citations"] for r in answered if r.get("citations")]
     metrics["citation_precision"] = _ratio(sum(c["supported"] for c in counts), sum(c["cited"] for c in counts))
@@ -239,6 +298,76 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
 
 def baseline_metrics(rows: Sequence[dict], modes: Sequence[str]) -> dict[str, dict[str, float | None]]:
     return {mode: retrieval_metrics(rows, key=mode) for mode in modes}
+
+
+def _share_right(rows: Sequence[dict]) -> float | None:
+    """The share of ``rows`` scored right, over those with a verdict (``correct`` not None)."""
+    judged = [r for r in rows if r.get("correct") is not None]
+    return _ratio(sum(bool(r["correct"]) for r in judged), len(judged))
+
+
+def kind_metrics(rows: Sequence[dict]) -> dict | None:
+    """How often each kind of question is answered right; None when no row names a kind.
+
+    ``right_by_kind``: {kind: share right}, kinds in the order the set first names them; for
+    summaries the mean key-fact coverage, with the share covering at least ``SUMMARY_RIGHT`` of
+    them as ``summary_right``. ``questions_by_kind``: {the same keys: questions}.
+    ``right_answerable_kinds``: the share right over the answerable rows that name a kind.
+    """
+    kinds = list(dict.fromkeys(r["kind"] for r in rows if r.get("kind")))
+    if not kinds:
+        return None
+    right: dict[str, float | None] = {}
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        of_kind = [r for r in rows if r.get("kind") == kind]
+        counts[kind] = len(of_kind)
+        if kind == "summary":
+            coverage = [r["key_fact_coverage"] for r in of_kind if r.get("key_fact_coverage") is not None]
+            right[kind] = _ratio(sum(coverage), len(coverage))
+            right["summary_right"], counts["summary_right"] = _share_right(of_kind), len(of_kind)
+        else:
+            right[kind] = _share_right(of_kind)
+    return {
+        "right_by_kind": right,
+        "questions_by_kind": counts,
+        "right_answerable_kinds": _share_right([r for r in rows if r["answerable"] and r.get("kind")]),
+    }
+
+
+def mean_kind_metrics(per_set: Sequence[dict | None]) -> dict | None:
+    """:func:`kind_metrics` over several sets: each share the mean of the sets' shares (sets without
+    the kind skipped), the questions summed; None when no set names a kind."""
+    sets = [kinds for kinds in per_set if kinds]
+    if not sets:
+        return None
+    counts: dict[str, int] = {}
+    for kinds in sets:
+        for kind, n in kinds["questions_by_kind"].items():
+            counts[kind] = counts.get(kind, 0) + n
+    return {
+        "right_by_kind": mean_values([kinds["right_by_kind"] for kinds in sets]),
+        "questions_by_kind": counts,
+        "right_answerable_kinds": mean_values([{"right": kinds["right_answerable_kinds"]} for kinds in sets])["right"],
+    }
+
+
+def mean_values(dicts: Sequence[dict]) -> dict[str, float | None]:
+    """{key: the mean of the dicts' values for it, skipping None (None when none has one)}: the mean
+    over several sets of each set's metric. A key only a later dict has goes after the key it follows
+    there, so "decline_accuracy.chitchat" stays beside "decline_accuracy" in the tables."""
+    keys: list[str] = []
+    for d in dicts:
+        at = 0
+        for key in d:
+            if key not in keys:
+                keys.insert(at, key)
+            at = keys.index(key) + 1
+    out: dict[str, float | None] = {}
+    for key in keys:
+        values = [d[key] for d in dicts if d.get(key) is not None]
+        out[key] = _ratio(sum(values), len(values))
+    return out
 
 
 # --- decline-threshold calibration -----------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The evaluation report: JSON document, metrics table (rich or plain text) and Markdown."""
+"""The evaluation report: JSON document, metrics table (rich or plain text) and Markdown.
+
+One set gives one report; several give ``{"sets": [report, ...], "mean": {metric: mean over the
+sets}}`` (see :func:`build_multi_report`), which :func:`write_markdown` renders as one document."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from eval.metrics import RETRIEVAL_METRICS
+from eval.metrics import RETRIEVAL_METRICS, SUMMARY_RIGHT, counts_as_declined, mean_kind_metrics, mean_values
 
 SETTINGS_KEYS = (
     "top_k",
@@ -45,9 +48,12 @@ def build_report(
     ingest: dict | None = None,
     calibration: dict | None = None,
     diagnostics: dict | None = None,
+    kinds: dict | None = None,
     elapsed_s: float | None = None,
 ) -> dict:
     report: dict = {"set": set_path, "corpus": corpus, "settings": settings, "ingest": ingest, "metrics": metrics}
+    if kinds:
+        report["kinds"] = kinds
     if diagnostics:
         report["diagnostics"] = diagnostics
     if baselines is not None:
@@ -60,6 +66,23 @@ def build_report(
     return report
 
 
+def build_multi_report(reports: Sequence[dict], calibration: dict | None = None) -> dict:
+    """The document of a run over several sets: each set's report, the mean of each metric over the
+    sets (of the per-set values, skipping None), the same for the kinds when a set names kinds, and
+    with ``calibration`` the one calibrated on the rows of all sets pooled."""
+    document: dict = {"sets": list(reports), "mean": mean_values([r["metrics"] for r in reports])}
+    kinds = mean_kind_metrics([r.get("kinds") for r in reports])
+    if kinds:
+        document["mean_kinds"] = kinds
+    if calibration is not None:
+        document["calibration"] = calibration
+    return document
+
+
+def mean_title(reports: Sequence[dict]) -> str:
+    return f"mean over {len(reports)} sets ({', '.join(r['set'] for r in reports)})"
+
+
 def write_json(report: dict, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +90,13 @@ def write_json(report: dict, path: str | Path) -> None:
 
 
 # --- the metrics table -------------------------------------------------------------------------------
+COUNT_METRICS = ("questions", "answerable", "unanswerable")
+KIND_LABELS = {
+    "summary": "summary (mean key-fact coverage)",
+    "summary_right": f"summary_right (coverage >= {SUMMARY_RIGHT:g})",
+}
+
+
 def fmt(name: str, value) -> str:
     if value is None:
         return "—"
@@ -74,6 +104,8 @@ def fmt(name: str, value) -> str:
         return str(value)
     if isinstance(value, int):
         return str(value)
+    if name in COUNT_METRICS:  # a mean over sets
+        return f"{value:g}"
     if name.startswith("latency_"):
         return f"{value:.1f}"
     if name == "answer_words_mean":
@@ -92,8 +124,19 @@ def table_rows(metrics: dict, baselines: dict | None = None) -> tuple[list[str],
     return header, rows
 
 
-def plain_table(metrics: dict, baselines: dict | None = None) -> str:
-    header, rows = table_rows(metrics, baselines)
+def kind_table_rows(kinds: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-kind table (``eval.metrics.kind_metrics``): kind, questions, share
+    right, and last the share right over the answerable questions of every kind."""
+    rows = [
+        [KIND_LABELS.get(kind, kind), str(kinds["questions_by_kind"][kind]), fmt("right", right)]
+        for kind, right in kinds["right_by_kind"].items()
+    ]
+    rows.append(["answerable, all kinds", "", fmt("right", kinds["right_answerable_kinds"])])
+    return ["kind", "n", "right"], rows
+
+
+def format_plain(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell, the first left-aligned, the others right-aligned."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = []
     for i, row in enumerate([header, *rows]):
@@ -104,14 +147,14 @@ def plain_table(metrics: dict, baselines: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def rich_table(metrics: dict, baselines: dict | None = None, title: str | None = None):
+def format_rich(header: list[str], rows: list[list[str]], title: str | None = None, dim: Sequence[str] = ()):
+    """The rich counterpart of :func:`format_plain`, the columns named in ``dim`` (baselines) dimmed."""
     from rich.table import Table
 
-    header, rows = table_rows(metrics, baselines)
     table = Table(title=title)
     table.add_column(header[0])
     for name in header[1:]:
-        table.add_column(name, justify="right", style="dim" if name != header[1] else None)
+        table.add_column(name, justify="right", style="dim" if name in dim else None)
     for row in rows:
         table.add_row(*row)
     return table
@@ -139,16 +182,18 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    return lines + ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+
+
 def failed_rows(rows: Sequence[dict]) -> list[dict]:
-    """Answerable questions not answered correctly (declined, or no gold answer in the answer) and
-    unanswerable questions not declined."""
-    out = []
-    for r in rows:
-        if r["answerable"] and r.get("correct") is not True and (r.get("answers") or r["declined"]):
-            out.append(r)
-        elif not r["answerable"] and not r["declined"]:
-            out.append(r)
-    return out
+    """Questions scored wrong (``correct`` False: declined or not answered right for its kind, or an
+    unanswerable one answered) and answerable questions without gold answers that were declined."""
+    return [
+        r for r in rows
+        if r.get("correct") is False or (r["answerable"] and r.get("correct") is None and counts_as_declined(r))
+    ]
 
 
 MISS_K = 5
@@ -163,8 +208,8 @@ def retrieval_misses(rows: Sequence[dict]) -> list[dict]:
 
 
 def answered_unanswerable(rows: Sequence[dict]) -> list[dict]:
-    """Unanswerable questions that were answered instead of declined."""
-    return [r for r in rows if not r["answerable"] and not r["declined"]]
+    """Unanswerable questions that were answered instead of declined (or given a conversational reply)."""
+    return [r for r in rows if not r["answerable"] and not counts_as_declined(r)]
 
 
 def first_quote(row: dict) -> str:
@@ -184,10 +229,10 @@ def markdown_report(report: dict) -> str:
         "",
         "## Metrics",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+        *_md_table(header, rows),
     ]
-    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    if report.get("kinds"):
+        lines += ["", "## Right by kind", "", *_md_table(*kind_table_rows(report["kinds"]))]
     if report.get("calibration"):
         c = report["calibration"]
         lines += [
@@ -242,6 +287,8 @@ def markdown_report(report: dict) -> str:
         kind = "answerable" if r["answerable"] else "unanswerable"
         if not r["answerable"] and r.get("unanswerable_kind"):
             kind += f", {_md_escape(r['unanswerable_kind'])}"
+        if r.get("kind"):
+            kind += f", kind {_md_escape(r['kind'])}"
         lines.append(f"### {r['id']} ({kind})")
         lines.append("")
         lines.append(f"- **Question:** {_md_escape(r['question'])}")
@@ -249,11 +296,17 @@ def markdown_report(report: dict) -> str:
             lines.append(f"- **Ref:** `{r['ref']}`")
         if r.get("standalone_question") and r["standalone_question"] != r["question"]:
             lines.append(f"- **Understood as:** {_md_escape(r['standalone_question'])}")
-        gold = "; ".join(r.get("answers") or []) or "(none: should decline)"
-        lines.append(f"- **Gold:** {_md_escape(gold)}")
+        if r.get("key_facts"):
+            facts = "; ".join(" / ".join(fact) for fact in r["key_facts"])
+            lines.append(f"- **Key facts** ({fmt('x', r.get('key_fact_coverage'))} covered): {_md_escape(facts)}")
+        else:
+            gold = "; ".join(r.get("answers") or []) or "(none: should decline)"
+            lines.append(f"- **Gold:** {_md_escape(gold)}")
         if r.get("gold_sources"):
             lines.append(f"- **Gold sources:** {', '.join(f'`{s}`' for s in r['gold_sources'])}")
         said = "(declined) " + r["answer"] if r["declined"] else r["answer"]
+        if r.get("conversational"):
+            said = "(conversational) " + said
         lines.append(f"- **Answered:** {_md_escape(said)}")
         lines.append(f"- **Evidence:** {r.get('evidence', 0):.3f}")
         titles = r.get("retrieved_titles") or []
@@ -269,7 +322,28 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def multi_markdown_report(document: dict) -> str:
+    """A run over several sets (:func:`build_multi_report`): the mean metrics (and kinds), the pooled
+    calibration, then each set's own report."""
+    reports = document["sets"]
+    lines = [f"# Evaluation: {mean_title(reports)}", "", *_md_table(*table_rows(document["mean"]))]
+    if document.get("mean_kinds"):
+        lines += ["", "## Right by kind (mean over the sets)", "", *_md_table(*kind_table_rows(document["mean_kinds"]))]
+    if document.get("calibration"):
+        c = document["calibration"]
+        lines += [
+            "",
+            f"Calibrated decline threshold on the pooled sets: {c['threshold']:.6g} "
+            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}{_md_escape(by_kind_text(c.get('decline_accuracy_by_kind')))}, "
+            f"false_decline_rate {fmt('x', c['false_decline_rate'])})",
+        ]
+    text = "\n".join(lines) + "\n"
+    return text + "".join("\n" + markdown_report(report) for report in reports)
+
+
 def write_markdown(report: dict, path: str | Path) -> None:
+    """``report``: one set's report or the document of several (``{"sets": [...], ...}``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown_report(report), encoding="utf-8")
+    text = multi_markdown_report(report) if "sets" in report else markdown_report(report)
+    path.write_text(text, encoding="utf-8")

@@ -7,6 +7,9 @@ An item may instead name a ``ref``: the id of a question in another set (``--ref
 answers, gold sources, answerable flag and unanswerable kind it takes. A follow-up set is built that
 way: each conversation's last turn asks for what its ref asks, in context; ``standalone=True`` asks
 the ref's own question with no history instead, so the two runs compare the same questions.
+
+An item may name its ``kind`` (amount, who, yesno, summary, chitchat, ...: reader sets do) and, for a
+summary, its ``key_facts``; the kind picks how the answer is scored (``eval.metrics.row_correct``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from eval.metrics import CONTEXT_K, citation_counts, contains_answer, row_correct
+from eval.metrics import CONTEXT_K, citation_counts, contains_answer, key_fact_coverage, row_correct
 
 BASELINE_MODES = ("bm25", "dense")
+EVIDENCE_SENTENCES = 3  # as ExtractiveAnswerer.evidence_sentences: the evidence is the best of these
 _MAX_COLLECTION = 63 - len("__articles")  # the store adds a manifest collection "<name>__articles"
 
 
@@ -39,6 +43,8 @@ class EvalItem:
     history: list[dict] = field(default_factory=list)
     unanswerable_kind: str | None = None  # why an unanswerable question is so ("absent", "incidental", ...)
     ref: str | None = None  # the id of the refs-file question this item takes its gold from
+    kind: str | None = None  # what the question asks for ("yesno", "summary", "chitchat", ...): how it is scored
+    key_facts: list[list[str]] = field(default_factory=list)  # a summary's facts, each a list of alternatives
 
 
 # --- the set file ------------------------------------------------------------------------------------
@@ -49,7 +55,7 @@ def _str_list(obj: dict, key: str, where: str) -> list[str]:
     return value
 
 
-_FROM_REF = ("answers", "gold_sources", "answerable", "unanswerable_kind")
+_FROM_REF = ("answers", "gold_sources", "answerable", "unanswerable_kind", "key_facts")
 
 
 def _optional_str(obj: dict, key: str, where: str) -> str | None:
@@ -60,6 +66,17 @@ def _optional_str(obj: dict, key: str, where: str) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
     return value
+
+
+def _key_facts(obj: dict, where: str) -> list[list[str]]:
+    """``obj["key_facts"]``: a list of facts, each a non-empty list of alternative strings (an empty
+    fact could never be covered); [] when absent."""
+    facts = obj.get("key_facts") or []
+    if not isinstance(facts, list) or not all(
+        isinstance(fact, list) and fact and all(isinstance(alt, str) for alt in fact) for fact in facts
+    ):
+        raise SetFormatError(f"{where}: 'key_facts' must be a list of facts, each a non-empty list of alternative strings")
+    return facts
 
 
 def _history(obj: dict, where: str) -> list[dict]:
@@ -85,9 +102,10 @@ def parse_item(
 ) -> EvalItem:
     """One set line as an :class:`EvalItem`; ``where`` (``path:line``) prefixes every error.
 
-    An item with ``ref`` takes answers, gold sources, answerable and unanswerable kind from
+    An item with ``ref`` takes answers, gold sources, answerable, unanswerable kind and key facts from
     ``refs[ref]`` (the questions of the file ``refs_name``) and may not state them itself; with
-    ``standalone`` it asks the ref's question with no history instead of its own conversation.
+    ``standalone`` it asks the ref's question with no history instead of its own conversation. Its
+    ``kind`` is its own when it states one (a follow-up is asked as one), else the ref's.
     """
     if not isinstance(obj, dict):
         raise SetFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
@@ -97,6 +115,7 @@ def parse_item(
         if not isinstance(obj[key], str) or not obj[key].strip():
             raise SetFormatError(f"{where}: '{key}' must be a non-empty string")
     ref_id = _optional_str(obj, "ref", where)
+    kind = _optional_str(obj, "kind", where)
     if ref_id is not None:
         if refs is None:
             raise SetFormatError(f"{where}: 'ref' {ref_id!r} needs a refs file (--refs REFS.jsonl) to take its gold answers from")
@@ -116,6 +135,8 @@ def parse_item(
             history=[] if standalone else history,
             unanswerable_kind=target.unanswerable_kind,
             ref=ref_id,
+            kind=kind or target.kind,
+            key_facts=list(target.key_facts),
         )
     if "answerable" not in obj:
         raise SetFormatError(f"{where}: missing 'answerable'")
@@ -132,6 +153,8 @@ def parse_item(
         answerable=obj["answerable"],
         history=history,
         unanswerable_kind=_optional_str(obj, "unanswerable_kind", where),
+        kind=kind,
+        key_facts=_key_facts(obj, where),
     )
 
 
@@ -205,15 +228,18 @@ class EvalSetup:
     ingest_line: str = ""
 
 
-def open_engine(settings, corpus: str | Path | None = None, progress=None) -> EvalSetup:
+def open_engine(settings, corpus: str | Path | None = None, progress=None, embed_model=None) -> EvalSetup:
     """The engine to evaluate. With ``corpus``: ingest it (idempotently) into a collection of its own
-    in the same data dir, then build the engine over that collection, sharing one embedder."""
+    in the same data dir, then build the engine over that collection, sharing one embedder.
+
+    ``embed_model``: an embedder already loaded (by the engine of another set), so that evaluating
+    several sets loads the model once; default: one built from the settings."""
     from assistant.embedding import build_embedding
     from assistant.engine import Engine
     from assistant.store import ArticleStore
 
     if corpus is None:
-        engine = Engine(settings)
+        engine = Engine(settings, embed_model=embed_model)
         return EvalSetup(engine=engine, store=engine.store, collection=settings.collection)
 
     from ingest.pipeline import Ingester
@@ -224,7 +250,7 @@ def open_engine(settings, corpus: str | Path | None = None, progress=None) -> Ev
     name = corpus_collection_name(corpus)
     corpus_settings = settings.model_copy(update={"collection": name})
     store = ArticleStore(corpus_settings)
-    embed_model = build_embedding(corpus_settings)
+    embed_model = embed_model or build_embedding(corpus_settings)
     ingester = Ingester(store, embed_model, corpus_settings)
     # prune: the collection mirrors the corpus, so articles since removed from it go too.
     summary = ingester.ingest_paths([corpus], prune=True, progress=progress)
@@ -255,6 +281,10 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
     """One report row: what the engine did with ``item`` and how it scores."""
     answer = trace.answer
     sources = [s.model_dump() for s in answer.sources]
+    # A reply to small talk ("thanks") cites nothing and answers nothing: scored as a decline. Engines
+    # from before Answer.conversational have no such replies.
+    conversational = getattr(answer, "conversational", False)
+    declined = answer.declined or conversational
     titles: dict[str, str] = {}
     for hit in trace.hits:
         meta = hit.node.metadata
@@ -268,7 +298,7 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
     else:
         in_context = None
         answer_bearing = None
-    if answer.declined:
+    if declined:
         citations = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
     else:
         citations = citation_counts(answer.answer, sources, source_text)
@@ -287,18 +317,36 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
         "retrieved_titles": [titles.get(article_id, "") for article_id in answer.retrieved[:10]],
         "answer": answer.answer,
         "declined": answer.declined,
+        "conversational": conversational,
         "sources": sources,
         "answer_in_context": in_context,
         "answer_bearing": answer_bearing,
         "evidence": trace.evidence,
+        # The features of the sentences the evidence is read from, to refit the answerability model on
+        # (bench/fit_answerability.py).
+        "candidates": _candidates(trace),
         "latency_ms": round(latency_ms, 2),
         "timings_ms": dict(answer.timings_ms),
         "generator": answer.generator,
         "fallback_reason": answer.fallback_reason,
         "verification": answer.verification.model_dump(),
-        "correct": row_correct(item.answerable, item.answers, answer.answer, answer.declined),
+        "kind": item.kind,
+        "key_facts": item.key_facts,
+        "key_fact_coverage": key_fact_coverage(answer.answer, item.key_facts, declined),
+        "correct": row_correct(item.answerable, item.answers, answer.answer, declined,
+                               kind=item.kind, key_facts=item.key_facts, sources=sources),
         "citations": citations,
     }
+
+
+def _candidates(trace) -> list[dict]:
+    judgement = getattr(trace, "judgement", None)
+    if judgement is None:
+        return []
+    return [
+        {"coverage": s.coverage, "dense": s.dense, "match": s.match, "age_days": s.age_days}
+        for s in judgement.scored[:EVIDENCE_SENTENCES]
+    ]
 
 
 def evaluate(
