@@ -45,6 +45,20 @@ _AMOUNT = re.compile(
     r"tons|tonnes|barrels|acres|gallons)\b",
     re.I,
 )
+# "Why ...?", "What caused / set off ...?": a sentence that gives a cause answers; the causal words
+# that say so, strong ("because", "due to", "blamed on") and weak ("after", "amid": often only time).
+_ASKS_REASON = re.compile(
+    r"^\W*(?:why|how come)\b|\bwhat (?:caused|causes|led to|leads to|set off|sets off|sparked|sparks|prompted|"
+    r"triggered|was behind|is behind|drove)\b|\bwhat(?:'s|’s| is| was) the (?:reason|cause)\b"
+)
+_CAUSE = re.compile(
+    r"\b(?:because|due to|caused by|blamed (?:on|for)|the (?:reason|cause)|as a result|resulted from|stem(?:s|med)? from|"
+    r"led to|in order to|in response to|aimed at|to protest|so that|thanks to|after (?:a|an|the) \w+ (?:of|in|with)|"
+    r"prompted|triggered|sparked|said it was|citing)\b",
+    re.I,
+)
+_WEAK_CAUSE = re.compile(r"\b(?:after|amid|following|over|since|as)\b", re.I)
+_PLACE_NAME = re.compile(r"\b(?:in|at|near|outside|inside|from|to|into|across|off)\s+(?:the\s+)?([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*)")
 # "What did Carney say (about ...)?": a quotation, or what someone said, is the answer.
 _ASKS_SAYING = re.compile(r"^\W*what (?:did|does|do|has|have|had|will|would) .+? (?:say|said|tell|told|write|wrote)\b")
 _QUOTATION = re.compile(r"[“\"][^”\"]{12,}[”\"]")
@@ -83,17 +97,20 @@ _NAME_HEADS = frozenset(
 
 @dataclass(frozen=True)
 class AnswerType:
-    kind: str | None  # "number", "date", "time" (of day), "name", "quote" (what someone said) or None (anything)
+    kind: str | None  # "number", "date", "time" (of day), "name", "quote" (what someone said), "reason" (why) or None (anything)
     places: str | None = None  # gazetteer the name must be in: "us_states", "countries", "cities"
     head: str | None = None  # stem of the word a name of the asked kind ends in ("counti" for "which county")
     person: bool = False  # "who ...", "which singer ...": a person's full name ("Tracy Chapman")
     amount: bool = False  # "how much ...", "what is the cost ...": money, a share or a magnitude, not any number
+    place: bool = False  # "where ...": a name after a preposition of place ("at the Louvre", "in Krakow")
 
 
 def answer_type(question: str) -> AnswerType:
     q = question.lower()
     if _ASKS_TIME.search(q):
         return AnswerType("time")
+    if _ASKS_REASON.search(q):
+        return AnswerType("reason")
     if _ASKS_SAYING.search(q):
         return AnswerType("quote")
     if _ASKS_NUMBER.search(q):
@@ -114,6 +131,8 @@ def answer_type(question: str) -> AnswerType:
     heads = [stem(word) for word in focus if stem(word) in _NAME_HEADS]
     if heads:  # a weaker cue: "which island nation" wants a country, not "... Island"
         return AnswerType("name", head=heads[-1])
+    if re.search(r"^\W*where\b|\bwhere (?:did|does|do|is|was|are|were|will|can)\b", q):
+        return AnswerType("name", place=True)
     if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
         return AnswerType("name")
     return AnswerType(None)
@@ -270,6 +289,10 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
         if atype.amount and not new(m.group(0) for m in _AMOUNT.finditer(sentence)):
             return 0.5  # a number, but not a sum or a share: "over the next five years"
         return 1.0
+    if atype.kind == "reason":
+        if _CAUSE.search(sentence):
+            return 1.0
+        return 0.75 if _WEAK_CAUSE.search(sentence) else 0.25
     if atype.kind == "quote":
         if _QUOTATION.search(sentence):
             return 1.0
@@ -283,7 +306,11 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
             if atype.person and _unlisted_person(sentence, question_words):
                 return 0.5  # a full name with a first name the census lists lack ("Vladimir Putin"): less sure
             return 0.0
-        return 1.0 if new([n for n in _CAPITALISED.findall(sentence) if not _common(n)]) else 0.0
+        names = [n for n in _CAPITALISED.findall(sentence) if not _common(n)]
+        if atype.place and new(names):
+            # "Where ...?": a new name after "in", "at", "near" is a place; another new name may be one.
+            return 1.0 if new(w for m in _PLACE_NAME.finditer(sentence) for w in m.group(1).split() if not _common(w)) else 0.5
+        return 1.0 if new(names) else 0.0
     return 0.5
 
 

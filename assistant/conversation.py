@@ -19,8 +19,8 @@ _SMALL_TALK_WORDS = frozenset(
     there all well done excellent brilliant lovely yes yeah yep no nope""".split()
 )
 _ABOUT_YOU = re.compile(
-    r"^\W*(who|what)\s+(are|r)\s+(you|u)\b|^\W*what\s+(can|do)\s+(you|u)\s+do\b|^\W*how\s+(do|does)\s+(you|this)\s+work\b|"
-    r"^\W*(help|what is this)\W*$",
+    r"^\W*(?:(?:wait|so|ok|okay|and|but|hey|um|sorry)\W+)*(?:(who|what)\s+(are|r)\s+(you|u)\b|what\s+(can|do)\s+(you|u)\s+do\b|"
+    r"how\s+(do|does)\s+(you|this)\s+work\b|(help|what is this)\W*$)",
     re.I,
 )
 _WORD = re.compile(r"[a-z']+")

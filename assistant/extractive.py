@@ -56,7 +56,8 @@ HEADING_WORDS = 12
 _BOILERPLATE = re.compile(
     r"^\W*(?:editor[’']s note|this (?:page|article|story|post) (?:is|was|has been|contains|includes|may)|"
     r"(?:sign up|subscribe|click here|read more|follow us|watch:|listen:|related:|see also|copyright|all rights reserved)|"
-    r"(?:this|the) (?:story|article) has been updated|.{0,40}contributed to this (?:report|story))",
+    r"(?:this|the) (?:story|article) has been updated|.{0,40}contributed to this (?:report|story)|"
+    r"here(?:[’']s| is| are) (?:what|everything|all) (?:we know|you need to know|to know)|what (?:we know|to know)\b)",
     re.I,
 )
 # A lede is among an article's first few sentences (past captions and a standfirst), or it has none.
@@ -92,6 +93,10 @@ class ScoredSentence:
     answerability: float = 0.0  # how well it answers the question, in [0, 1]: the evidence it gives
     age_days: int | None = None  # how much older its article is than the newest that matched
     states: bool = False  # the question's subject does the asked thing in it ("Canada has promised")
+    # What the question says of its article, beyond the sentence's words: how much its age fits a
+    # question about something new, and whether it states the question's figures (1.0: no doubt).
+    fit: float = 1.0
+    typed: bool = False  # the question asks for a kind of thing (a sum, a name, a date, a cause)
 
 
 @dataclass
@@ -161,6 +166,9 @@ class ExtractiveAnswerer:
         # For a question about something new, a sentence's score halves every this many days its article
         # is older than the newest that matched (at full strength: "this week"; less for "the latest").
         self.recent_half_life_days = recent_half_life_days
+        # How much the article's fit to the question (age for a question about something new, stating its
+        # figures) weighs on a sentence's answerability: it multiplies by fit ** fit_weight.
+        self.fit_weight = 1.0
         # The share of itself a question word missing from a sentence counts when its headline has it.
         self.title_credit = 0.5
         # The share of its score a sentence loses when its article states none of the question's figures.
@@ -243,12 +251,14 @@ class ExtractiveAnswerer:
                 if states:
                     score *= 1.0 + self.predicate_weight
                 scored.append(
-                    ScoredSentence(sentence, rank, hit, coverage, score, match=match, age_days=age, states=states)
+                    ScoredSentence(sentence, rank, hit, coverage, score, match=match, age_days=age, states=states,
+                                   typed=atype.kind is not None,
+                                   fit=staleness * stated)
                 )
         scored.sort(key=lambda s: s.score, reverse=True)
         if similarity is not None and self.embedded_sentences > 0 and scored:
             self._embed_best(q, scored, similarity)
-        if atype.kind not in (None, "quote") and self.consensus_weight > 0:
+        if atype.kind not in (None, "quote", "reason") and self.consensus_weight > 0:
             self._vote(scored, q)
         for s in scored:
             s.answerability = self.answerability(s)
@@ -273,8 +283,13 @@ class ExtractiveAnswerer:
         dense = s.dense if s.dense is not None else 0.0
         age = math.log1p(max(0, s.age_days or 0)) / 7.0  # 1.0 at about three years
         w = ANSWERABILITY
-        logit = w["bias"] + w["coverage"] * s.coverage + w["dense"] * dense + w["match"] * s.match + w["age"] * age
-        return 1.0 / (1.0 + math.exp(-logit))
+        # A question that asks for a kind of thing is not answered by a sentence without one, however
+        # close it is: "miss" is how far the sentence falls short of holding it (0 for open questions).
+        miss = 1.0 - s.match if s.typed else 0.0
+        logit = (w["bias"] + w["coverage"] * s.coverage + w["dense"] * dense + w["match"] * s.match + w["age"] * age
+                 + w.get("miss", 0.0) * miss)
+        # An article too old for "this week", or silent on the question's "22 states", is weaker evidence.
+        return s.fit ** self.fit_weight / (1.0 + math.exp(-logit))
 
     def _vote(self, scored: list[ScoredSentence], q: Question) -> None:
         """Raise the top sentences that hold the candidate answer most repeated across articles (each

@@ -194,6 +194,15 @@ def baseline_engine(engine, url: str):
     return index.as_query_engine(llm=baseline_llm(engine.settings, url), similarity_top_k=TOP_K)
 
 
+class NoProbe:
+    """The probe of an engine with no LLM: it never asks a model."""
+
+    asked, reply, candidates, prompt = False, None, [], ""
+
+    def reset(self) -> None:
+        pass
+
+
 class Probe:
     """Records, per question, what Newsdesk's generative answerer did: whether it asked the model at all
     (the evidence threshold declines first), the prompt it sent and the model's raw reply before
@@ -425,6 +434,10 @@ def compare(args, url: str, report: dict, output: Path) -> None:
             setup.engine.settings.model_copy(update={"llm_context": context}), setup.store, setup.engine.embed_model
         )
     probes = {name: Probe(engine) for name, engine in engines.items()}
+    # The quoted answer on the same questions: what the model must at least match.
+    engines["extractive"] = Engine(setup.engine.settings.model_copy(update={"llm": "extractive"}), setup.store,
+                                   setup.engine.embed_model, llm=None)
+    probes["extractive"] = NoProbe()
     baseline = baseline_engine(setup.engine, url)
     systems = ["baseline", *engines]
 

@@ -149,12 +149,13 @@ def row_correct(
     return (not declined) and contains_answer(strip_markers(answer), answers)
 
 
-def citation_counts(answer: str, sources: Sequence[dict], source_text) -> dict[str, int]:
+def citation_counts(answer: str, sources: Sequence[dict], source_text, question: str = "") -> dict[str, int]:
     """Citation counts of one (non-declined) answer.
 
     ``sources`` are the answer's sources as dicts (``n``, ``article_id``); ``source_text(article_id)``
-    returns the article's text. Support is :func:`assistant.citations.supports`; an ``[n]`` naming no
-    source is unsupported. Every sentence counts, trailing uncited text included.
+    returns the article's text. Support is :func:`assistant.citations.supports`, given ``question`` as
+    verification gives it (what a reply repeats of the question is no claim to find in the source); an
+    ``[n]`` naming no source is unsupported. Every sentence counts, trailing uncited text included.
     """
     by_n = {int(s["n"]): s for s in sources}
     cited = supported = sentences = sentences_supported = 0
@@ -164,7 +165,7 @@ def citation_counts(answer: str, sources: Sequence[dict], source_text) -> dict[s
         for n in numbers:
             cited += 1
             source = by_n.get(n)
-            if source is not None and supports(sentence, source_text(source["article_id"])):
+            if source is not None and supports(sentence, source_text(source["article_id"]), given=question):
                 supported += 1
                 any_support = True
         sentences_supported += any_support

@@ -301,7 +301,7 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
     if declined:
         citations = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
     else:
-        citations = citation_counts(answer.answer, sources, source_text)
+        citations = citation_counts(answer.answer, sources, source_text, answer.standalone_question)
     return {
         "id": item.id,
         "ref": item.ref,
@@ -344,7 +344,7 @@ def _candidates(trace) -> list[dict]:
     if judgement is None:
         return []
     return [
-        {"coverage": s.coverage, "dense": s.dense, "match": s.match, "age_days": s.age_days}
+        {"coverage": s.coverage, "dense": s.dense, "match": s.match, "age_days": s.age_days, "typed": s.typed, "fit": s.fit}
         for s in judgement.scored[:EVIDENCE_SENTENCES]
     ]
 
