@@ -199,7 +199,8 @@ class ExtractiveAnswerer:
             age = _age_days(hit, newest)
             # Asked about something new: an older story's sentences weigh less, by how sure the question
             # is of its time; an undated article is neither new nor old.
-            staleness = 0.5 ** (q.recency * (self.recent_half_life_days if age is None else age) / self.recent_half_life_days)
+            behind = self.recent_half_life_days if age is None else max(0, age)  # newer than the newest counted: 0
+            staleness = 0.5 ** (q.recency * behind / self.recent_half_life_days)
             # A question's figures ("22 states") are evidence of which event it means, not a veto: an
             # article may word them otherwise ("twenty-two states") or give them elsewhere.
             stated = 1.0 if _article_id(hit) not in unreported else 1.0 - self.quantity_weight

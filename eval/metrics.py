@@ -298,7 +298,14 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
 
 
 def baseline_metrics(rows: Sequence[dict], modes: Sequence[str]) -> dict[str, dict[str, float | None]]:
-    return {mode: retrieval_metrics(rows, key=mode) for mode in modes}
+    """Each single retriever's retrieval metrics, and its answer_in_context@5 where rows recorded it."""
+    out = {}
+    for mode in modes:
+        out[mode] = retrieval_metrics(rows, key=mode)
+        held = [r["baselines_in_context"][mode] for r in rows if mode in (r.get("baselines_in_context") or {})]
+        if held:
+            out[mode][f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(held), len(held))
+    return out
 
 
 def _share_right(rows: Sequence[dict]) -> float | None:

@@ -114,12 +114,12 @@ def fmt(name: str, value) -> str:
 
 
 def table_rows(metrics: dict, baselines: dict | None = None) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: metric, value and (for retrieval metrics) one column per baseline."""
+    """Header and rows: metric, value and (for retrieval metrics and answer_in_context) one column per baseline."""
     modes = list(baselines or {})
     header = ["metric", "hybrid" if modes else "value", *modes]
     rows = []
     for name, value in metrics.items():
-        extra = [fmt(name, baselines[m].get(name)) if name in RETRIEVAL_METRICS else "" for m in modes]
+        extra = [fmt(name, baselines[m].get(name)) if name in baselines[m] else "" for m in modes]
         rows.append([name, fmt(name, value), *extra])
     return header, rows
 

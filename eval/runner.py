@@ -361,7 +361,8 @@ def evaluate(
     """Run every item through ``engine.run`` (question and history only) and score it.
 
     With ``compare``, answerable questions are also retrieved with each single retriever (on the hybrid
-    run's standalone question); the rankings go to ``row["baselines"][mode]``.
+    run's standalone question); the rankings go to ``row["baselines"][mode]``, and whether their first
+    ``CONTEXT_K`` chunks hold a gold answer to ``row["baselines_in_context"][mode]``.
     """
     from assistant.retrieval import article_ranking
 
@@ -373,10 +374,14 @@ def evaluate(
         latency_ms = (time.perf_counter() - started) * 1000
         row = score_trace(item, trace, latency_ms, texts)
         if compare:
-            row["baselines"] = {}
+            row["baselines"], row["baselines_in_context"] = {}, {}
             for mode in compare:
                 hits = engine.retrieve(row["standalone_question"], mode) if item.answerable else []
                 row["baselines"][mode] = article_ranking(hits, 10)
+                if row["answer_in_context"] is not None:
+                    # Whether this retriever alone would have put a gold answer before the answerer.
+                    top = [hit.node.get_content() for hit in hits[:CONTEXT_K]]
+                    row["baselines_in_context"][mode] = any(contains_answer(text, item.answers) for text in top)
         rows.append(row)
         if on_row is not None:
             on_row(row)

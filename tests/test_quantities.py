@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from assistant.quantities import Quantity, quantities, states_any
 from tests.conftest import write
 
@@ -75,11 +77,16 @@ def test_a_figure_in_the_question_is_evidence_not_a_veto(settings, ingester, eng
     assert not stated.declined and stated.answer.startswith("The toll on the Narrows bridge"), stated.answer
 
     # No article says "8 ferry routes": a report may word a figure otherwise or leave it out, so the
-    # fares article still answers (the rule used to decline here).
-    unstated = engine.ask("Fares rose on 8 ferry routes this year. How much does a return ticket cost?")
-    assert not unstated.declined and "$14" in unstated.answer, unstated.answer
+    # fares article's evidence is weighed down, not zeroed (the rule used to veto it outright).
     plain = engine.ask("How much does a return ticket on the Gull Island ferry cost?")
     assert not plain.declined and "$14" in plain.answer
+    question = "Fares rose on 8 routes. How much does a return ticket on the Gull Island ferry cost?"
+    trace = engine.run(question)
+    assert trace.answer.sources[0].article_id == "quantities/ferry-fares"
+    idf = engine.bm25.stats().idf
+    checked = engine.answerer.judge(question, trace.context, idf, engine._similarity, 0, engine.store.article_texts)
+    unchecked = engine.answerer.judge(question, trace.context, idf, engine._similarity)
+    assert checked.evidence == pytest.approx((1 - engine.answerer.quantity_weight) * unchecked.evidence, rel=0.01)
 
 
 def test_a_follow_ups_carried_keywords_give_no_quantities():

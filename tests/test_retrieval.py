@@ -48,13 +48,13 @@ def test_recency_prior_prefers_the_newer_report_of_a_recurring_event(ingester, s
     assert not answer.declined and "Tern crew" in answer.answer.split("[")[0]
 
 
-def test_recency_bonus_halves_every_half_life_and_skips_undated():
+def test_recency_bonus_halves_every_half_life_and_an_undated_chunk_is_neither_new_nor_old():
     prior = RecencyPrior(weight=0.5, half_life_days=100)
     newest = 20250410
     full = prior.bonus(20250410, newest, rrf_k=60)
     assert full == pytest.approx(0.5 / 61)
     assert prior.bonus(20241231, newest, rrf_k=60) == pytest.approx(full / 2)  # 100 days older
-    assert prior.bonus(0, newest, rrf_k=60) == 0.0  # undated chunk
+    assert prior.bonus(0, newest, rrf_k=60) == pytest.approx(full / 2)  # undated: as if one half-life old
     assert prior.bonus(20250410, 0, rrf_k=60) == 0.0  # nothing in the store is dated
     assert RecencyPrior(weight=0.0).bonus(20250410, newest, rrf_k=60) == 0.0
 
