@@ -16,7 +16,8 @@ _SMALL_TALK_WORDS = frozenset(
     """hi hello hey hiya howdy yo morning afternoon evening good great thanks thank thx ty you so much
     very a lot lots ok okay k kk cool nice got it understood perfect awesome sounds fine alright right
     sure bye goodbye later see cheers appreciate appreciated that's thats helpful wow gotcha ah oh i
-    there all well done excellent brilliant lovely yes yeah yep no nope""".split()
+    there all well done excellent brilliant lovely yes yeah yep no nope really super that was is it this quite
+    truly""".split()
 )
 _ABOUT_YOU = re.compile(
     r"^\W*(?:(?:wait|so|ok|okay|and|but|hey|um|sorry)\W+)*(?:(who|what)\s+(are|r)\s+(you|u)\b|what\s+(can|do)\s+(you|u)\s+do\b|"

@@ -38,7 +38,7 @@ from assistant.extractive import ExtractiveAnswerer, Judgement, with_verdict
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.question import analyse
-from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster, prefer_recent
+from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
 from assistant.summaries import MAX_STORIES, summary_topic
@@ -139,7 +139,6 @@ class Engine:
         # about, so the same ones come up again and again: their vectors are kept (the embedder was
         # most of the answer step's time).
         self.sentence_vectors = SentenceVectors(SENTENCE_CACHE)
-        self.recent_rerank = False
         if warm_up:
             warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
         self.condenser: Condenser = KeywordCondenser(similarity=self._similarity)
@@ -273,9 +272,6 @@ class Engine:
             # "this week", "yesterday": the question names its time, so newer stories are preferred
             # strongly; a bare "new" or "latest" only leans that way (question.recency_strength).
             asked.recency = max(asked.recency, 1.0)
-        if asked.recency > 0 and self.recent_rerank:
-            # The same preference orders what is retrieved: among what matched, older stories step back.
-            hits = prefer_recent(hits, newest, asked.recency, self.settings.recent_half_life_days)
         # One copy of a syndicated story reaches the answerer (its source names the others); all stay in hits.
         context = one_per_cluster(hits, self.bm25.clusters(), limit=top_k or self.settings.top_k)
         timings["retrieve"] = _ms(mark)

@@ -337,19 +337,3 @@ def _with_details(hit: HybridHit, authors: tuple[str, ...], also_in: list[Copy])
     )
     return hit.model_copy(update={"node": node})
 
-
-def prefer_recent(hits: list[HybridHit], newest_day: int, strength: float, half_life_days: float) -> list[HybridHit]:
-    """``hits`` re-ordered for a question about something new: each fused score halves every
-    ``half_life_days`` (divided by ``strength``, in [0, 1]) that its article is older than ``newest_day``,
-    the newest that matched. An undated article counts one half-life old: neither new nor old. Nothing is
-    dropped: in an archive, "this week" may be any week, so age is a preference, never a filter."""
-    if strength <= 0 or not newest_day:
-        return hits
-    newest = _date(newest_day)
-
-    def weighed(hit: HybridHit) -> float:
-        day = int(hit.node.metadata.get("published_day") or 0)
-        age = max(0, (newest - _date(day)).days) if day else half_life_days
-        return hit.score * 0.5 ** (strength * age / half_life_days)
-
-    return sorted(hits, key=weighed, reverse=True)

@@ -98,11 +98,11 @@ class Settings(BaseSettings):
     # 0.6 / 80) put the answer in 3 more of 103 answers at about the same mean length (64 words):
     # the best sentence is often about the right event without naming what was asked.
     answer_follow_ratio: float = 0.4
-    # Evidence (the answerability model's probability that the leading sentence answers) under which
-    # the answerer declines. Calibrated with `newsdesk eval --calibrate` (the threshold that declines
-    # the most unanswerable questions while declining at most 10 % of answerable ones) on the
-    # RealTimeQA dev set, version 2, 2026-12-01: see the README's evaluation table.
-    decline_threshold: float = 0.48
+    # Evidence (the answerability model's probability that the leading sentence answers, times its
+    # article's fit) under which the answerer declines. Calibrated with bench/fit_answerability.py on
+    # both RealTimeQA dev splits pooled, 2026-12-05: the threshold that declines the most unanswerable
+    # questions while declining at most 10 % of answerable ones (README, Evaluation).
+    decline_threshold: float = 0.277
     today: date | None = Field(
         default=None,
         description="The day 'this week' and 'yesterday' in questions count from (YYYY-MM-DD); unset: the clock's "
