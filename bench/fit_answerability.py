@@ -4,7 +4,7 @@
     python -m bench.fit_answerability r1.json r2.json [--l2 0.1] [--max-false-decline 0.08]
 
 Each report row carries the features of the few sentences the evidence is read from (``candidates``:
-coverage, dense, match, age_days, typed, and the article's fit, which multiplies the probability). The evidence is the best of their answerabilities, so the fit
+coverage, dense, match, age_days, and the article's fit, which multiplies the probability). The evidence is the best of their answerabilities, so the fit
 alternates: pick each question's best candidate under the current weights, fit a logistic regression
 (L2, Newton's method) of "answerable" on it, repeat. Reported, so a weight is kept only when it holds
 on data it was not fitted on:
@@ -25,14 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = ("coverage", "dense", "match", "age", "miss")
+FEATURES = ("coverage", "dense", "match", "age")
 
 
 def feature_vector(candidate: dict) -> list[float]:
     """The model's inputs for one sentence, as ExtractiveAnswerer.answerability reads them."""
     age = math.log1p(max(0, candidate.get("age_days") or 0)) / 7.0
-    miss = 1.0 - candidate["match"] if candidate.get("typed") else 0.0
-    return [1.0, candidate["coverage"], candidate.get("dense") or 0.0, candidate["match"], age, miss]
+    return [1.0, candidate["coverage"], candidate.get("dense") or 0.0, candidate["match"], age]
 
 
 def load(paths: list[Path]) -> list[tuple[str, list[np.ndarray], int]]:

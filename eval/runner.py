@@ -344,7 +344,7 @@ def _candidates(trace) -> list[dict]:
     if judgement is None:
         return []
     return [
-        {"coverage": s.coverage, "dense": s.dense, "match": s.match, "age_days": s.age_days, "typed": s.typed, "fit": s.fit}
+        {"coverage": s.coverage, "dense": s.dense, "match": s.match, "age_days": s.age_days, "fit": s.fit}
         for s in judgement.scored[:EVIDENCE_SENTENCES]
     ]
 
