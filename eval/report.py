@@ -235,13 +235,7 @@ def markdown_report(report: dict) -> str:
         lines += ["", "## Right by kind", "", *_md_table(*kind_table_rows(report["kinds"]))]
     if report.get("calibration"):
         c = report["calibration"]
-        lines += [
-            "",
-            f"Calibrated decline threshold: {c['threshold']:.6g} "
-            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}{_md_escape(by_kind_text(c.get('decline_accuracy_by_kind')))}, "
-            f"false_decline_rate {fmt('x', c['false_decline_rate'])}, "
-            f"max false_decline_rate {c['max_false_decline']:g})",
-        ]
+        lines += ["", f"Calibrated decline threshold: {_calibration_md(c)}, max false_decline_rate {c['max_false_decline']:g})"]
 
     line = answer_bearing_line(report.get("diagnostics"))
     if line:
@@ -322,6 +316,12 @@ def markdown_report(report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _calibration_md(c: dict) -> str:
+    """"0.48 (decline_accuracy 0.781 (absent ...), false_decline_rate 0.059": the caller closes it."""
+    return (f"{c['threshold']:.6g} (decline_accuracy {fmt('x', c['decline_accuracy'])}"
+            f"{_md_escape(by_kind_text(c.get('decline_accuracy_by_kind')))}, false_decline_rate {fmt('x', c['false_decline_rate'])}")
+
+
 def multi_markdown_report(document: dict) -> str:
     """A run over several sets (:func:`build_multi_report`): the mean metrics (and kinds), the pooled
     calibration, then each set's own report."""
@@ -330,13 +330,7 @@ def multi_markdown_report(document: dict) -> str:
     if document.get("mean_kinds"):
         lines += ["", "## Right by kind (mean over the sets)", "", *_md_table(*kind_table_rows(document["mean_kinds"]))]
     if document.get("calibration"):
-        c = document["calibration"]
-        lines += [
-            "",
-            f"Calibrated decline threshold on the pooled sets: {c['threshold']:.6g} "
-            f"(decline_accuracy {fmt('x', c['decline_accuracy'])}{_md_escape(by_kind_text(c.get('decline_accuracy_by_kind')))}, "
-            f"false_decline_rate {fmt('x', c['false_decline_rate'])})",
-        ]
+        lines += ["", f"Calibrated decline threshold on the pooled sets: {_calibration_md(document['calibration'])})"]
     text = "\n".join(lines) + "\n"
     return text + "".join("\n" + markdown_report(report) for report in reports)
 
