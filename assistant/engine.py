@@ -41,7 +41,7 @@ from assistant.question import analyse
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
-from assistant.summaries import MAX_STORIES, summary_topic
+from assistant.summaries import summary_topic
 from assistant.text import for_embedding
 from assistant.timescope import TimeScope, parse_time_scope, reference_date
 from assistant.timescope import warm_up as warm_up_time_scopes
@@ -278,10 +278,9 @@ class Engine:
 
         mark = time.perf_counter()
         judgement = self.answerer.judge(asked, context, idf, self._similarity, newest, self.store.article_texts)
-        stories = None
-        if topic == "":
-            # "What's new?": no topic to judge by, so the newest stories that came up, one each.
-            stories = _newest_stories(context)
+        # "What's new?": no topic to judge by, so the newest stories that came up.
+        stories = context if topic == "" else None
+        if stories is not None:
             judgement.declined = not stories
         outcome = Outcome()
         if self.generative is not None and not judgement.declined and failure is None:
@@ -291,7 +290,7 @@ class Engine:
             if failure is not None:
                 log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
             if topic is not None:
-                outcome.draft = self.answerer.compose_summary(judgement, self.store.article_texts, stories and stories[:MAX_STORIES])
+                outcome.draft = self.answerer.compose_summary(judgement, self.store.article_texts, stories)
             else:
                 outcome.draft = self.answerer.compose(judgement)
                 outcome.draft = with_verdict(standalone, outcome.draft, judgement)
@@ -403,18 +402,6 @@ def _preferred(scope: TimeScope | None) -> SearchFilters | None:
     if scope is None or scope.kind != "recent" or (scope.since is None and scope.until is None):
         return None
     return SearchFilters(since=scope.since, until=scope.until)
-
-
-def _newest_stories(hits: list) -> list:
-    """One hit per article, newest article first."""
-    seen: set[str] = set()
-    stories = []
-    for hit in sorted(hits, key=lambda h: int(h.node.metadata.get("published_day") or 0), reverse=True):
-        article = hit.node.metadata.get("article_id", hit.node.node_id)
-        if article not in seen:
-            seen.add(article)
-            stories.append(hit)
-    return stories
 
 
 def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:

@@ -170,9 +170,6 @@ class ExtractiveAnswerer:
         # For a question about something new, a sentence's score halves every this many days its article
         # is older than the newest that matched (at full strength: "this week"; less for "the latest").
         self.recent_half_life_days = recent_half_life_days
-        # How much the article's fit to the question (age for a question about something new, stating its
-        # figures) weighs on a sentence's answerability: it multiplies by fit ** fit_weight.
-        self.fit_weight = 1.0
         # The share of its score a sentence loses when its article states none of the question's figures.
         self.quantity_weight = 0.3
         self.max_sentences = max_sentences
@@ -286,7 +283,7 @@ class ExtractiveAnswerer:
         w = ANSWERABILITY
         logit = w["bias"] + w["coverage"] * s.coverage + w["dense"] * dense + w["match"] * s.match + w["age"] * age
         # An article too old for "this week", or silent on the question's "22 states", is weaker evidence.
-        return s.fit ** self.fit_weight / (1.0 + math.exp(-logit))
+        return s.fit / (1.0 + math.exp(-logit))
 
     def _vote(self, scored: list[ScoredSentence], q: Question) -> None:
         """Raise the top sentences that hold the candidate answer most repeated across articles (each
@@ -388,7 +385,7 @@ class ExtractiveAnswerer:
         self, judgement: Judgement, article_texts: Callable[[list[str]], dict[str, str]], stories: list | None = None
     ) -> Draft:
         """A summary: the lede of each story, newest first, each cited. ``stories``: the hits to summarise
-        (one per article); default the articles of the judgement's best sentences, each kept when its best
+        (the newest ``MAX_STORIES`` articles among them); default the articles of the judgement's best sentences, each kept when its best
         sentence scores at least ``STORY_RATIO`` of the best one's (a decline when the judgement declined)."""
         if stories is None:
             if judgement.declined or not judgement.scored:
@@ -402,9 +399,12 @@ class ExtractiveAnswerer:
             stories = [s.hit for s in chosen]
         else:
             fallback = {}
+        newest_first: dict[str, NodeWithScore] = {}
+        for hit in sorted(stories, key=_day, reverse=True):  # newest first: news supersedes news
+            newest_first.setdefault(_article_id(hit), hit)  # one lede per article
+        stories = list(newest_first.values())[:MAX_STORIES]
         if not stories:
             return Draft(DECLINE_TEXT, [], True, judgement.evidence)
-        stories = sorted(stories, key=_day, reverse=True)  # newest first: news supersedes news
         texts = article_texts([_article_id(h) for h in stories])
         sources: list[Source] = []
         parts: list[str] = []

@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import stem
+from assistant.text import sentence_spans, stem
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|%|[A-Za-z]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _ORDINAL_SUFFIXES = frozenset({"th", "st", "nd", "rd", "s"})  # "15th", "1990s": not a unit
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -84,8 +83,8 @@ def quantities(text: str) -> tuple[Quantity, ...]:
     ("22 states", "a 10-year deal") is the specific one the reports state."""
     found: list[Quantity] = []
     # A unit never comes from the next sentence: "died this week at age 84. Under which president ...".
-    for piece in _SENTENCE_END.split(text):
-        tokens = _tokens(piece, number_words=False)
+    for start, end in sentence_spans(text):
+        tokens = _tokens(text[start:end], number_words=False)
         for i, (token, is_number) in enumerate(tokens):
             if not is_number:
                 continue

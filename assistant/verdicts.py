@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import ALIAS_TERMS, STOPWORDS, stem, term_words
+from assistant.text import ALIAS_TERMS, STOPWORDS, term_words
 
 _YES_NO = re.compile(
     r"^\W*(?:so\s+|and\s+|but\s+)?(did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|may|might|"
@@ -67,11 +67,11 @@ def verdict(asked: YesNo, sentence: str) -> str | None:
     terms = [t for _w, t in tokens]
     if asked.subject and not asked.subject & set(terms):
         return None
-    if not asked.content <= set(terms) | {stem(w) for w in lowered}:
+    if not asked.content <= set(terms):
         return None  # the sentence leaves out part of the asked event ("agreed to monitor", asked "agreed to send troops")
     # "died" and "death" share no stem: the verb must be in the sentence as the question words it.
     for i, term in enumerate(terms):
-        if term != asked.verb and stem(lowered[i]) != asked.verb:
+        if term != asked.verb:
             continue
         before = lowered[max(0, i - NEGATION_WINDOW) : i]
         if any(w in _NEGATIONS or w.endswith("n't") for w in before):
