@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, stem
+from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, stem, words
 
 _NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b", re.I)
@@ -35,7 +35,7 @@ SENTENCE_OPENERS = frozenset(
 )
 # "How many ...", "what is the estimated cost of ...", "what was the final score ...".
 _ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|long|old|far|tall|big|large|fast|often)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
+    r"\bhow (many|much|long|old|far|tall|big|large|fast|often|heavy|high|deep|wide|hot|cold|late)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
     r"(number|percentage|amount|cost|price|score|share|rate)\b"
 )
 # "How much ...", "what is the cost / price / amount ...": a sum of money, a share or a magnitude.
@@ -91,7 +91,8 @@ _ABBREVIATED_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Adm|Lt|Sgt|C
 # University"); "which service" or "which company" are not answered by "... Service" / "... Company".
 _NAME_HEADS = frozenset(
     stem(w) for w in "county airline airlines university college party airport river lake island bridge "
-    "stadium hospital park festival".split()
+    "stadium hospital park festival museum gallery theater theatre arena center centre hotel school church "
+    "prison zoo station hall palace".split()
 )
 
 
@@ -103,6 +104,7 @@ class AnswerType:
     person: bool = False  # "who ...", "which singer ...": a person's full name ("Tracy Chapman")
     amount: bool = False  # "how much ...", "what is the cost ...": money, a share or a magnitude, not any number
     place: bool = False  # "where ...": a name after a preposition of place ("at the Louvre", "in Krakow")
+    counted: str | None = None  # "how many Canadian troops": the stem of what is counted ("troop")
 
 
 def answer_type(question: str) -> AnswerType:
@@ -114,7 +116,7 @@ def answer_type(question: str) -> AnswerType:
     if _ASKS_SAYING.search(q):
         return AnswerType("quote")
     if _ASKS_NUMBER.search(q):
-        return AnswerType("number", amount=bool(_ASKS_AMOUNT.search(q)))
+        return AnswerType("number", amount=bool(_ASKS_AMOUNT.search(q)), counted=_counted(q))
     if _ASKS_DATE.search(q):
         return AnswerType("date")
     if re.search(r"\bwho\b|\bwhom\b|\bwhose\b", q):
@@ -136,6 +138,29 @@ def answer_type(question: str) -> AnswerType:
     if re.search(r"\bwhere\b|\bwhich\b|\bwhat (is|was) the name\b|\bwhat (company|country|city|state|team)\b", q):
         return AnswerType("name")
     return AnswerType(None)
+
+
+# "How many Canadian troops will ...": the words after "how many" up to the verb; the last one is counted.
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[\w\-]+\s+){0,2}[\w\-]+)")
+# Counted things any count of people answers ("11 children were shot" for "how many people").
+_ANY_PEOPLE = frozenset(stem(w) for w in "people persons".split())
+
+
+def _counted(question: str) -> str | None:
+    match = _HOW_MANY.search(question)
+    if not match:
+        return None
+    phrase: list[str] = []
+    for word in match.group(1).split():
+        if word in STOPWORDS or word in {"will", "would", "were", "was", "are", "is", "did", "do", "does", "have", "has", "had"}:
+            break
+        phrase.append(word)
+    if not phrase:
+        return None
+    # The plural is the noun ("truck drivers got", "countries back"); else the first word ("children").
+    plurals = [w for w in phrase if w.endswith("s") and not w.endswith("ss")]
+    counted = stem(plurals[-1] if plurals else phrase[0])
+    return None if counted in _ANY_PEOPLE else counted
 
 
 def _focus_words(question: str) -> list[str]:
@@ -272,6 +297,22 @@ def _places_in(tokens: list[str], places: frozenset[str]) -> set[str]:
     }
 
 
+COUNT_REACH = 6  # words after a number within which the counted thing must stand ("5,000 more troops")
+
+
+def _counts(sentence: str, counted: str, question_words: set[str]) -> bool:
+    """Whether a number in ``sentence`` counts the asked thing: ``counted`` (a stem: "30 countries",
+    "5,000 British troops"), or another of the question's words stands just after it ("75,000 Kaiser
+    Permanente health care workers" for "how many hospital employees ... the health care strike")."""
+    asked = {stem(w) for w in question_words if len(w) > 3 and w not in STOPWORDS} | {counted}
+    tokens = words(sentence)
+    for i, token in enumerate(tokens):
+        if _NUMBER.fullmatch(token):
+            if any(stem(t) in asked or stem(t).startswith(counted[:5]) for t in tokens[i + 1 : i + 1 + COUNT_REACH]):
+                return True
+    return False
+
+
 def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> float:
     """1.0 when the sentence holds a thing of the asked-for kind that the question does not already
     name (a number for "how many" other than the question's own "five years"), else 0.0; 0.5 when the
@@ -288,6 +329,8 @@ def type_match(atype: AnswerType, sentence: str, question_words: set[str]) -> fl
             return 0.0
         if atype.amount and not new(m.group(0) for m in _AMOUNT.finditer(sentence)):
             return 0.5  # a number, but not a sum or a share: "over the next five years"
+        if atype.counted and not _counts(sentence, atype.counted, question_words):
+            return 0.5  # a number, but of something else: "30 countries" for "how many troops"
         return 1.0
     if atype.kind == "reason":
         if _CAUSE.search(sentence):

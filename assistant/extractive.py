@@ -173,6 +173,15 @@ class ExtractiveAnswerer:
         # The share of its score a sentence loses when its article states none of the question's figures.
         self.quantity_weight = 0.3
         self.max_sentences = max_sentences
+        # A follower must answer at least this share as well as the bar a lead must pass: below it, filler.
+        self.follower_gate = 0.5
+        # Whether a lead without the asked kind of thing is followed by its article's sentence that has
+        # one, looked for among this many best-scoring sentences (_typed_companion).
+        self.companions = 1.0
+        self.companion_window = 20
+        # Whether a question asking for a figure, date or place is declined when no sentence that would be
+        # quoted holds one (_holds_asked_kind).
+        self.typed_decline = 1.0
         self.evidence_sentences = 3  # the evidence is the best answerability among this many top sentences
         self.max_words = max_words
         self.decline_threshold = decline_threshold
@@ -329,7 +338,18 @@ class ExtractiveAnswerer:
         scored = self.score_sentences(q, hits, idf, similarity, newest_day, unreported)
         evidence = self.evidence(scored, hits)
         declined = not scored or evidence < self.decline_threshold
+        if not declined and self.typed_decline and _names_its_kind(q.atype) and not self._holds_asked_kind(scored):
+            declined = True  # the story is there, the asked figure or place is not: a near miss
         return Judgement(q.text, list(hits), scored, evidence, declined, asked=q)
+
+    def _holds_asked_kind(self, scored: list[ScoredSentence]) -> bool:
+        """Whether the sentences an answer would quote hold the asked kind of thing: one of the best few,
+        or a sentence of the most answerable one's article (what _typed_companion would add)."""
+        best = scored[: self.evidence_sentences]
+        if any(s.match >= 1.0 for s in best):
+            return True
+        article = _article_id(max(best, key=lambda s: s.answerability).hit)
+        return any(s.match >= 1.0 and _article_id(s.hit) == article for s in scored[: int(self.companion_window)])
 
     # --- composing -----------------------------------------------------------------------------------
     def compose(self, judgement: Judgement) -> Draft:
@@ -354,6 +374,11 @@ class ExtractiveAnswerer:
                                         s.states and s.answerability >= passes, s.answerability))
         scored = [lead] + [s for s in scored if s is not lead]
         chosen: list[ScoredSentence] = [lead]
+        subject = judgement.asked.subject if judgement.asked is not None else set()
+        if atype is not None and atype.kind == "reason" and lead.match < 1.0:
+            chosen += self._reason_after(lead, judgement.asked)
+        elif self.companions and (figure or (atype is not None and (atype.person or atype.place))) and lead.match < 1.0:
+            chosen += self._typed_companion(lead, scored)
         n_words = len(lead.text.split())
         covered = set(terms(lead.text))
         for candidate in scored[1:]:
@@ -361,6 +386,10 @@ class ExtractiveAnswerer:
                 break
             if candidate.score < self.follow_ratio * scored[0].score:
                 break
+            if candidate.answerability < self.follower_gate * passes:
+                continue  # a sentence that would not answer on its own is filler beside one that does
+            if subject and _article_id(candidate.hit) != _article_id(lead.hit) and not subject & set(terms(candidate.text)):
+                continue  # another story's sentence that never names who or what the question is about
             extra = len(candidate.text.split())
             new_terms = set(terms(candidate.text)) - covered
             if n_words + extra > self.max_words or len(new_terms) < 3:
@@ -380,6 +409,34 @@ class ExtractiveAnswerer:
             source = _source_for(sources, sentence.hit, sentence.text)
             parts.append(f"{sentence.text} [{source.n}]")
         return Draft(" ".join(parts), sources, False, judgement.evidence)
+
+    def _typed_companion(self, lead: ScoredSentence, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """For "how much", "when", "which museum", "who": when the lead tells the story without the asked
+        kind of thing, the best sentence of the same article that holds one follows it. A report names
+        the event once, fully, and gives its figure, place or person in a sentence of its own ("Investigators
+        will examine the 63-pound plug"), which shares few of the question's words."""
+        article = _article_id(lead.hit)
+        for candidate in scored[1 : int(self.companion_window)]:
+            if candidate.match >= 1.0 and _article_id(candidate.hit) == article and candidate.text not in lead.text:
+                if len(lead.text.split()) + len(candidate.text.split()) <= self.max_words:
+                    return [candidate]
+        return []
+
+    def _reason_after(self, lead: ScoredSentence, asked: Question) -> list[ScoredSentence]:
+        """For "why": when the lead restates what is asked without its cause ("The talks were not
+        easy."), the sentence after it in the article, if that one gives a cause more plainly."""
+        text = lead.hit.node.get_content(metadata_mode=MetadataMode.NONE)
+        units = quote_units(text)
+        for i, (start, end) in enumerate(units[:-1]):
+            if " ".join(text[start:end].split()) != lead.text:
+                continue
+            after = " ".join(text[units[i + 1][0] : units[i + 1][1]].split())
+            if (_TERMINATED.search(after) and not _ASKS.search(after) and not _BOILERPLATE.search(after)
+                    and len(lead.text.split()) + len(after.split()) <= self.max_words
+                    and type_match(asked.atype, after, asked.words) > lead.match):
+                return [ScoredSentence(after, lead.hit_rank, lead.hit, coverage=0.0, score=0.0, match=1.0)]
+            break
+        return []
 
     def compose_summary(
         self, judgement: Judgement, article_texts: Callable[[list[str]], dict[str, str]], stories: list | None = None
@@ -484,6 +541,13 @@ class ExtractiveAnswerer:
             spans = sentence_spans(text)
             _source_for(sources, hit, text[spans[0][0] : spans[0][1]].strip() if spans else text[:200])
         return sources
+
+
+def _names_its_kind(atype) -> bool:
+    """A question whose answer is a thing of a kind the answerer recognises surely: a figure or a date.
+    Not names: "which airline" is answered by "Korea's largest airline", "which county" by
+    "Staffordshire", and news names a person by surname alone; not times ("in what time": 3.13 seconds)."""
+    return atype.kind in ("number", "date")
 
 
 def _coverage(q: Question, sentence: str) -> tuple[float, int]:

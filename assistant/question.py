@@ -35,12 +35,17 @@ def recency_strength(question: str) -> float:
 
 
 # "What did the US pledge?", "How much will Canada invest ...?", "How many people did the storm kill?":
-# after the auxiliary and its subject (a name, or a determiner and a noun) comes the verb the answer
-# completes. It is what the question asks about; a sentence without it is about something else.
+# after the auxiliary and its subject (a name, or a determiner, perhaps an adjective or two, and a noun)
+# comes the verb the answer completes. It is what the question asks about; a sentence without it is about
+# something else. ("How much did the new library cost?": "new" describes the subject; "cost" is asked.)
+_ADJECTIVES = ("new|old|former|first|last|next|top|big|biggest|largest|latest|other|same|local|federal|national|"
+               "international|current|recent|upcoming|proposed|planned|two|three")
+_ADJECTIVE = re.compile(rf"\b(?:{_ADJECTIVES})\b")
 _PREDICATE = re.compile(
     r"^\W*(?i:what|how (?:much|many)(?: [a-z]+)?|which [a-z]+|who|whom|when|where|why)\s+"
-    r"(?i:did|does|do|will|would|has|have|had|can|could|should|is|are|was|were)\s+"
-    r"((?:the|a|an|its|his|her|their)\s+(?:(?:[A-Z][\w.’'-]*\s+)+|[a-z][\w-]*\s+)|(?:[A-Z][\w.’'-]*\s+)*)"
+    r"(?i:did|does|do|will|would|has|have|had|can|could|should|(is|are|was|were))\s+"
+    r"((?:the|a|an|its|his|her|their)\s+(?:(?:[A-Z][\w.’'-]*\s+)+|(?:(?:" + _ADJECTIVES + r")\s+){0,2}[a-z][\w-]*\s+)|"
+    r"(?:[A-Z][\w.’'-]*\s+)*)"
     r"([a-z][a-z-]+)\b"
 )
 # Another form of a question's word counts this share of it, when the shorter form has MIN_PREFIX letters.
@@ -51,6 +56,18 @@ SUBJECT_BOOST = 2.0
 # Before a noun, not a verb: "its promise", "the pledge".
 _DETERMINERS = frozenset("the a an its his her their our this that these those".split())
 
+
+# "What is the role of the supply centres?": a noun that frames the question names the kind of answer
+# wanted (a description), not the topic; an article says what the centres do without writing "role".
+_FRAME = re.compile(
+    r"\b(?:what|which)(?:[’']s|\s+(?:is|was|are|were|will be))\s+(?:the\s+)?(role|purpose|point|aim|goal|"
+    r"significance|importance|meaning|function|job|nature|idea|focus|status)s?\s+of\b",
+    re.I,
+)
+FRAME_WEIGHT = 0.3
+# "How much", "how many", "how long": the word after "how" asks for a quantity; the sentence that gives
+# it rarely repeats it ("cost $14.2 million"), so it is no content word of the question.
+_HOW = re.compile(r"\bhow\s+(much|many|long|old|far|often|big|large|tall|high|deep|soon|late|early|heavy|wide|fast|hot|cold)\b", re.I)
 
 # The context a condensed follow-up carries in brackets ("When is it? (Harbourfront Dumpling Festival)").
 _CARRIED = re.compile(r"\s*\(([^()]*)\)\s*$")
@@ -129,9 +146,13 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         if is_name:
             named.add(term)
     predicate = _PREDICATE.search(question)
-    verb = terms(predicate.group(2)) if predicate else []
+    if predicate and predicate.group(1) and not predicate.group(3).endswith(("ing", "ed", "en")):
+        # After "is", "was": "What is Canada sending?", "Where was he arrested?" ask a verb; "What is the
+        # estimated cost of ...?" asks a noun, and names no subject that does anything.
+        predicate = None
+    verb = terms(predicate.group(3)) if predicate else []
     # The subject is kept even when the verb is a stop word ("What did Putin say?"): the speaker asked about.
-    subject: set[str] = set(terms(predicate.group(1))) if predicate else set()
+    subject: set[str] = set(terms(_ADJECTIVE.sub(" ", predicate.group(2)))) if predicate else set()
     if verb and verb[0] in weights:
         weights[verb[0]] *= 1.5
         named.add(verb[0])
@@ -139,6 +160,14 @@ def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
         # Who does the asked thing weighs more than the thing done: "What did France promise?" is not
         # answered by what Canada promised, however well that sentence matches "promise".
         weights[term] *= SUBJECT_BOOST
+    for how in _HOW.finditer(question):
+        for term in terms(how.group(1)):
+            weights.pop(term, None)
+            named.discard(term)
+    for frame in _FRAME.finditer(question):
+        for term in terms(frame.group(1)):
+            if term in weights:
+                weights[term] *= FRAME_WEIGHT
     carried = _CARRIED.search(question)
     asked_weights = dict(weights)
     if carried:

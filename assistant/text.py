@@ -111,12 +111,22 @@ def _keeps_acronym(word: str, shouting: bool) -> bool:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word.lower())
+    # The stemmer knows "'s" but not the typographic "’s" news copy is set in: "Kelce’s" is "Kelce's".
+    return _stemmer().stemWord(word.lower().replace("’", "'"))
 
 
 def terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stop words dropped, aliases made one term), in order."""
     return [term for _word, term in term_words(text)]
+
+
+_APOSTROPHE = re.compile(r"['’]")
+
+
+def _content(word: str) -> bool:
+    """Not a stop word, nor one with a clitic ("what's", "it's", "who’s"; "Canada's" is content)."""
+    lowered = word.lower()
+    return lowered not in STOPWORDS and _APOSTROPHE.split(lowered, maxsplit=1)[0] not in STOPWORDS
 
 
 def term_words(text: str, keep_stopwords: bool = False) -> list[tuple[str, str]]:
@@ -129,6 +139,6 @@ def term_words(text: str, keep_stopwords: bool = False) -> list[tuple[str, str]]
     for word in words(canonical_names(text)):
         if word in ALIAS_TERMS:
             out.append((word, word))
-        elif keep_stopwords or word.lower() not in STOPWORDS or _keeps_acronym(word, shouting):
+        elif keep_stopwords or _content(word) or _keeps_acronym(word, shouting):
             out.append((word, stem(word)))
     return out

@@ -45,6 +45,8 @@ def newcomer_engine(tmp_path_factory):
         ("What did Trump threaten?", "Greenland"),  # "threats" in the article
         ("When does the comet exhibit open?", "January 24"),
         ("How many countries back the guarantees?", "30"),
+        ("How much did the new library cost?", "14.2"),  # the article says "the building cost"
+        ("Why was reaching the agreement a struggle?", "Venezuela"),  # the cause is the sentence after
     ],
 )
 def test_a_newcomers_question_is_answered(newcomer_engine, question, expected):

@@ -148,3 +148,63 @@ def test_a_question_on_a_new_story_carries_nothing_from_the_last_one(ingester, e
     # A follow-up that continues the story still gets its topic.
     followup = engine.ask("When does it start?", history)
     assert "May 16" in followup.answer, followup.standalone_question
+
+
+def test_the_words_that_frame_a_question_are_not_its_topic():
+    from assistant.question import analyse
+
+    assert set(analyse("How much did the new library cost?").weights) == {"new", "librari", "cost"}
+    asked = analyse("How much did the new library cost?")
+    assert asked.predicate == "cost" and asked.subject == {"librari"}, "an adjective is not the asked verb"
+    assert "mani" not in analyse("How many people died in the fire?").weights
+    framed = analyse("What is the role of the supply centres?").weights
+    assert framed["role"] < 0.5 * framed["suppli"], "'the role of' asks for a description; the centres are the topic"
+    assert "what" not in analyse("What's the purpose of the new law?").weights, "a stop word with a clitic is one"
+
+
+def test_a_why_answer_reads_on_to_the_cause_and_followers_stay_on_the_subject():
+    answerer = ExtractiveAnswerer(decline_threshold=0.0)
+    hits = [_hit("a", "Reaching the harbour deal was a struggle for the council. Talks stalled for months over "
+                      "the cost of dredging the channel. The deal was signed on Friday.")]
+    draft = answerer.compose(answerer.judge("Why was reaching the harbour deal a struggle?", hits))
+    assert draft.text.startswith("Reaching the harbour deal was a struggle") and "over the cost of dredging" in draft.text
+    # The festival's sentence answers "how much ... cost in 2025" well enough to follow, but names no library.
+    hits = [_hit("lib", "The Cedar Point library cost $14.2 million in 2025, the city said."),
+            _hit("food", "In 2025, dumplings at the harbour festival cost $2 each.")]
+    answerer = ExtractiveAnswerer(decline_threshold=0.05, follow_ratio=0.2)
+    draft = answerer.compose(answerer.judge("How much did the library cost in 2025?", hits))
+    assert "$14.2 million" in draft.text and "dumplings" not in draft.text, draft.text
+    draft = answerer.compose(answerer.judge("How much did things cost in 2025?", hits))
+    assert "dumplings" in draft.text, "with no subject named, a second story may follow"
+
+
+def test_a_lead_without_the_asked_figure_brings_its_articles_sentence_that_has_it():
+    answerer = ExtractiveAnswerer(decline_threshold=0.05)
+    story = ("The door plug that blew off the Harbour Air jet over Portland was found in a teacher's backyard. "
+             "Crews searched fields near the airport for two days. "
+             "Investigators will examine the 63-pound plug at a laboratory in Seattle.")
+    draft = answerer.compose(answerer.judge("How heavy was the door plug that blew off the Harbour Air jet?", [_hit("a", story)]))
+    assert draft.text.startswith("The door plug that blew off") and "63-pound" in draft.text, draft.text
+    assert "Crews searched" not in draft.text
+
+
+def test_a_question_for_a_figure_the_articles_never_give_is_declined():
+    answerer = ExtractiveAnswerer(decline_threshold=0.05)
+    story = ("Coca-Cola Spiced will reach shelves across the country on Feb. 19, the company said. "
+             "The raspberry-flavoured cola comes in regular and zero-sugar versions.")
+    assert answerer.judge("How much does a can of Coca-Cola Spiced cost?", [_hit("a", story)]).declined
+    assert not answerer.judge("When will Coca-Cola Spiced reach shelves?", [_hit("a", story)]).declined
+    answerer.typed_decline = 0
+    assert not answerer.judge("How much does a can of Coca-Cola Spiced cost?", [_hit("a", story)]).declined
+
+
+def test_a_count_must_count_what_was_asked():
+    from assistant.answer_types import answer_type, type_match
+
+    asked = answer_type("How many Canadian troops will be deployed to Ukraine?")
+    assert asked.counted == "troop"
+    words = {"how", "many", "canadian", "troops", "will", "be", "deployed", "to", "ukraine"}
+    assert type_match(asked, "Canada is among the more than 30 countries backing the guarantees.", words) == 0.5
+    assert type_match(asked, "About 1,200 Canadian soldiers could deploy.", words) == 1.0, "the question's own word follows"
+    assert type_match(asked, "Ottawa will send 400 more troops.", words) == 1.0
+    assert answer_type("How many people died in the fire?").counted is None, "any count of people answers"
