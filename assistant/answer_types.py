@@ -33,9 +33,13 @@ SENTENCE_OPENERS = frozenset(
     "the a an but and it he she they in on at this that there as for if when while after before we i its their "
     "his her why how what which who where".split()
 )
+# The words after "how" that ask for a quantity ("how many", "how heavy"): also read by question.py,
+# which drops them from a question's content words.
+HOW_MEASURES = "many|much|long|old|far|tall|big|large|fast|often|heavy|high|deep|wide|hot|cold|late"
 # "How many ...", "what is the estimated cost of ...", "what was the final score ...".
 _ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|long|old|far|tall|big|large|fast|often|heavy|high|deep|wide|hot|cold|late)\b|\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
+    rf"\bhow ({HOW_MEASURES})\b|"
+    r"\bwhat(?:'s|’s| is| was| are| were| will be)? (?:the )?(?:\w+ )?"
     r"(number|percentage|amount|cost|price|score|share|rate)\b"
 )
 # "How much ...", "what is the cost / price / amount ...": a sum of money, a share or a magnitude.
@@ -152,7 +156,7 @@ def _counted(question: str) -> str | None:
         return None
     phrase: list[str] = []
     for word in match.group(1).split():
-        if word in STOPWORDS or word in {"will", "would", "were", "was", "are", "is", "did", "do", "does", "have", "has", "had"}:
+        if word in STOPWORDS:  # the auxiliary ("will", "were") that ends the counted phrase
             break
         phrase.append(word)
     if not phrase:

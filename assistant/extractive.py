@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
@@ -177,11 +177,11 @@ class ExtractiveAnswerer:
         self.follower_gate = 0.5
         # Whether a lead without the asked kind of thing is followed by its article's sentence that has
         # one, looked for among this many best-scoring sentences (_typed_companion).
-        self.companions = 1.0
+        self.companions = True
         self.companion_window = 20
-        # Whether a question asking for a figure, date or place is declined when no sentence that would be
+        # Whether a question asking for a figure or a date is declined when no sentence that would be
         # quoted holds one (_holds_asked_kind).
-        self.typed_decline = 1.0
+        self.typed_decline = True
         self.evidence_sentences = 3  # the evidence is the best answerability among this many top sentences
         self.max_words = max_words
         self.decline_threshold = decline_threshold
@@ -348,8 +348,15 @@ class ExtractiveAnswerer:
         best = scored[: self.evidence_sentences]
         if any(s.match >= 1.0 for s in best):
             return True
-        article = _article_id(max(best, key=lambda s: s.answerability).hit)
-        return any(s.match >= 1.0 and _article_id(s.hit) == article for s in scored[: int(self.companion_window)])
+        return any(self._of_kind_in(max(best, key=lambda s: s.answerability), scored))
+
+    def _of_kind_in(self, lead: ScoredSentence, scored: list[ScoredSentence]) -> Iterator[ScoredSentence]:
+        """The sentences of ``lead``'s article, among the ``companion_window`` best, that hold the asked
+        kind of thing (best first), other than ``lead`` and what it already quotes."""
+        article = _article_id(lead.hit)
+        for candidate in scored[: self.companion_window]:
+            if candidate.match >= 1.0 and _article_id(candidate.hit) == article and candidate.text not in lead.text:
+                yield candidate
 
     # --- composing -----------------------------------------------------------------------------------
     def compose(self, judgement: Judgement) -> Draft:
@@ -415,11 +422,9 @@ class ExtractiveAnswerer:
         kind of thing, the best sentence of the same article that holds one follows it. A report names
         the event once, fully, and gives its figure, place or person in a sentence of its own ("Investigators
         will examine the 63-pound plug"), which shares few of the question's words."""
-        article = _article_id(lead.hit)
-        for candidate in scored[1 : int(self.companion_window)]:
-            if candidate.match >= 1.0 and _article_id(candidate.hit) == article and candidate.text not in lead.text:
-                if len(lead.text.split()) + len(candidate.text.split()) <= self.max_words:
-                    return [candidate]
+        for candidate in self._of_kind_in(lead, scored):
+            if len(lead.text.split()) + len(candidate.text.split()) <= self.max_words:
+                return [candidate]
         return []
 
     def _reason_after(self, lead: ScoredSentence, asked: Question) -> list[ScoredSentence]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from assistant.answer_types import AnswerType, answer_type
+from assistant.answer_types import HOW_MEASURES, AnswerType, answer_type
 from assistant.quantities import Quantity, quantities
 from assistant.text import ALIAS_TERMS, terms, term_words, words
 
@@ -67,7 +67,7 @@ _FRAME = re.compile(
 FRAME_WEIGHT = 0.3
 # "How much", "how many", "how long": the word after "how" asks for a quantity; the sentence that gives
 # it rarely repeats it ("cost $14.2 million"), so it is no content word of the question.
-_HOW = re.compile(r"\bhow\s+(much|many|long|old|far|often|big|large|tall|high|deep|soon|late|early|heavy|wide|fast|hot|cold)\b", re.I)
+_HOW = re.compile(rf"\bhow\s+({HOW_MEASURES}|soon|early)\b", re.I)
 
 # The context a condensed follow-up carries in brackets ("When is it? (Harbourfront Dumpling Festival)").
 _CARRIED = re.compile(r"\s*\(([^()]*)\)\s*$")
