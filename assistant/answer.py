@@ -88,9 +88,12 @@ class SearchFilters(BaseModel):
     since: dt.date | None = Field(default=None, description="Published on or after this date (YYYY-MM-DD).")
     until: dt.date | None = Field(default=None, description="Published on or before this date (YYYY-MM-DD).")
     source: str | None = Field(default=None, description="Only articles whose source is exactly this.")
+    # One outlet may be stored under several source values ("The Independent - Sports", "... - Travel"):
+    # the engine narrows a question that names it to all of them (assistant.outlets).
+    sources: tuple[str, ...] | None = Field(default=None, description="Only articles whose source is one of these.")
 
     def is_empty(self) -> bool:
-        return self.since is None and self.until is None and not self.source
+        return self.since is None and self.until is None and not self.source and not self.sources
 
     def admits(self, metadata: dict) -> bool:
         """Whether a chunk with this metadata passes (the same test the vector store applies)."""
@@ -98,6 +101,8 @@ class SearchFilters(BaseModel):
         if self.since and day < day_number(self.since):
             return False
         if self.until and (day == 0 or day > day_number(self.until)):
+            return False
+        if self.sources and metadata.get("source") not in self.sources:
             return False
         return not self.source or metadata.get("source") == self.source
 

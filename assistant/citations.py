@@ -25,6 +25,12 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# "TechCrunch, 2023-10-06: " before a quoted sentence names its source by the source's own metadata
+# (the labels of answers across articles and of timelines); it is no claim of the source's text.
+# The separators between labelled parts go with it.
+_LABEL = re.compile(r"^[·—–\s]*(?:(?:[^\s:\[\]][^:\[\]]{0,60}?,\s+)?\d{4}-\d{2}-\d{2}:\s+)?")
+
+
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, the [n] numbers that follow it) for each cited stretch of the answer.
 
@@ -34,7 +40,7 @@ def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     out: list[tuple[str, list[int]]] = []
     pos = 0
     for match in re.finditer(r"(?:\s*\[\d+\])+", answer):
-        sentence = answer[pos : match.start()].strip()
+        sentence = _LABEL.sub("", answer[pos : match.start()].strip())
         numbers = [int(n) for n in _MARKER.findall(match.group(0))]
         if sentence:
             out.append((sentence, numbers))

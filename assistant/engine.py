@@ -16,6 +16,7 @@ together) or writes nothing its sources support, the quoted answer stands in, wi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import re
@@ -37,11 +38,15 @@ from assistant.embedding import build_embedding
 from assistant.extractive import ExtractiveAnswerer, Judgement, with_verdict
 from assistant.generative import GenerativeAnswerer, LLMCondenser
 from assistant.llm import LLMError, build_llm, model_name
+from assistant.multipart import PART_EMBEDDED, absent_outlets, combined_judgement, decline_absent, covering, judge_parts, retrieve_parts
+from assistant.multipart import compose as compose_parts
+from assistant.outlets import OutletDirectory
+from assistant.parts import split_parts
 from assistant.question import analyse
 from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
 from assistant.store import ArticleStore
-from assistant.summaries import summary_topic
+from assistant.summaries import summary_topic, timeline_topic
 from assistant.text import for_embedding
 from assistant.timescope import TimeScope, parse_time_scope, reference_date
 from assistant.timescope import warm_up as warm_up_time_scopes
@@ -122,6 +127,9 @@ class Engine:
         self.bm25 = BM25Cache(self.store, self.settings.candidate_k)
         # BM25 runs beside the question's embedding and dense query (retrieval.HybridRetriever).
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newsdesk-retrieval")
+        # The parts of a question across articles are searched side by side; each search hands its BM25
+        # to ``executor``, so they run on a pool of their own (one pool waiting on itself could stall).
+        self.part_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsdesk-parts")
         index = VectorStoreIndex.from_vector_store(self.store.vector_store(), embed_model=self.embed_model)
         self.retriever = HybridRetriever(
             index,
@@ -139,6 +147,8 @@ class Engine:
         # about, so the same ones come up again and again: their vectors are kept (the embedder was
         # most of the answer step's time).
         self.sentence_vectors = SentenceVectors(SENTENCE_CACHE)
+        self._outlet_directory: tuple[str | None, OutletDirectory] | None = None
+        self._outlets_lock = threading.Lock()
         if warm_up:
             warm_up_time_scopes()  # dateparser's first parse costs ~0.1 s: pay it at start-up, not on a question
         self.condenser: Condenser = KeywordCondenser(similarity=self._similarity)
@@ -150,6 +160,9 @@ class Engine:
             embedded_sentences=self.settings.answer_embedded_sentences,
             recent_half_life_days=self.settings.recent_half_life_days,
         )
+        # A part of a question across articles is judged on few chunks, its best few sentences embedded.
+        self.part_answerer = copy.copy(self.answerer)
+        self.part_answerer.embedded_sentences = min(PART_EMBEDDED, self.answerer.embedded_sentences)
         self.llm = llm if llm is not None else build_llm(self.settings)
         self.generative: GenerativeAnswerer | None = None
         if self.llm is not None:
@@ -257,40 +270,86 @@ class Engine:
         scope = self._time_scope(standalone)
         # A summary request ("What happened with X?") is searched and judged on its topic alone.
         topic = summary_topic(standalone)
+        # "How has X changed?": the stories of X in the order they came out.
+        chronological = timeline_topic(standalone)
+        if chronological is not None:
+            topic = chronological
         focus = topic or standalone
-        window = _within(filters, scope)
-        hits = self.retrieve(focus, filters=window, prefer=_preferred(scope), bm25=bm25)
-        if not hits and window is not filters:
-            # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
-            # not the reports', so search without them.
-            hits = self.retrieve(focus, filters=filters, prefer=_preferred(scope), bm25=bm25)
-            scope = scope.model_copy(update={"applied": False})
+        # The outlets and report dates it names: each is searched on its own (assistant.multipart).
+        plan = split_parts(focus, self._outlets(bm25), self._reference_day()) if topic is None else None
+        found = None
+        if plan is not None and plan.spans_articles:
+            # The parts carry the question's dates: no one window filters them all. The unnarrowed
+            # search, run beside the parts', adds what no part's outlet holds (an outlet left unnamed).
+            scope = None
+            unnarrowed = self.part_executor.submit(self.retrieve, plan.searchable, filters=filters, bm25=bm25)
+            found = retrieve_parts(plan, lambda query, filters: self.retrieve(query, filters=filters, bm25=bm25), filters,
+                                   self.part_executor)
+            hits = covering(found.results, unnarrowed.result())
+        else:
+            if plan is not None and plan.parts:
+                found = retrieve_parts(plan, lambda query, filters: self.retrieve(query, filters=filters, bm25=bm25), filters)
+                focus = plan.searchable  # an outlet's name is the article's metadata, not its words
+            window = _within(filters, scope)
+            hits = self.retrieve(focus, filters=window, prefer=_preferred(scope), bm25=bm25)
+            if not hits and window is not filters:
+                # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
+                # not the reports', so search without them.
+                hits = self.retrieve(focus, filters=filters, prefer=_preferred(scope), bm25=bm25)
+                scope = scope.model_copy(update={"applied": False})
+            if found is not None:
+                # One outlet named ("What did TechCrunch say about ..."): its best chunk leads, the
+                # rest rank with the unnarrowed search's, so a misread outlet cannot crowd out the answer.
+                hits = covering(found.results, hits)
         idf = self.bm25.stats().idf
+        if plan is not None and plan.spans_articles:
+            focus = plan.searchable
         asked = analyse(scope.without_filter_words(focus) if scope else focus, idf)
         newest = max((int(h.node.metadata.get("published_day") or 0) for h in hits[:NEWEST_AMONG]), default=0)
         if scope is not None and scope.kind == "recent":
             # "this week", "yesterday": the question names its time, so newer stories are preferred
             # strongly; a bare "new" or "latest" only leans that way (question.recency_strength).
             asked.recency = max(asked.recency, 1.0)
+        limit = top_k or self.settings.top_k
+        if plan is not None and plan.spans_articles:
+            limit = max(limit, len(plan.parts) + 1)  # every part's best chunk, and one more
         # One copy of a syndicated story reaches the answerer (its source names the others); all stay in hits.
-        context = one_per_cluster(hits, self.bm25.clusters(), limit=top_k or self.settings.top_k)
+        context = one_per_cluster(hits, self.bm25.clusters(), limit=limit)
         timings["retrieve"] = _ms(mark)
 
+        # "As reported by Bloomberg", over a store without Bloomberg: no stored article can say it.
+        absent = absent_outlets(standalone, self._outlets(bm25), context) if topic is None else []
+
         mark = time.perf_counter()
-        judgement = self.answerer.judge(asked, context, idf, self._similarity, newest, self.store.article_texts)
+        if absent:
+            judgement = Judgement(standalone, list(context), [], 0.0, True, asked=asked)
+        elif plan is not None and plan.spans_articles:
+            # Each part is judged on its own chunks, by its own words.
+            judge_parts(found, lambda part, part_hits: self.part_answerer.judge(
+                analyse(part.query, idf), part_hits, idf, self._similarity, newest, self.store.article_texts),
+                self.answerer.decline_threshold)
+            judgement = combined_judgement(standalone, found, context)
+        else:
+            judgement = self.answerer.judge(asked, context, idf, self._similarity, newest, self.store.article_texts)
         # "What's new?": no topic to judge by, so the newest stories that came up.
         stories = context if topic == "" else None
         if stories is not None:
             judgement.declined = not stories
         outcome = Outcome()
         if self.generative is not None and not judgement.declined and failure is None:
-            outcome = yield from self._generate(standalone, context, judgement, deadline, stream)
+            across = plan is not None and plan.spans_articles
+            outcome = yield from self._generate(standalone, context, judgement, deadline, stream, across)
             failure = outcome.failure
         if outcome.draft is None:
             if failure is not None:
                 log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
-            if topic is not None:
-                outcome.draft = self.answerer.compose_summary(judgement, self.store.article_texts, stories)
+            if absent:
+                outcome.draft = decline_absent(self.answerer, absent, judgement)
+            elif plan is not None and plan.spans_articles:
+                outcome.draft = compose_parts(self.answerer, found, judgement)
+            elif topic is not None:
+                outcome.draft = self.answerer.compose_summary(judgement, self.store.article_texts, stories,
+                                                              oldest_first=chronological is not None)
             else:
                 outcome.draft = self.answerer.compose(judgement)
                 outcome.draft = with_verdict(standalone, outcome.draft, judgement)
@@ -315,12 +374,13 @@ class Engine:
                 yield "delta", piece
         yield "trace", Trace(answer=answer, context=context, hits=hits, evidence=judgement.evidence, judgement=judgement)
 
-    def _generate(self, standalone: str, context: list, judgement: Judgement, deadline: float | None, stream: bool):
+    def _generate(self, standalone: str, context: list, judgement: Judgement, deadline: float | None, stream: bool,
+                  across: bool = False):
         """The LLM's answer, wrapped around the quoted one: yields the ``sources`` and ``delta`` events
         of a stream and returns an :class:`Outcome` whose draft is None when the quoted answer must
         stand in (the LLM failed, or nothing it wrote survived verification)."""
         outcome = Outcome()
-        plan = self.generative.prepare(standalone, context, judgement=judgement)
+        plan = self.generative.prepare(standalone, context, judgement=judgement, across=across)
         if stream:
             yield "sources", plan.candidate_sources
             outcome.sources_sent = True
@@ -354,6 +414,19 @@ class Engine:
             except LLMError as exc:
                 return condenser.fallback.condense(question, turns), f"condensing the follow-up: {exc}"
         return condenser.condense(question, turns), None
+
+    def _outlets(self, bm25) -> OutletDirectory:
+        """The publishers of the store version ``bm25`` indexes (built once per version)."""
+        version = getattr(bm25, "version", None)
+        with self._outlets_lock:
+            if self._outlet_directory is None or self._outlet_directory[0] != version:
+                keys = bm25.filter_keys.keys if bm25 is not None else []
+                self._outlet_directory = (version, OutletDirectory(source for _day, source in keys))
+            return self._outlet_directory[1]
+
+    def _reference_day(self) -> dt.date:
+        """The day a date without a year is counted back from: today, or the archive's newest day."""
+        return reference_date(self.settings.today, day_date(self.bm25.stats().newest_day), dt.date.today())
 
     def time_scope(self, question: str) -> TimeScope | None:
         """The dates ``question`` speaks of ("in January", "this week"), resolved against today, or

@@ -444,11 +444,17 @@ class ExtractiveAnswerer:
         return []
 
     def compose_summary(
-        self, judgement: Judgement, article_texts: Callable[[list[str]], dict[str, str]], stories: list | None = None
+        self,
+        judgement: Judgement,
+        article_texts: Callable[[list[str]], dict[str, str]],
+        stories: list | None = None,
+        oldest_first: bool = False,
     ) -> Draft:
         """A summary: the lede of each story, newest first, each cited. ``stories``: the hits to summarise
         (the newest ``MAX_STORIES`` articles among them); default the articles of the judgement's best sentences, each kept when its best
-        sentence scores at least ``STORY_RATIO`` of the best one's (a decline when the judgement declined)."""
+        sentence scores at least ``STORY_RATIO`` of the best one's (a decline when the judgement declined).
+        ``oldest_first``: a timeline: the same stories in the order they came out, each labelled with
+        its outlet and day."""
         if stories is None:
             if judgement.declined or not judgement.scored:
                 return self.compose(judgement)
@@ -465,6 +471,8 @@ class ExtractiveAnswerer:
         for hit in sorted(stories, key=_day, reverse=True):  # newest first: news supersedes news
             newest_first.setdefault(_article_id(hit), hit)  # one lede per article
         stories = list(newest_first.values())[:MAX_STORIES]
+        if oldest_first:
+            stories.reverse()
         if not stories:
             return Draft(DECLINE_TEXT, [], True, judgement.evidence)
         texts = article_texts([_article_id(h) for h in stories])
@@ -474,10 +482,12 @@ class ExtractiveAnswerer:
             article = _article_id(hit)
             sentence = self._lede(texts.get(article, ""), str(hit.node.metadata.get("title") or "")) or fallback.get(article)
             if sentence:
-                parts.append(f"{sentence} [{_source_for(sources, hit, sentence).n}]")
+                cited = f"{sentence} [{_source_for(sources, hit, sentence).n}]"
+                parts.append(f"{dated_label(hit)}: {cited}" if oldest_first and dated_label(hit) else cited)
         if not parts:
             return Draft(DECLINE_TEXT, [], True, judgement.evidence)
-        return Draft(" ".join(parts), sources, False, max(judgement.evidence, self.decline_threshold))
+        text = " · ".join(parts) if oldest_first else " ".join(parts)
+        return Draft(text, sources, False, max(judgement.evidence, self.decline_threshold))
 
     def _lede(self, text: str, title: str) -> str | None:
         """The article's lede without its dateline, when it reads as one (not boilerplate, not too long)."""
@@ -643,6 +653,14 @@ def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source
     )
     sources.append(source)
     return source
+
+
+def dated_label(hit: NodeWithScore, outlet: str | None = None) -> str:
+    """"TechCrunch, 2023-10-04": an outlet (default the article's) and the article's day, as answers
+    across articles and timelines label their sentences (citations.cited_sentences reads it as such)."""
+    meta = hit.node.metadata
+    day = str(meta.get("published_at") or "")[:10]
+    return ", ".join(p for p in (outlet or str(meta.get("source") or ""), day) if p)
 
 
 def with_verdict(question: str, draft: Draft, judgement: Judgement) -> Draft:

@@ -38,7 +38,7 @@ from assistant.condense import KeywordCondenser
 from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
 from assistant.injection import without_instructions
 from assistant.llm import LLMError, complete_chat, stream_chat
-from assistant.prompts import ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, Prompt, fence, load_prompt
+from assistant.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, Prompt, fence, load_prompt
 from assistant.text import sentence_spans, terms
 
 # Rough characters per token, to keep the prompt inside the model's context window.
@@ -119,6 +119,10 @@ def render_sources(candidates: Sequence[Candidate]) -> str:
         title = without_instructions(" ".join(str(meta.get("title", "") or "").split()))
         title = " ".join(re.sub(r"\[\s*\d+\s*\]", " ", title).split()) or "untitled"
         header = f"Source [{c.n}]: {title}"
+        outlet = without_instructions(" ".join(str(meta.get("source", "") or "").split()))
+        outlet = " ".join(re.sub(r"\[\s*\d+\s*\]", " ", outlet).split())
+        if outlet:
+            header += f" — {outlet}"  # questions name outlets ("the TechCrunch article")
         if meta.get("published_at"):
             header += f" (published {meta['published_at']})"
         blocks.append(f"{header}\n{fence(c.text)}")
@@ -303,6 +307,8 @@ class GenerativeAnswerer:
         self.context = context
         self.max_facts = max_facts
         self.prompt = prompt or load_prompt(FACTS_PROMPT if context == "sentences" else ANSWER_PROMPT)
+        # A question across articles reads whole chunks, each headed by its outlet and date.
+        self.across_prompt = load_prompt(ACROSS_PROMPT)
         self.context_window = context_window
         self.max_tokens = max_tokens
         self.lock = lock  # serialises an LLM that is not thread-safe
@@ -317,24 +323,28 @@ class GenerativeAnswerer:
         hits: list[NodeWithScore],
         idf: Callable[[str], float] = _flat_idf,
         judgement: Judgement | None = None,
+        across: bool = False,
     ) -> Plan:
         """The prompt for ``question`` over ``hits``, from the answerability judgement (made here
-        when not given): a plan to decline without asking the LLM when the evidence is too weak."""
+        when not given): a plan to decline without asking the LLM when the evidence is too weak.
+        ``across``: the question spans articles (assistant.parts): the prompt for comparing them."""
         if judgement is None:
             judgement = self.extractive.judge(question, hits, idf)
         scored = judgement.scored
-        overhead = len(self.prompt.system) + len(self.prompt.user) + len(question) + 200
+        prompt = self.across_prompt if across else self.prompt
+        overhead = len(prompt.system) + len(prompt.user) + len(question) + 200
         budget = (self.context_window - self.max_tokens) * _CHARS_PER_TOKEN - overhead
         # The chunk holding the judge's most answerable sentence is shown first, as source [1]: small
         # models lean on what they read first, and the rest keep their retrieval order.
-        lead = judgement.most_answerable()
+        # (Across articles, the hits already lead with each part's best chunk: their order stands.)
+        lead = None if across else judgement.most_answerable()
         ordered = ([lead.hit] + [h for h in hits if h is not lead.hit]) if lead is not None and any(h is lead.hit for h in hits) else list(hits)
         candidates = number_sources(ordered, scored, max_chars=max(budget, 1000))
-        if self.context == "sentences":
+        if self.context == "sentences" and not across:
             rendered = render_facts(candidates, scored, self.max_facts)
         else:
             rendered = render_sources(candidates)
-        messages = self.prompt.messages(sources=rendered, question=question)
+        messages = prompt.messages(sources=rendered, question=question)
         declined = not hits or judgement.declined
         return Plan(question, list(hits), scored, judgement.evidence, candidates, messages, declined)
 

@@ -18,6 +18,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 ANSWER_PROMPT = "answer_with_sources"  # the sources' retrieved text (NEWSDESK_LLM_CONTEXT=chunks)
 FACTS_PROMPT = "answer_with_facts"  # their best-matching sentences only (NEWSDESK_LLM_CONTEXT=sentences)
+ACROSS_PROMPT = "answer_across_articles"  # a question that spans articles named by outlet and date
 CONDENSE_PROMPT = "condense_followup"
 
 _SECTION = re.compile(r"^<!--\s*(system|example user|example assistant|user)\s*-->\s*$", re.M)

@@ -272,6 +272,8 @@ def _vector_filters(filters: SearchFilters | None) -> MetadataFilters | None:
             parts.append(MetadataFilter(key="published_day", value=0, operator=FilterOperator.GT))
     if filters.source:
         parts.append(MetadataFilter(key="source", value=filters.source, operator=FilterOperator.EQ))
+    if filters.sources:
+        parts.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
     return MetadataFilters(filters=parts)
 
 

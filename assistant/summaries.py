@@ -1,9 +1,11 @@
-"""Summaries without an LLM: the ledes of the best-matching stories, newest first.
+"""Summaries without an LLM: the ledes of the best-matching stories, newest first (a timeline: oldest first).
 
 News is written as an inverted pyramid: a story's first sentences (its lede) say what happened. So "What
 happened with X?", "the main points of X", "the latest on X" and "what's new this week" are answered
 with the lede of each of the few stories that best match X, one per story (syndicated copies are one
-story: the retriever keeps one per cluster), newest first, each cited.
+story: the retriever keeps one per cluster), newest first, each cited. "How has X changed?", "the
+timeline of X" and "what happened between A and B" ask how a story moved: the same ledes, oldest first,
+each labelled with its outlet and day.
 """
 
 from __future__ import annotations
@@ -29,6 +31,26 @@ LEDE_MIN_WORDS = 8
 MAX_STORIES = 3
 # A story joins the summary when its best sentence scores at least this share of the best story's.
 STORY_RATIO = 0.4
+
+
+_ASKS_TIMELINE = re.compile(
+    r"^\W*(?:how\s+(?:has|have|did)\s+(?P<changed>.+?)\s+(?:(?:chang|evolv|develop|unfold)(?:e|ed|ing)?|moved on)\b"
+    r"(?=\s*(?:$|[?.!,;]|(?:since|over|after|between|from|in|during|throughout|this|last)\b))"
+    r"|(?:(?:give me|show me|what(?:'s| is))\s+)?(?:a\s+|the\s+)?timeline\s+(?:of|for|on)\s+(?P<timeline>.+)"
+    r"|what happened (?P<between>between\b.+))",
+    re.I,
+)
+
+
+def timeline_topic(question: str) -> str | None:
+    """What a request for a story's course is about ("how has the strike changed since May?" -> "the
+    strike since May"), or None when the question asks something else."""
+    match = _ASKS_TIMELINE.match(question.strip())
+    if not match:
+        return None
+    topic = match.group("changed") or match.group("timeline") or match.group("between")
+    rest = question.strip()[match.end() :] if match.group("changed") else ""
+    return " ".join(f"{topic} {rest}".strip(" ?.!,:;").split())
 
 
 def summary_topic(question: str) -> str | None:

@@ -28,7 +28,7 @@ STANDALONE_HELP = (
 
 
 def _parse_thresholds(specs: list[str]) -> dict[str, float]:
-    from eval.metrics import METRIC_NAMES, is_known_metric
+    from eval.metrics import METRIC_NAMES, OPTIONAL_METRICS, is_known_metric
 
     thresholds: dict[str, float] = {}
     for spec in specs:
@@ -38,7 +38,8 @@ def _parse_thresholds(specs: list[str]) -> dict[str, float]:
             raise ValueError(f"--fail-under {spec!r}: expected METRIC=VALUE, e.g. recall@5=0.9")
         if not is_known_metric(name):
             raise ValueError(
-                f"--fail-under: unknown metric {name!r} (known: {', '.join(METRIC_NAMES)}, latency_p50_ms.<stage>, latency_p95_ms.<stage>)"
+                f"--fail-under: unknown metric {name!r} (known: {', '.join((*METRIC_NAMES, *OPTIONAL_METRICS))}, "
+                "latency_p50_ms.<stage>, latency_p95_ms.<stage>)"
             )
         try:
             thresholds[name] = float(value)
@@ -135,19 +136,21 @@ def _set_report(set_path: Path, corpus: Path | None, setup, items, *, top_k, mod
         calibration=m.calibrate_threshold(rows) if calibrate else None,
         diagnostics={"answer_bearing": m.answer_bearing_metrics(rows)},
         kinds=m.kind_metrics(rows),
+        types=m.type_metrics(rows),
         elapsed_s=time.perf_counter() - started,
     )
 
 
 def _print_set(out, report: dict, current_threshold: float, interactive: bool, label: str = "") -> None:
-    """One set's metrics table, per-kind table, answer-bearing line and calibration (``label`` names
-    the set in the calibration line when there are several)."""
+    """One set's metrics table, per-kind and per-question-type tables, answer-bearing line and
+    calibration (``label`` names the set in the calibration line when there are several)."""
     from eval import report as rep
 
     metrics, baselines = report["metrics"], report.get("baselines")
     title = f"{report['set']} ({metrics['questions']} questions)"
     _print_table(out, *rep.table_rows(metrics, baselines), title=title, interactive=interactive, dim=list(baselines or {}))
     _print_kinds(out, report.get("kinds"), report["set"], interactive)
+    _print_types(out, report.get("types"), report["set"], interactive)
     bearing = rep.answer_bearing_line(report.get("diagnostics"))
     if bearing:
         print(f"retrieval {bearing}")
@@ -173,6 +176,14 @@ def _print_kinds(out, kinds: dict | None, title: str, interactive: bool) -> None
         _print_table(out, *rep.kind_table_rows(kinds), title=f"{title}: right by kind", interactive=interactive)
 
 
+def _print_types(out, types: dict | None, title: str, interactive: bool) -> None:
+    """The per-question-type table, when the set names question types."""
+    from eval import report as rep
+
+    if types:
+        _print_table(out, *rep.type_table_rows(types), title=f"{title}: by question type", interactive=interactive)
+
+
 def _calibration_line(calibration: dict, rows: list[dict], current: float, label: str = "") -> str:
     """The calibrated threshold against the current one; ``label`` says which rows it is over."""
     from eval import metrics as m
@@ -191,14 +202,17 @@ def _calibration_line(calibration: dict, rows: list[dict], current: float, label
 
 def _threshold_failures(reports: list[dict], thresholds: dict[str, float]) -> list[str]:
     """Every --fail-under miss of every set (named by its set when there are several); a per-kind or
-    per-stage metric a set did not measure is an error naming what it did measure."""
+    per-stage metric a set did not measure is an error naming what it did measure, a chunk-level one
+    of a set without gold facts a miss (null)."""
     from eval import metrics as m
 
     failures = []
     for report in reports:
         metrics = report["metrics"]
         named = f"{report['set']}: " if len(reports) > 1 else ""
-        missing = [name for name in thresholds if name not in metrics]
+        # A per-kind or per-stage name the run did not measure is an error; a chunk-level metric of a
+        # set without gold facts is null, and misses below.
+        missing = [name for name in thresholds if name not in metrics and name not in m.OPTIONAL_METRICS]
         if missing:
             name = missing[0]
             what = "kinds" if name.partition(".")[0] in m.PER_KIND_METRICS else "stages"
@@ -211,8 +225,8 @@ def _threshold_failures(reports: list[dict], thresholds: dict[str, float]) -> li
 def eval_command(
     set_paths: List[Path] = typer.Argument(..., metavar="SET.jsonl", help="Evaluation sets, each evaluated and reported "
                                            "on its own: one JSON object a line (id, question, answers[], gold_sources[], "
-                                           "answerable, optional history, unanswerable_kind, kind and key_facts; or id, "
-                                           "question, history and a 'ref' with --refs)."),
+                                           "answerable, optional history, unanswerable_kind, kind, key_facts, "
+                                           "question_type and gold_facts; or id, question, history and a 'ref' with --refs)."),
     corpus: List[Path] = typer.Option([], "--corpus", help="Ingest this corpus first (idempotently) into a "
                                       "collection of its own, named from the corpus, and evaluate on it. Once for "
                                       "every set, or once per set (paired by position). Default: the current store."),
@@ -284,6 +298,7 @@ def eval_command(
         title = rep.mean_title(reports)
         _print_table(out, *rep.table_rows(document["mean"]), title=title, interactive=interactive)
         _print_kinds(out, document.get("mean_kinds"), title, interactive)
+        _print_types(out, document.get("mean_types"), title, interactive)
         if pooled is not None:
             print(_calibration_line(pooled, all_rows, settings.decline_threshold, f" (pooled over {len(reports)} sets)"))
     if output is not None:

@@ -11,7 +11,11 @@ answer; None for unanswerable rows), ``unanswerable_kind`` (why an unanswerable 
 "absent" or "incidental"; None or missing when the set does not say) and, with ``--compare``,
 ``baselines`` ({mode: [article ids]}). Rows of sets that name kinds also hold ``kind`` ("yesno",
 "summary", "chitchat", ...), ``key_fact_coverage`` (summaries) and ``conversational`` (a reply to small
-talk, counted as a decline); rows without them score as before.
+talk, counted as a decline); rows without them score as before. Rows of sets that name question types
+(multihop-dev) hold ``question_type`` ("inference", "comparison", "temporal", "null"), and those of
+answerable questions with ``gold_facts`` also ``chunk_rank`` (the 1-based rank of the first fused
+chunk holding a gold fact, None when none of the first 10 does; see :func:`first_fact_rank`) and,
+with ``--compare``, ``baselines_chunk_rank`` ({mode: rank}); rows without the key are not scored on chunks.
 
 Conventions: a metric whose denominator is 0 is ``None``. Retrieval metrics count answerable
 questions that name gold sources; answer metrics count answerable questions that name gold answers.
@@ -31,8 +35,14 @@ MRR_K = 10
 CONTEXT_K = 5
 
 RETRIEVAL_METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10")
+ALL_GOLD_K = 10
+ALL_GOLD_METRIC = f"all_gold@{ALL_GOLD_K}"
+# The MultiHop-RAG benchmark's chunk-level retrieval: a chunk is relevant when it holds a gold fact.
+CHUNK_HITS_KS = (4, 10)
+CHUNK_METRICS = (*(f"chunk_hits@{k}" for k in CHUNK_HITS_KS), f"chunk_mrr@{MRR_K}")
 METRIC_NAMES = (
     *RETRIEVAL_METRICS,
+    ALL_GOLD_METRIC,
     "answer_in_context@5",
     "answer_contains_gold",
     "answer_words_mean",
@@ -46,6 +56,8 @@ METRIC_NAMES = (
     "answerable",
     "unanswerable",
 )
+# Reported only when the set has gold facts (multihop-dev), but known to --fail-under beforehand.
+OPTIONAL_METRICS = CHUNK_METRICS
 # Metrics named "<base>.<part>" whose parts come from the run: per-stage latencies and the decline
 # accuracy of each kind of unanswerable question ("decline_accuracy.absent").
 PER_STAGE_METRICS = ("latency_p50_ms", "latency_p95_ms")
@@ -55,6 +67,17 @@ LOWER_IS_BETTER = ("false_decline_rate", "answer_words_mean", "latency_")
 # A summary is right when it covers at least this share of its key facts.
 SUMMARY_RIGHT = 0.5
 VERDICTS = ("yes", "no")
+# One-word golds read as a verdict, and the first words of an answer that state one. "yes"/"no" and
+# "true"/"false"; and the golds of MultiHop-RAG's "A or B?" comparison and temporal questions ("is
+# the portrayal consistent or inconsistent?", "do they agree, or present different reasons?"): the
+# gold there is always the first-named option, the proposition asked about, so "Consistent",
+# "Agree", "Align", "Same", ... mean "yes" and their opposites "no". Choice golds that are no verdict
+# ("Before", "Larger", "Change", "Different", an outlet's name) are matched as text, as before.
+VERDICT_WORDS = {
+    **dict.fromkeys(("yes", "true", "consistent", "consistently", "agree", "agrees", "agreement", "align", "aligns",
+                     "same", "similar"), "yes"),
+    **dict.fromkeys(("no", "false", "inconsistent", "inconsistently", "disagree", "disagrees", "disagreement"), "no"),
+}
 
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -95,16 +118,20 @@ def counts_as_declined(row: dict) -> bool:
 
 
 def leading_verdict(answer: str) -> str | None:
-    """"yes" or "no" when the answer's first word is one (markers stripped, punctuation ignored): a
+    """"yes" or "no" when the answer's first word states a verdict (markers stripped, punctuation
+    ignored; "Consistent." and "True," count as the verdict they state, see ``VERDICT_WORDS``): a
     yes/no answer counts by the verdict it leads with, not by a "no" somewhere in its text."""
     words = match_key(strip_markers(answer)).split()
-    return words[0] if words and words[0] in VERDICTS else None
+    return VERDICT_WORDS.get(words[0]) if words else None
 
 
-def yes_no_gold(answers: Sequence[str]) -> str | None:
-    """"yes" or "no" when the gold answers are exactly that one word (any case), else None."""
-    if len(answers) == 1 and answers[0].strip().lower() in VERDICTS:
-        return answers[0].strip().lower()
+def verdict_gold(answers: Sequence[str]) -> str | None:
+    """"yes" or "no" when every gold answer is one verdict word (any case, punctuation ignored:
+    "Yes", "no", "Consistent", "True" ...; see ``VERDICT_WORDS``) and they all state the same
+    verdict; None otherwise (no golds, a gold of several words, mixed verdicts)."""
+    verdicts = {VERDICT_WORDS.get(match_key(answer)) for answer in answers}
+    if len(verdicts) == 1 and None not in verdicts:
+        return verdicts.pop()
     return None
 
 
@@ -131,15 +158,17 @@ def row_correct(
     """Whether the reply is right for the question's ``kind``.
 
     chitchat: it cites nothing (no sources, no [n] marker). Other unanswerable questions: declined.
-    yesno with a gold "yes" or "no": answered, leading with that verdict. summary with key facts: it
-    covers at least ``SUMMARY_RIGHT`` of them. Otherwise (and for sets without kinds): answered and
-    containing a gold answer; None when the question names no gold answer.
+    Golds that are all verdict words ("yes", "No", "Consistent": :func:`verdict_gold`), whatever the
+    kind: answered, leading with that verdict (:func:`leading_verdict`; "contains the gold" would
+    take "Yes, ... no ..." for a "no"). summary with key facts: it covers at least ``SUMMARY_RIGHT``
+    of them. Otherwise (and for sets without kinds): answered and containing a gold answer; None when
+    the question names no gold answer.
     """
     if kind == "chitchat":
         return not sources and not _MARKERS.search(answer)
     if not answerable:
         return declined
-    verdict = yes_no_gold(answers) if kind == "yesno" else None
+    verdict = verdict_gold(answers)
     if verdict is not None:
         return (not declined) and leading_verdict(answer) == verdict
     if kind == "summary" and key_facts:
@@ -195,16 +224,60 @@ def _rank_metrics(ranks: Sequence[int | None]) -> dict[str, float | None]:
 
 
 def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str, float | None]:
-    """recall@1/5/10 (hit rate) and mrr@10 over answerable rows with gold sources.
+    """recall@1/5/10 (hit rate), mrr@10 and all_gold@10 over answerable rows with gold sources.
 
+    all_gold@10: the share of them whose every gold article is among the first 10 retrieved (what a
+    question spanning several articles needs; the same as recall@10 when each names one).
     ``key`` picks a baseline ranking (``row["baselines"][key]``); default: the row's ``retrieved``.
     """
     scored = [r for r in rows if r.get("answerable") and r.get("gold_sources")]
-    ranks = []
+    ranks, all_gold = [], 0
     for r in scored:
         ranking = r["retrieved"] if key is None else r["baselines"][key]
         ranks.append(first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
-    return _rank_metrics(ranks)
+        all_gold += set(r["gold_sources"]) <= set(ranking[:ALL_GOLD_K])
+    out = _rank_metrics(ranks)
+    out[ALL_GOLD_METRIC] = _ratio(all_gold, len(scored))
+    return out
+
+
+def _squeeze(text: str) -> str:
+    """``text`` without any whitespace: the benchmark's chunk rule ignores it."""
+    return "".join(text.split())
+
+
+def fact_in_chunk(chunk: str, facts: Sequence[str]) -> bool:
+    """Whether one of ``facts`` is a substring of ``chunk``, whitespace ignored (all of it removed from
+    both): MultiHop-RAG's rule for a relevant retrieved chunk. Empty facts match nothing."""
+    text = _squeeze(chunk)
+    return any(fact and fact in text for fact in map(_squeeze, facts))
+
+
+def first_fact_rank(chunks: Sequence[str], facts: Sequence[str], k: int = MRR_K) -> int | None:
+    """The 1-based rank of the first of ``chunks`` (texts, best first) holding one of ``facts``
+    (:func:`fact_in_chunk`), looking at the first ``k``; None when none does."""
+    for rank, chunk in enumerate(chunks[:k], start=1):
+        if fact_in_chunk(chunk, facts):
+            return rank
+    return None
+
+
+def chunk_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str, float | None]:
+    """chunk_hits@4, chunk_hits@10 (a hit: one of the first k fused chunks holds a gold fact) and
+    chunk_mrr@10, over the rows scored on chunks (``chunk_rank`` present: answerable questions with
+    gold facts); {} when there are none. ``key`` picks a baseline's rank
+    (``row["baselines_chunk_rank"][key]``)."""
+    if key is None:
+        ranks = [r["chunk_rank"] for r in rows if "chunk_rank" in r]
+    else:
+        ranks = [r["baselines_chunk_rank"][key] for r in rows if key in (r.get("baselines_chunk_rank") or {})]
+    if not ranks:
+        return {}
+    out: dict[str, float | None] = {}
+    for k in CHUNK_HITS_KS:
+        out[f"chunk_hits@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
+    out[f"chunk_mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None and rank <= MRR_K), len(ranks))
+    return out
 
 
 def answer_bearing_metrics(rows: Sequence[dict]) -> dict[str, float | None]:
@@ -278,6 +351,7 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
 
     metrics: dict[str, float | int | None] = {}
     metrics.update(retrieval_metrics(rows))
+    metrics.update(chunk_metrics(rows))
     metrics[f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(bool(r["answer_in_context"]) for r in in_context), len(in_context))
     metrics["answer_contains_gold"] = _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
     metrics["answer_words_mean"] = _ratio(sum(answer_words(r["answer"]) for r in answered), len(answered))
@@ -298,10 +372,12 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
 
 
 def baseline_metrics(rows: Sequence[dict], modes: Sequence[str]) -> dict[str, dict[str, float | None]]:
-    """Each single retriever's retrieval metrics, and its answer_in_context@5 where rows recorded it."""
+    """Each single retriever's retrieval metrics, its chunk-level metrics and answer_in_context@5
+    where rows recorded them."""
     out = {}
     for mode in modes:
         out[mode] = retrieval_metrics(rows, key=mode)
+        out[mode].update(chunk_metrics(rows, key=mode))
         held = [r["baselines_in_context"][mode] for r in rows if mode in (r.get("baselines_in_context") or {})]
         if held:
             out[mode][f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(held), len(held))
@@ -357,6 +433,57 @@ def mean_kind_metrics(per_set: Sequence[dict | None]) -> dict | None:
         "right_by_kind": mean_values([kinds["right_by_kind"] for kinds in sets]),
         "questions_by_kind": counts,
         "right_answerable_kinds": mean_values([{"right": kinds["right_answerable_kinds"]} for kinds in sets])["right"],
+    }
+
+
+TYPE_COLUMNS = ("questions", "declined", "answer_right", ALL_GOLD_METRIC, "false_decline_rate")
+
+
+def _type_numbers(rows: Sequence[dict]) -> dict[str, float | int | None]:
+    answerable = [r for r in rows if r["answerable"]]
+    return {
+        "questions": len(rows),
+        "declined": _ratio(sum(counts_as_declined(r) for r in rows), len(rows)),
+        "answer_right": _share_right(rows),
+        ALL_GOLD_METRIC: retrieval_metrics(rows)[ALL_GOLD_METRIC],
+        "false_decline_rate": _ratio(sum(counts_as_declined(r) for r in answerable), len(answerable)),
+    }
+
+
+def type_metrics(rows: Sequence[dict]) -> dict | None:
+    """The numbers of each question type (``row["question_type"]``: multihop-dev's inference,
+    comparison, temporal, null); None when no row names one.
+
+    ``by_type``: {type: {questions, declined (share of its questions declined), answer_right (share
+    right, ``row["correct"]``: containing the gold, the gold verdict, or declined for an unanswerable
+    one), all_gold@10, false_decline_rate}}, types in the order the set first names them; ``all``:
+    the same over every row that names a type.
+    """
+    types = list(dict.fromkeys(r["question_type"] for r in rows if r.get("question_type")))
+    if not types:
+        return None
+    return {
+        "by_type": {t: _type_numbers([r for r in rows if r.get("question_type") == t]) for t in types},
+        "all": _type_numbers([r for r in rows if r.get("question_type")]),
+    }
+
+
+def mean_type_metrics(per_set: Sequence[dict | None]) -> dict | None:
+    """:func:`type_metrics` over several sets: each share the mean of the sets' (None skipped), the
+    questions summed; None when no set names a type."""
+    sets = [types for types in per_set if types]
+    if not sets:
+        return None
+
+    def merged(numbers: list[dict]) -> dict:
+        out = mean_values(numbers)
+        out["questions"] = sum(n["questions"] for n in numbers)
+        return out
+
+    names = list(dict.fromkeys(t for types in sets for t in types["by_type"]))
+    return {
+        "by_type": {t: merged([types["by_type"][t] for types in sets if t in types["by_type"]]) for t in names},
+        "all": merged([types["all"] for types in sets]),
     }
 
 
@@ -453,8 +580,9 @@ def lower_is_better(metric: str) -> bool:
 
 def is_known_metric(metric: str) -> bool:
     """Names valid before a run (per-stage latencies and per-kind decline accuracies are checked
-    against the run's stages and kinds later: see :func:`measured_parts`)."""
-    if metric in METRIC_NAMES:
+    against the run's stages and kinds later: see :func:`measured_parts`; the chunk-level metrics of
+    a set without gold facts are null)."""
+    if metric in METRIC_NAMES or metric in OPTIONAL_METRICS:
         return True
     base, dot, part = metric.partition(".")
     return bool(dot and part and base in (*PER_STAGE_METRICS, *PER_KIND_METRICS))

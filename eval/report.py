@@ -9,7 +9,15 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from eval.metrics import RETRIEVAL_METRICS, SUMMARY_RIGHT, counts_as_declined, mean_kind_metrics, mean_values
+from eval.metrics import (
+    RETRIEVAL_METRICS,
+    SUMMARY_RIGHT,
+    TYPE_COLUMNS,
+    counts_as_declined,
+    mean_kind_metrics,
+    mean_type_metrics,
+    mean_values,
+)
 
 SETTINGS_KEYS = (
     "top_k",
@@ -49,11 +57,14 @@ def build_report(
     calibration: dict | None = None,
     diagnostics: dict | None = None,
     kinds: dict | None = None,
+    types: dict | None = None,
     elapsed_s: float | None = None,
 ) -> dict:
     report: dict = {"set": set_path, "corpus": corpus, "settings": settings, "ingest": ingest, "metrics": metrics}
     if kinds:
         report["kinds"] = kinds
+    if types:
+        report["types"] = types
     if diagnostics:
         report["diagnostics"] = diagnostics
     if baselines is not None:
@@ -68,12 +79,15 @@ def build_report(
 
 def build_multi_report(reports: Sequence[dict], calibration: dict | None = None) -> dict:
     """The document of a run over several sets: each set's report, the mean of each metric over the
-    sets (of the per-set values, skipping None), the same for the kinds when a set names kinds, and
-    with ``calibration`` the one calibrated on the rows of all sets pooled."""
+    sets (of the per-set values, skipping None), the same for the kinds and the question types when
+    a set names them, and with ``calibration`` the one calibrated on the rows of all sets pooled."""
     document: dict = {"sets": list(reports), "mean": mean_values([r["metrics"] for r in reports])}
     kinds = mean_kind_metrics([r.get("kinds") for r in reports])
     if kinds:
         document["mean_kinds"] = kinds
+    types = mean_type_metrics([r.get("types") for r in reports])
+    if types:
+        document["mean_types"] = types
     if calibration is not None:
         document["calibration"] = calibration
     return document
@@ -133,6 +147,18 @@ def kind_table_rows(kinds: dict) -> tuple[list[str], list[list[str]]]:
     ]
     rows.append(["answerable, all kinds", "", fmt("right", kinds["right_answerable_kinds"])])
     return ["kind", "n", "right"], rows
+
+
+def type_table_rows(types: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-question-type table (``eval.metrics.type_metrics``): type, n,
+    declined, right, all_gold@10, false_decline_rate; last the same over every typed question."""
+    def cells(label: str, numbers: dict) -> list[str]:
+        return [label, *(fmt(column, numbers.get(column)) for column in TYPE_COLUMNS)]
+
+    rows = [cells(name, numbers) for name, numbers in types["by_type"].items()]
+    rows.append(cells("all types", types["all"]))
+    header = ["type", "n", "declined", "right", *TYPE_COLUMNS[3:]]
+    return header, rows
 
 
 def format_plain(header: list[str], rows: list[list[str]]) -> str:
@@ -233,6 +259,8 @@ def markdown_report(report: dict) -> str:
     ]
     if report.get("kinds"):
         lines += ["", "## Right by kind", "", *_md_table(*kind_table_rows(report["kinds"]))]
+    if report.get("types"):
+        lines += ["", "## By question type", "", *_md_table(*type_table_rows(report["types"]))]
     if report.get("calibration"):
         c = report["calibration"]
         lines += ["", f"Calibrated decline threshold: {_calibration_md(c)}, max false_decline_rate {c['max_false_decline']:g})"]
@@ -283,6 +311,8 @@ def markdown_report(report: dict) -> str:
             kind += f", {_md_escape(r['unanswerable_kind'])}"
         if r.get("kind"):
             kind += f", kind {_md_escape(r['kind'])}"
+        if r.get("question_type"):
+            kind += f", type {_md_escape(r['question_type'])}"
         lines.append(f"### {r['id']} ({kind})")
         lines.append("")
         lines.append(f"- **Question:** {_md_escape(r['question'])}")
@@ -329,6 +359,8 @@ def multi_markdown_report(document: dict) -> str:
     lines = [f"# Evaluation: {mean_title(reports)}", "", *_md_table(*table_rows(document["mean"]))]
     if document.get("mean_kinds"):
         lines += ["", "## Right by kind (mean over the sets)", "", *_md_table(*kind_table_rows(document["mean_kinds"]))]
+    if document.get("mean_types"):
+        lines += ["", "## By question type (mean over the sets)", "", *_md_table(*type_table_rows(document["mean_types"]))]
     if document.get("calibration"):
         lines += ["", f"Calibrated decline threshold on the pooled sets: {_calibration_md(document['calibration'])})"]
     text = "\n".join(lines) + "\n"

@@ -10,6 +10,10 @@ the ref's own question with no history instead, so the two runs compare the same
 
 An item may name its ``kind`` (amount, who, yesno, summary, chitchat, ...: reader sets do) and, for a
 summary, its ``key_facts``; the kind picks how the answer is scored (``eval.metrics.row_correct``).
+
+A multi-article set (multihop-dev) gives each item a ``question_type`` ("inference", "comparison",
+"temporal", "null"), reported per type, and ``gold_facts`` (``[{"id": article id, "fact": evidence
+sentence}]``), which score the fused chunks: a chunk is relevant when it holds a gold fact.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from eval.metrics import CONTEXT_K, citation_counts, contains_answer, key_fact_coverage, row_correct
+from eval.metrics import CONTEXT_K, MRR_K, citation_counts, contains_answer, first_fact_rank, key_fact_coverage, row_correct
 
 BASELINE_MODES = ("bm25", "dense")
 EVIDENCE_SENTENCES = 3  # as ExtractiveAnswerer.evidence_sentences: the evidence is the best of these
@@ -45,6 +49,8 @@ class EvalItem:
     ref: str | None = None  # the id of the refs-file question this item takes its gold from
     kind: str | None = None  # what the question asks for ("yesno", "summary", "chitchat", ...): how it is scored
     key_facts: list[list[str]] = field(default_factory=list)  # a summary's facts, each a list of alternatives
+    question_type: str | None = None  # a multi-article set's type ("inference", "comparison", "temporal", "null")
+    gold_facts: list[dict] = field(default_factory=list)  # [{"id": article id, "fact": evidence sentence}]
 
 
 # --- the set file ------------------------------------------------------------------------------------
@@ -55,7 +61,7 @@ def _str_list(obj: dict, key: str, where: str) -> list[str]:
     return value
 
 
-_FROM_REF = ("answers", "gold_sources", "answerable", "unanswerable_kind", "key_facts")
+_FROM_REF = ("answers", "gold_sources", "answerable", "unanswerable_kind", "key_facts", "question_type", "gold_facts")
 
 
 def _optional_str(obj: dict, key: str, where: str) -> str | None:
@@ -77,6 +83,19 @@ def _key_facts(obj: dict, where: str) -> list[list[str]]:
     ):
         raise SetFormatError(f"{where}: 'key_facts' must be a list of facts, each a non-empty list of alternative strings")
     return facts
+
+
+def _gold_facts(obj: dict, where: str) -> list[dict]:
+    """``obj["gold_facts"]``: a list of ``{"id": article id, "fact": non-empty text}`` (other keys
+    dropped; the id may be missing or null); [] when absent."""
+    facts = obj.get("gold_facts") or []
+    if not isinstance(facts, list) or not all(
+        isinstance(fact, dict) and isinstance(fact.get("fact"), str) and fact["fact"].strip()
+        and isinstance(fact.get("id"), (str, type(None)))
+        for fact in facts
+    ):
+        raise SetFormatError(f"{where}: 'gold_facts' must be a list of {{\"id\": article id, \"fact\": text}} objects")
+    return [{"id": fact.get("id"), "fact": fact["fact"]} for fact in facts]
 
 
 def _history(obj: dict, where: str) -> list[dict]:
@@ -103,7 +122,8 @@ def parse_item(
     """One set line as an :class:`EvalItem`; ``where`` (``path:line``) prefixes every error.
 
     An item with ``ref`` takes answers, gold sources, answerable, unanswerable kind and key facts from
-    ``refs[ref]`` (the questions of the file ``refs_name``) and may not state them itself; with
+    ``refs[ref]`` (the questions of the file ``refs_name``), and its question type and gold facts,
+    and may not state them itself; with
     ``standalone`` it asks the ref's question with no history instead of its own conversation. Its
     ``kind`` is its own when it states one (a follow-up is asked as one), else the ref's.
     """
@@ -137,6 +157,8 @@ def parse_item(
             ref=ref_id,
             kind=kind or target.kind,
             key_facts=list(target.key_facts),
+            question_type=target.question_type,
+            gold_facts=list(target.gold_facts),
         )
     if "answerable" not in obj:
         raise SetFormatError(f"{where}: missing 'answerable'")
@@ -155,6 +177,8 @@ def parse_item(
         unanswerable_kind=_optional_str(obj, "unanswerable_kind", where),
         kind=kind,
         key_facts=_key_facts(obj, where),
+        question_type=_optional_str(obj, "question_type", where),
+        gold_facts=_gold_facts(obj, where),
     )
 
 
@@ -277,8 +301,22 @@ class SourceTexts:
         return None if record is None else record.title
 
 
+def chunk_rank(item: EvalItem, hits) -> int | None:
+    """The 1-based rank of the first of ``hits`` (NodeWithScore, best first) among the first 10
+    whose text holds one of ``item``'s gold facts, whitespace ignored; None when none does."""
+    texts = [hit.node.get_content() for hit in hits[:MRR_K]]
+    return first_fact_rank(texts, [fact["fact"] for fact in item.gold_facts])
+
+
+def scored_on_chunks(item: EvalItem) -> bool:
+    """Whether the item's retrieved chunks are scored: answerable, with gold facts."""
+    return item.answerable and bool(item.gold_facts)
+
+
 def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTexts) -> dict:
-    """One report row: what the engine did with ``item`` and how it scores."""
+    """One report row: what the engine did with ``item`` and how it scores. An answerable item with
+    gold facts also gets ``chunk_rank`` (:func:`chunk_rank` of the trace's fused hits); the facts
+    themselves stay out of the row."""
     answer = trace.answer
     sources = [s.model_dump() for s in answer.sources]
     # A reply to small talk ("thanks") cites nothing and answers nothing: scored as a decline. Engines
@@ -302,7 +340,7 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
         citations = {"cited": 0, "supported": 0, "sentences": 0, "sentences_supported": 0}
     else:
         citations = citation_counts(answer.answer, sources, source_text, answer.standalone_question)
-    return {
+    row = {
         "id": item.id,
         "ref": item.ref,
         "question": item.question,
@@ -331,12 +369,16 @@ def score_trace(item: EvalItem, trace, latency_ms: float, source_text: SourceTex
         "fallback_reason": answer.fallback_reason,
         "verification": answer.verification.model_dump(),
         "kind": item.kind,
+        "question_type": item.question_type,
         "key_facts": item.key_facts,
         "key_fact_coverage": key_fact_coverage(answer.answer, item.key_facts, declined),
         "correct": row_correct(item.answerable, item.answers, answer.answer, declined,
                                kind=item.kind, key_facts=item.key_facts, sources=sources),
         "citations": citations,
     }
+    if scored_on_chunks(item):
+        row["chunk_rank"] = chunk_rank(item, trace.hits)
+    return row
 
 
 def _candidates(trace) -> list[dict]:
@@ -361,8 +403,9 @@ def evaluate(
     """Run every item through ``engine.run`` (question and history only) and score it.
 
     With ``compare``, answerable questions are also retrieved with each single retriever (on the hybrid
-    run's standalone question); the rankings go to ``row["baselines"][mode]``, and whether their first
-    ``CONTEXT_K`` chunks hold a gold answer to ``row["baselines_in_context"][mode]``.
+    run's standalone question); the rankings go to ``row["baselines"][mode]``, whether their first
+    ``CONTEXT_K`` chunks hold a gold answer to ``row["baselines_in_context"][mode]``, and for items
+    with gold facts the rank of their first chunk holding one to ``row["baselines_chunk_rank"][mode]``.
     """
     from assistant.retrieval import article_ranking
 
@@ -375,6 +418,8 @@ def evaluate(
         row = score_trace(item, trace, latency_ms, texts)
         if compare:
             row["baselines"], row["baselines_in_context"] = {}, {}
+            if scored_on_chunks(item):
+                row["baselines_chunk_rank"] = {}
             for mode in compare:
                 hits = engine.retrieve(row["standalone_question"], mode) if item.answerable else []
                 row["baselines"][mode] = article_ranking(hits, 10)
@@ -382,6 +427,8 @@ def evaluate(
                     # Whether this retriever alone would have put a gold answer before the answerer.
                     top = [hit.node.get_content() for hit in hits[:CONTEXT_K]]
                     row["baselines_in_context"][mode] = any(contains_answer(text, item.answers) for text in top)
+                if scored_on_chunks(item):
+                    row["baselines_chunk_rank"][mode] = chunk_rank(item, hits)
         rows.append(row)
         if on_row is not None:
             on_row(row)

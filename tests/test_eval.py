@@ -92,7 +92,7 @@ def test_recall_and_mrr():
 
 def test_mrr_only_counts_top_10_and_baselines_use_their_own_ranking():
     rows = [row(retrieved=["x"] * 10 + ["a"], gold_sources=["a"], baselines={"bm25": ["a"], "dense": ["x", "a"]})]
-    assert retrieval_metrics(rows) == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0}
+    assert retrieval_metrics(rows) == {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "mrr@10": 0.0, "all_gold@10": 0.0}
     assert retrieval_metrics(rows, key="bm25")["mrr@10"] == 1.0
     assert retrieval_metrics(rows, key="dense")["mrr@10"] == 0.5
 
@@ -444,7 +444,10 @@ def test_eval_command_end_to_end(eval_env, tmp_path):
     assert {"latency_p50_ms.retrieve", "latency_p95_ms.answer"} <= set(report["metrics"])
     assert len(report["questions"]) == 24 and report["metrics"]["questions"] == 24
     assert set(report["baselines"]) == {"bm25", "dense"}
-    assert set(report["baselines"]["bm25"]) == {"recall@1", "recall@5", "recall@10", "mrr@10", "answer_in_context@5"}
+    assert set(report["baselines"]["bm25"]) == {"recall@1", "recall@5", "recall@10", "mrr@10", "all_gold@10", "answer_in_context@5"}
+    # The sample set names no gold facts and no question types: no chunk-level metrics, no per-type table.
+    assert not any(name.startswith("chunk_") for name in report["metrics"]) and "types" not in report
+    assert all("chunk_rank" not in r and r["question_type"] is None for r in report["questions"])
     assert report["corpus"] == "examples/articles" and report["settings"]["collection"] == "eval-examples-articles"
     assert report["ingest"]["added"] == len(list(SAMPLE_ARTICLES.iterdir())) and report["ingest"]["chunks"] > 0
     assert 0 <= report["calibration"]["threshold"] <= 1

@@ -85,8 +85,9 @@ def test_yesno_is_right_only_when_the_answer_leads_with_the_gold_verdict():
     assert leading_verdict("Nobody knows.") is None and leading_verdict("") is None
     # Only a one-word yes/no gold is scored by verdict; other golds of a yesno item match as before.
     assert row_correct(True, ["no", "not yet"], "Not yet. [1]", False, kind="yesno") is True
-    # Without the kind, a yes/no gold matches anywhere, as it always did.
-    assert row_correct(True, ["no"], "Yes, but no vote was held.", False) is True
+    # Without the kind, a gold that is a verdict word is scored by verdict too (not as a substring).
+    assert row_correct(True, ["no"], "Yes, but no vote was held.", False) is False
+    assert row_correct(True, ["no"], "No, no vote was held.", False) is True
 
 
 def test_summary_is_scored_by_key_fact_coverage():
