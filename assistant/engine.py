@@ -276,19 +276,23 @@ class Engine:
             topic = chronological
         focus = topic or standalone
         # The outlets and report dates it names: each is searched on its own (assistant.multipart).
-        plan = split_parts(focus, self._outlets(bm25), self._reference_day()) if topic is None else None
+        outlets = self._outlets(bm25)
+        plan = split_parts(focus, outlets, self._reference_day()) if topic is None else None
+
+        def search_part(query: str, filters: SearchFilters) -> list:
+            return self.retrieve(query, filters=filters, bm25=bm25)
+
         found = None
         if plan is not None and plan.spans_articles:
             # The parts carry the question's dates: no one window filters them all. The unnarrowed
             # search, run beside the parts', adds what no part's outlet holds (an outlet left unnamed).
             scope = None
             unnarrowed = self.part_executor.submit(self.retrieve, plan.searchable, filters=filters, bm25=bm25)
-            found = retrieve_parts(plan, lambda query, filters: self.retrieve(query, filters=filters, bm25=bm25), filters,
-                                   self.part_executor)
+            found = retrieve_parts(plan, search_part, filters, self.part_executor)
             hits = covering(found.results, unnarrowed.result())
         else:
             if plan is not None and plan.parts:
-                found = retrieve_parts(plan, lambda query, filters: self.retrieve(query, filters=filters, bm25=bm25), filters)
+                found = retrieve_parts(plan, search_part, filters)
                 focus = plan.searchable  # an outlet's name is the article's metadata, not its words
             window = _within(filters, scope)
             hits = self.retrieve(focus, filters=window, prefer=_preferred(scope), bm25=bm25)
@@ -318,7 +322,7 @@ class Engine:
         timings["retrieve"] = _ms(mark)
 
         # "As reported by Bloomberg", over a store without Bloomberg: no stored article can say it.
-        absent = absent_outlets(standalone, self._outlets(bm25), context) if topic is None else []
+        absent = absent_outlets(standalone, outlets, context) if topic is None else []
 
         mark = time.perf_counter()
         if absent:
@@ -436,9 +440,7 @@ class Engine:
 
     def _time_scope(self, question: str) -> TimeScope | None:
         """:meth:`time_scope` against the index this thread holds (its newest day)."""
-        newest = day_date(self.bm25.stats().newest_day)
-        reference = reference_date(self.settings.today, newest, dt.date.today())
-        return parse_time_scope(question, reference)
+        return parse_time_scope(question, self._reference_day())
 
     def _similarity(self, question: str, texts: list[str]) -> list[float]:
         """Cosine similarity of the question to each text, in the embedder's space."""

@@ -109,18 +109,22 @@ def _article_of(hit: NodeWithScore) -> str:
     return hit.node.metadata.get("article_id", hit.node.node_id)
 
 
+def _header_text(value) -> str:
+    """A metadata value (title, outlet) for a source's header, which sits outside the fence, made
+    harmless: one line (its line breaks must not add lines, a forged "Source [9]:" among them), no
+    citation markers, nothing said to the assistant."""
+    text = without_instructions(" ".join(str(value or "").split()))
+    return " ".join(re.sub(r"\[\s*\d+\s*\]", " ", text).split())
+
+
 def render_sources(candidates: Sequence[Candidate]) -> str:
     """The numbered sources as the prompt shows them: a header line, then the text fenced as data."""
     blocks = []
     for c in candidates:
         meta = c.hit.node.metadata
-        # The title sits outside the fence, so it is made harmless: one line (its line breaks must not
-        # add lines, a forged "Source [9]:" among them), no citation markers, nothing said to the assistant.
-        title = without_instructions(" ".join(str(meta.get("title", "") or "").split()))
-        title = " ".join(re.sub(r"\[\s*\d+\s*\]", " ", title).split()) or "untitled"
+        title = _header_text(meta.get("title")) or "untitled"
         header = f"Source [{c.n}]: {title}"
-        outlet = without_instructions(" ".join(str(meta.get("source", "") or "").split()))
-        outlet = " ".join(re.sub(r"\[\s*\d+\s*\]", " ", outlet).split())
+        outlet = _header_text(meta.get("source"))
         if outlet:
             header += f" — {outlet}"  # questions name outlets ("the TechCrunch article")
         if meta.get("published_at"):

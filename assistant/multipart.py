@@ -48,7 +48,6 @@ class PartResult:
     part: Part
     hits: list  # the part's fused hits, best first
     judgement: Judgement | None = None
-    widened: bool = False  # nothing was published on the part's date: searched without it
 
 
 @dataclass
@@ -72,7 +71,7 @@ def retrieve_parts(
     def search(part: Part) -> PartResult:
         hits = retrieve(part.query, filters=part.filters(filters))
         if not hits and part.date is not None:
-            return PartResult(part, retrieve(part.query, filters=part.filters(filters, WIDE_MARGIN)), widened=True)
+            return PartResult(part, retrieve(part.query, filters=part.filters(filters, WIDE_MARGIN)))
         return PartResult(part, hits)
 
     if executor is None or len(plan.parts) < 2:
@@ -80,21 +79,21 @@ def retrieve_parts(
     return MultiPart(plan, list(executor.map(search, plan.parts)))
 
 
-def covering(results: list[PartResult], rest: list, limit: int | None = None) -> list:
+def covering(results: list[PartResult], rest: list) -> list:
     """Hits that cover every part: each part's best chunk first, then every other hit of the parts and
-    of ``rest`` (the unnarrowed search) by fused score; each chunk once, the first ``limit`` kept.
+    of ``rest`` (the unnarrowed search) by fused score; each chunk once.
 
     (Measured on both halves of multihop-dev, all gold articles in the top 10: taking the parts' hits
     in turns, 0.91 / 0.62 / 0.46 for comparisons / timelines / inference questions; by score with the
     unnarrowed search's hits among them, 0.92 / 0.84 / 0.49.)"""
     merged = [r.hits[0] for r in results if r.hits]
     seen = {hit.node.node_id for hit in merged}
-    others = sorted((hit for r in results for hit in r.hits[1:]), key=lambda h: h.score, reverse=True)
+    others = [hit for r in results for hit in r.hits[1:]]
     for hit in sorted([*others, *rest], key=lambda h: h.score, reverse=True):
         if hit.node.node_id not in seen:
             seen.add(hit.node.node_id)
             merged.append(hit)
-    return merged[:limit] if limit is not None else merged
+    return merged
 
 
 def judge_parts(found: MultiPart, judge: Callable[[Part, list], Judgement], threshold: float) -> None:

@@ -22,20 +22,8 @@ from dataclasses import dataclass, field
 from assistant.answer import SearchFilters
 from assistant.outlets import Mention, Outlet, OutletDirectory
 from assistant.text import terms
+from assistant.timescope import calendar_dates
 
-_MONTH_NAMES = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_MONTH_NUMBER = {name: i + 1 for i, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
-# "October 4, 2023", "Oct. 4th", "4 October 2023", "2023-10-04", "October 2023".
-_DATE = re.compile(
-    rf"\b(?:(?P<m1>{_MONTH_NAMES})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?"
-    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES})\.?(?:,?\s+(?P<y2>\d{{4}}))?"
-    rf"|(?P<y3>\d{{4}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}})"
-    rf"|(?P<m4>{_MONTH_NAMES})\.?\s+(?P<y4>\d{{4}}))\b",
-    re.I,
-)
 # A report may carry the next day's date where the event was late in the day, or another time zone's;
 # when nothing came out within that, a question's date may be the event's: a week either side.
 DAY_MARGIN = 1
@@ -101,29 +89,8 @@ class QuestionParts:
 
 
 def dates_in(question: str, reference: dt.date) -> list[DateMention]:
-    """The calendar dates ``question`` names; a day without a year is the last one on or before
-    ``reference`` (news is asked about after it happens), a month alone is the whole month."""
-    found: list[DateMention] = []
-    for match in _DATE.finditer(question):
-        g = match.groupdict()
-        month_text = g["m1"] or g["m2"] or g["m4"]
-        month = int(g["m3"]) if g["m3"] else _MONTH_NUMBER[month_text.lower()[:3]]
-        day_text = g["d1"] or g["d2"] or g["d3"]
-        year_text = g["y1"] or g["y2"] or g["y3"] or g["y4"]
-        try:
-            if day_text is None:
-                year = int(year_text)
-                since = dt.date(year, month, 1)
-                until = (dt.date(year + month // 12, month % 12 + 1, 1)) - dt.timedelta(days=1)
-            else:
-                year = int(year_text) if year_text else reference.year
-                since = until = dt.date(year, month, int(day_text))
-                if not year_text and since > reference:
-                    since = until = since.replace(year=year - 1)
-        except ValueError:  # "February 30": not a date
-            continue
-        found.append(DateMention(since, until, match.start(), match.end(), match.group(0)))
-    return found
+    """The calendar dates ``question`` names (:func:`assistant.timescope.calendar_dates`)."""
+    return [DateMention(first, last, start, end, question[start:end]) for start, end, first, last in calendar_dates(question, reference)]
 
 
 def split_parts(question: str, outlets: OutletDirectory, reference: dt.date) -> QuestionParts:

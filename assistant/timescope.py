@@ -278,6 +278,28 @@ def parse_time_scope(question: str, reference: dt.date) -> TimeScope | None:
     )
 
 
+def calendar_dates(question: str, reference: dt.date) -> list[tuple[int, int, dt.date, dt.date]]:
+    """Every calendar day or month ``question`` names in full ("October 4, 2023", "Oct. 6th", "9
+    November 2023", "2023-10-04", "March 2023"), as (start, end, first day, last day), in order: the
+    report dates of a question across articles (:mod:`assistant.parts`). A day without a year is the
+    last one on or before ``reference``: a report is read after it comes out. Not relative times,
+    years, weekdays or a month named alone."""
+    if isinstance(reference, dt.datetime):
+        reference = reference.date()
+    found = []
+    for match in _POINT.finditer(question):
+        if match.lastgroup not in ("iso", "md", "dm", "my"):
+            continue
+        point = _point(match, question, reference)
+        if point is None:
+            continue
+        first, last = point.since, point.until
+        if point.yearless and first > reference:
+            first = last = _with_year(first, first.year - 1)
+        found.append((point.start, point.end, first, last))
+    return found
+
+
 def warm_up() -> None:
     """Import dateparser and load its English data now (a fraction of a second) rather than on the
     first question that names a month."""

@@ -66,7 +66,6 @@ PER_KIND_METRICS = ("decline_accuracy",)
 LOWER_IS_BETTER = ("false_decline_rate", "answer_words_mean", "latency_")
 # A summary is right when it covers at least this share of its key facts.
 SUMMARY_RIGHT = 0.5
-VERDICTS = ("yes", "no")
 # One-word golds read as a verdict, and the first words of an answer that state one. "yes"/"no" and
 # "true"/"false"; and the golds of MultiHop-RAG's "A or B?" comparison and temporal questions ("is
 # the portrayal consistent or inconsistent?", "do they agree, or present different reasons?"): the

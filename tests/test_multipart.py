@@ -33,6 +33,11 @@ def names(outlets, question):
     return [m.outlet.name for m in outlets.mentions(question)]
 
 
+def parts_of(outlets, question):
+    """The question's parts, as asked at the end of 2023."""
+    return split_parts(question, outlets, dt.date(2023, 12, 31))
+
+
 def test_outlets_are_found_by_the_names_readers_use(outlets):
     assert names(outlets, "Who was fined, as reported by CNBC and The Verge?") == ["Cnbc", "The Verge"]
     assert names(outlets, "What did the BBC say about the chip ban?") == ["BBC"]
@@ -68,11 +73,10 @@ def test_dates_are_read_with_and_without_years():
 
 
 def test_a_temporal_question_has_a_part_per_dated_report(outlets):
-    plan = split_parts(
+    plan = parts_of(
+        outlets,
         "Between the Sporting News report on rookie odds published on October 4, 2023, and the Sporting News "
         "report on line shopping published on November 6, 2023, did the role of sportsbooks change?",
-        outlets,
-        dt.date(2023, 12, 31),
     )
     assert plan.spans_articles and [p.label for p in plan.parts] == [
         "Sporting News, October 4, 2023",
@@ -87,27 +91,23 @@ def test_a_temporal_question_has_a_part_per_dated_report(outlets):
 
 
 def test_a_date_of_the_event_is_not_a_report_date(outlets):
-    plan = split_parts(
+    plan = parts_of(
+        outlets,
         "Which company, covered by The Verge for its store and by CNBC for a product on sale starting November 16, 2023, "
         "made these moves?",
-        outlets,
-        dt.date(2023, 12, 31),
     )
     assert [p.label for p in plan.parts] == ["The Verge", "Cnbc"]
 
 
 def test_a_comparison_has_a_part_per_claim_and_a_shared_inference_asks_the_whole(outlets):
-    comparison = split_parts(
-        "Does the Fortune article say the bank hid its losses, while the CNBC article reports that regulators knew?",
+    comparison = parts_of(
         outlets,
-        dt.date(2023, 12, 31),
+        "Does the Fortune article say the bank hid its losses, while the CNBC article reports that regulators knew?",
     )
     assert [p.own_words for p in comparison.parts] == [True, True]
     assert "hid its losses" in comparison.parts[0].query and "regulators" not in comparison.parts[0].query
     assert "regulators knew" in comparison.parts[1].query
-    inference = split_parts(
-        "Who is the trader accused of hiding losses, as reported by Fortune and The Verge?", outlets, dt.date(2023, 12, 31)
-    )
+    inference = parts_of(outlets, "Who is the trader accused of hiding losses, as reported by Fortune and The Verge?")
     assert [p.label for p in inference.parts] == ["Fortune", "The Verge"]
     for part in inference.parts:  # the outlets share the whole question
         assert "trader accused of hiding losses" in part.query and "Fortune" not in part.query and "Verge" not in part.query
@@ -203,7 +203,6 @@ def test_one_named_outlet_leads_the_search_without_shutting_out_the_rest(outlet_
 
 def test_with_an_llm_a_question_across_articles_gets_the_comparing_prompt(outlet_engine):
     from assistant.generative import GenerativeAnswerer
-    from assistant.parts import split_parts
     from assistant.multipart import covering, retrieve_parts
 
     question = (
