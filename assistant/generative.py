@@ -38,7 +38,7 @@ from assistant.condense import KeywordCondenser
 from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
 from assistant.injection import without_instructions
 from assistant.llm import LLMError, complete_chat, stream_chat
-from assistant.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, Prompt, fence, load_prompt
+from assistant.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, VERDICT_PROMPT, Prompt, fence, load_prompt
 from assistant.text import sentence_spans, terms
 
 # Rough characters per token, to keep the prompt inside the model's context window.
@@ -375,6 +375,34 @@ class GenerativeAnswerer:
             return self.decline(plan)
         deadline = deadline if deadline is not None else time.monotonic() + 30.0
         return self.finish(plan, "".join(self.stream(plan, deadline)))
+
+
+# --- verdicts across articles ----------------------------------------------------------------------
+class LLMVerdict:
+    """"Yes" or "No" for a question comparing articles, judged by the LLM from the one quoted sentence
+    of each article that the answer cites, so the verdict rests on what the reader sees cited.
+
+    (A small model asked to write the whole comparison mostly paraphrased: verification removed its
+    sentences, and its verdict with them. Here the sentences are the quoted answer's, verbatim.)"""
+
+    def __init__(self, llm, *, prompt: Prompt | None = None, lock=None):
+        self.llm = llm
+        self.prompt = prompt or load_prompt(VERDICT_PROMPT)
+        self.lock = lock
+
+    def messages(self, question: str, excerpts: Sequence[str]) -> list:
+        return self.prompt.messages(excerpts=fence("\n".join(" ".join(e.split()) for e in excerpts)), question=question)
+
+    def judge(self, question: str, excerpts: Sequence[str], deadline: float) -> str | None:
+        """"Yes", "No", or None when the model finds the excerpts unclear or replies otherwise (raises
+        :class:`LLMError` when the LLM fails)."""
+        return self.parse(complete_chat(self.llm, self.messages(question, excerpts), deadline, self.lock))
+
+    @staticmethod
+    def parse(reply: str) -> str | None:
+        first = re.match(r"\W*([A-Za-z]+)", reply)
+        word = first.group(1).lower() if first else ""
+        return {"yes": "Yes", "no": "No"}.get(word)
 
 
 # --- follow-ups ----------------------------------------------------------------------------------------

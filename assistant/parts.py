@@ -30,6 +30,8 @@ DAY_MARGIN = 1
 WIDE_MARGIN = 7
 # Own words a part needs to be searched by them rather than by the whole question.
 MIN_OWN_TERMS = 2
+# Terms a clause of a name question needs to be searched on its own (assistant.multipart.search_clauses).
+MIN_CLAUSE_TERMS = 3
 # Words that frame a part rather than say what it is about.
 _FRAMING = re.compile(
     r"\b(?:articles?|reports?|reported|reporting|published|pieces?|stories|story|coverage|news source|according to|"
@@ -87,6 +89,18 @@ class QuestionParts:
     def spans_articles(self) -> bool:
         return len(self.parts) >= 2
 
+    @property
+    def named_sources(self) -> tuple[str, ...]:
+        """Every stored source value of the outlets the parts name."""
+        return tuple(sorted({s for p in self.parts if p.outlet is not None for s in p.outlet.sources}))
+
+    @property
+    def clauses(self) -> list[str]:
+        """The question's descriptive clauses (outlets, dates and framing words gone): split at commas,
+        semicolons and the words that join clauses, each kept when it has MIN_CLAUSE_TERMS terms."""
+        pieces = (c.strip() for c in _CLAUSE_BREAK.split(self.searchable))
+        return [c for c in pieces if len(set(terms(c))) >= MIN_CLAUSE_TERMS]
+
 
 def dates_in(question: str, reference: dt.date) -> list[DateMention]:
     """The calendar dates ``question`` names (:func:`assistant.timescope.calendar_dates`)."""
@@ -96,7 +110,13 @@ def dates_in(question: str, reference: dt.date) -> list[DateMention]:
 def split_parts(question: str, outlets: OutletDirectory, reference: dt.date) -> QuestionParts:
     """The parts of ``question`` (none when it names fewer than one outlet and fewer than two dates)."""
     mentions = outlets.mentions(question)
-    dates = [d for d in dates_in(question, reference) if _dates_a_report(question, d, mentions)]
+    dates: list[DateMention] = []
+    for d in dates_in(question, reference):
+        # "... published on October 31, 2023, and December 25, 2023": a date joined to a report's date
+        # is another report's.
+        joined = bool(dates) and _JOINED.fullmatch(question[dates[-1].end : d.start]) is not None
+        if joined or _dates_a_report(question, d, mentions):
+            dates.append(d)
     cuts = [(m.start, m.end) for m in mentions] + [(d.start, d.end) for d in dates]
     searchable = _searchable(question, cuts)
     anchors: list[Mention | DateMention] = list(mentions) if mentions else (list(dates) if len(dates) >= 2 else [])
@@ -108,7 +128,16 @@ def split_parts(question: str, outlets: OutletDirectory, reference: dt.date) -> 
         segment_end = anchors[i + 1].start if i + 1 < len(anchors) else len(question)
         if isinstance(anchor, Mention):
             outlet = anchor.outlet
-            date = next((d for d in dates if anchor.end <= d.start < segment_end), None)
+            reports = [d for d in dates if anchor.end <= d.start < segment_end]
+            if len(reports) >= 2:
+                # "TechCrunch's reports of October 31 and of December 15": one part per report, each
+                # with the words since the one before.
+                for j, report in enumerate(reports):
+                    found.append((outlet, report, reports[j - 1].end if j else anchor.end, report.end))
+                if i + 1 == len(anchors):
+                    tail_from = reports[-1].end
+                continue
+            date = reports[0] if reports else None
         else:
             outlet, date = None, anchor
         if date is None and isinstance(anchor, Mention) and _credits_before(question, anchor):
@@ -154,8 +183,12 @@ def _dates_a_report(question: str, date: DateMention, mentions: list[Mention]) -
     return bool(_REPORT_DATE.search(question[max(0, date.start - 40) : date.start]))
 
 
+_CLAUSE_BREAK = re.compile(r"[,;]|\b(?:and also|while also|while|but|whereas|as well as|and|who|whose|which|that)\b", re.I)
+
+_JOINED = re.compile(r",?\s*(?:and|or|&)\s+(?:on\s+|of\s+|from\s+)?(?:the\s+)?", re.I)
+
 _REPORT_DATE = re.compile(
-    r"\b(?:published|dated|posted|released|reports?|reported|articles?|pieces?|stor(?:y|ies)|from|of)\s+"
+    r"\b(?:published|dated|posted|released|reports?|reported|reporting|articles?|pieces?|stor(?:y|ies)|from|of)\s+"
     r"(?:on\s+|in\s+|from\s+)?(?:the\s+)?$",
     re.I,
 )

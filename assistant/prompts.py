@@ -20,6 +20,7 @@ ANSWER_PROMPT = "answer_with_sources"  # the sources' retrieved text (NEWSDESK_L
 FACTS_PROMPT = "answer_with_facts"  # their best-matching sentences only (NEWSDESK_LLM_CONTEXT=sentences)
 ACROSS_PROMPT = "answer_across_articles"  # a question that spans articles named by outlet and date
 CONDENSE_PROMPT = "condense_followup"
+VERDICT_PROMPT = "verdict_across_articles"  # yes or no from the quoted sentence of each article compared
 
 _SECTION = re.compile(r"^<!--\s*(system|example user|example assistant|user)\s*-->\s*$", re.M)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -95,7 +95,7 @@ def stable_key(question_id: str) -> str:
     return hashlib.sha256(question_id.encode("utf-8")).hexdigest()
 
 
-def choose_questions(path: Path, n: int) -> list[Question]:
+def choose_questions(path: Path, n: int, types: set[str] | None = None) -> list[Question]:
     """``n`` questions of the set at ``path``: half answerable, half unanswerable, the unanswerable ones
     split evenly over their kinds; each stratum taken in order of :func:`stable_key`, a short stratum's
     quota filled from the rest of the set in the same order. Returned in stable-key order."""
@@ -110,7 +110,14 @@ def choose_questions(path: Path, n: int) -> list[Question]:
     pool = sorted((Question(i, None if i.answerable else getattr(i, "unanswerable_kind", None) or kinds.get(i.id))
                    for i in items if not i.history),
                   key=lambda q: stable_key(q.item.id))
+    if types:
+        pool = [q for q in pool if q.item.question_type in types]
     n = min(n, len(pool))
+    types = sorted({q.item.question_type for q in pool if q.item.question_type})
+    if types:  # a multi-article set: the same number of each question type (null ones included)
+        strata = [([q for q in pool if q.item.question_type == t], n // len(types) + (1 if i < n % len(types) else 0))
+                  for i, t in enumerate(types)]
+        return _fill(strata, pool, n)
     unanswerable_quota = n // 2
     strata: list[tuple[list[Question], int]] = [([q for q in pool if q.item.answerable], n - unanswerable_quota)]
     unanswerable = [q for q in pool if not q.item.answerable]
@@ -122,6 +129,12 @@ def choose_questions(path: Path, n: int) -> list[Question]:
         strata.append(([q for q in unanswerable if not q.kind], 0))
     else:
         strata.append((unanswerable, unanswerable_quota))
+    return _fill(strata, pool, n)
+
+
+def _fill(strata: list[tuple[list[Question], int]], pool: list[Question], n: int) -> list[Question]:
+    """Each stratum's first ``quota`` members, any short quota filled from the rest of ``pool`` in its
+    order; returned in stable-key order."""
     chosen: list[Question] = []
     for members, quota in strata:
         chosen.extend(members[:quota])
@@ -339,6 +352,40 @@ def losses(rows: list[dict]) -> dict:
     }
 
 
+def type_metrics(rows: list[dict], systems: list[str]) -> dict:
+    """Per question type and system: questions, right (the gold answer, or for yes/no golds the leading
+    verdict: eval.metrics.row_correct) over the type's answerable questions, and the share declined.
+    Empty when no row has a type."""
+    types = sorted({r["type"] for r in rows if r.get("type")})
+    out: dict = {}
+    for t in types:
+        out[t] = {}
+        for s in systems:
+            of = [r for r in rows if r["system"] == s and r.get("type") == t]
+            scored = [r for r in of if r["answerable"] and r["correct"] is not None]
+            out[t][s] = {"questions": len(of),
+                         "right": _ratio(sum(bool(r["correct"]) for r in scored), len(scored)),
+                         "declined": _ratio(sum(bool(r["declined"]) for r in of), len(of))}
+    return out
+
+
+def print_type_table(by_type: dict, systems: list[str]) -> None:
+    """One line per question type: each system's right / declined, and Newsdesk's ratio of right to the
+    baseline's (verdicts for yes/no types, the gold name for inference; null questions: declined only)."""
+    print()
+    header = ["type (n)", *[f"{s} right / declined" for s in systems],
+              *[f"ratio {s.split('[')[-1].rstrip(']')}" for s in systems if s != "baseline"]]
+    lines = [header]
+    for t, per in by_type.items():
+        row = [f"{t} ({per['baseline']['questions']})"]
+        row += [f"{_fmt(per[s]['right'])} / {_fmt(per[s]['declined'])}" for s in systems]
+        row += [ratio_text(per[s]["right"], per["baseline"]["right"]) for s in systems if s != "baseline"]
+        lines.append(row)
+    widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
+    for r in lines:
+        print("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)))
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"
@@ -418,7 +465,7 @@ def compare(args, url: str, report: dict, output: Path) -> None:
     from assistant.settings import get_settings
     from eval.runner import open_engine
 
-    questions = choose_questions(args.set, args.questions)
+    questions = choose_questions(args.set, args.questions, set(args.types.split(",")) if args.types else None)
     settings = llm_settings(get_settings(), url, args.contexts[0])
     setup = open_engine(settings, args.corpus)
     if setup.ingest_line:
@@ -457,7 +504,8 @@ def compare(args, url: str, report: dict, output: Path) -> None:
             else:
                 result = ask_newsdesk(engines[system], probes[system], q)
             rows.append({"system": system, "id": q.item.id, "question": q.item.question,
-                         "answerable": q.item.answerable, "kind": q.kind, "answers": q.item.answers, **result})
+                         "answerable": q.item.answerable, "kind": q.kind, "type": q.item.question_type,
+                         "answers": q.item.answers, **result})
             verdict = {True: "correct", False: "wrong", None: "-"}[result["correct"]]
             parts.append(f"{system} {result['seconds']:.1f}s {verdict}{' (declined)' if result['declined'] else ''}")
         print(f"[{i}/{len(questions)}] {q.item.id}: " + " | ".join(parts), file=sys.stderr, flush=True)
@@ -467,6 +515,7 @@ def compare(args, url: str, report: dict, output: Path) -> None:
     metrics = {s: system_metrics(by_system[s]) for s in systems}
     report["metrics"] = metrics
     report["losses"] = {s: losses(by_system[s]) for s in systems if s != "baseline"}
+    report["by_type"] = type_metrics(rows, systems)
     report["complete"] = True
     write_report(output, report)
 
@@ -480,6 +529,8 @@ def compare(args, url: str, report: dict, output: Path) -> None:
     print(f"{len(questions)} questions from {args.set}, model {MODEL_ALIAS} ({args.model.name}), {args.threads} threads")
     if print_table(metrics, systems, counts):
         print('inf: the baseline scored 0 on that metric, so the ratio is infinite')
+    if report["by_type"]:
+        print_type_table(report["by_type"], systems)
     for s, lost in report["losses"].items():
         print(f"{s} missed {lost['missed']} answerable: declined before asking the model {lost['declined_before_llm']}, "
               f"reply had the gold answer but verification removed it {lost['reply_had_gold_but_verification_removed_it']}, "
@@ -665,8 +716,11 @@ def parse_args(argv=None):
     from bench.llm_model import MODEL_FILE
 
     parser = argparse.ArgumentParser(prog="bench/llm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help=f"question set, JSONL (default {DEFAULT_SET})")
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help=f"question set, JSONL (default {DEFAULT_SET}); "
+                        "a set with question_type (multihop-dev) is chosen evenly over its types and reported per type")
     parser.add_argument("--questions", type=int, default=60, help="how many questions (default 60)")
+    parser.add_argument("--types", help="only these question types, comma-separated (a set with question_type): "
+                        "the same questions of those types that a run over every type asks")
     parser.add_argument("--corpus", type=Path, help="ingest this corpus first (idempotently) into a collection of "
                         "its own, as `newsdesk eval --corpus`; default: the store NEWSDESK_DATA_DIR / NEWSDESK_COLLECTION")
     parser.add_argument("--context", default="chunks", choices=("chunks", "sentences", "both"),

@@ -456,3 +456,45 @@ def test_slack_message_follows_the_stream(llm_engine, tmp_path):
     assert all(u["params"]["ts"] == final[0]["params"]["ts"] for u in updates), "one message, updated in place"
     rendered = texts(final[0]["params"]["blocks"])
     assert "*Sources*" in rendered or "sources" in rendered.lower(), "the final message lists its sources"
+
+
+def test_a_comparison_is_quoted_per_article_and_led_by_the_llms_verdict_on_those_quotes(server, embed_model, tmp_path):
+    """Yes/no across articles: the answer is the quoted sentence of each outlet's article; the model only
+    judges whether those quotes settle the question, and its "Yes"/"No" leads when they do."""
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+    from ingest.pipeline import Ingester
+    from tests.conftest import write
+    from tests.test_multipart import ARTICLES, assert_cited_verbatim
+
+    for name, text in ARTICLES.items():
+        write(tmp_path / "articles" / name, text)
+    store = ArticleStore(Settings(data_dir=tmp_path / "data", _env_file=None))
+    Ingester(store, embed_model).ingest_paths([tmp_path / "articles"])
+    engine = make_engine(store, embed_model, server.url)
+    judged = []
+    judge = engine.verdicts.judge
+
+    def recorded(question, excerpts, deadline):
+        judged.append((list(excerpts), judge(question, excerpts, deadline)))
+        return judged[-1][1]
+
+    engine.verdicts.judge = recorded
+    answer = engine.ask("Does the Harbor Gazette article say the ferry fare will rise, while the Valley Ledger "
+                        "article reports that ferry ridership fell?")
+    assert not answer.declined and answer.generator == f"llm:{MODEL}" and answer.fallback_reason is None
+    [(excerpts, verdict)] = judged
+    assert [e.split(":")[0] for e in excerpts] == ["Harbor Gazette, 2025-03-02", "Valley Ledger, 2025-03-20"]
+    assert all("[" not in e for e in excerpts)
+    body = answer.answer.removeprefix(f"{verdict} — ") if verdict else answer.answer
+    assert body.startswith("Harbor Gazette, 2025-03-02: ") and "Valley Ledger, 2025-03-20: " in body
+    assert answer.answer == (f"{verdict} — {body}" if verdict else body)
+    assert_cited_verbatim(answer, store)
+
+
+def test_the_verdict_is_read_from_the_first_word_of_the_reply():
+    from assistant.generative import LLMVerdict
+
+    assert [LLMVerdict.parse(r) for r in ("Yes", " no.", "**No**, because", "Unclear", "", "Perhaps yes")] == [
+        "Yes", "No", "No", None, None, None,
+    ]

@@ -90,6 +90,57 @@ def test_a_temporal_question_has_a_part_per_dated_report(outlets):
     assert (filters.since, filters.until) == (dt.date(2023, 10, 3), dt.date(2023, 10, 5))
 
 
+def test_one_outlet_with_two_report_dates_has_a_part_per_report(outlets):
+    plan = parts_of(
+        outlets,
+        "Did the Sporting News article on the rookie race published on October 4, 2023, and the one on line "
+        "shopping published on November 6, 2023, agree about sportsbooks?",
+    )
+    assert [p.label for p in plan.parts] == ["Sporting News, October 4, 2023", "Sporting News, November 6, 2023"]
+    assert "rookie race" in plan.parts[0].query and "line shopping" not in plan.parts[0].query
+    assert "line shopping" in plan.parts[1].query and "rookie" not in plan.parts[1].query
+    # a date joined to a report's date by "and" is another report's
+    joined = parts_of(outlets, "Was Fortune's reporting on October 31, 2023, and December 15, 2023, on the bank consistent?")
+    assert [p.label for p in joined.parts] == ["Fortune, October 31, 2023", "Fortune, December 15, 2023"]
+
+
+def test_a_name_asked_by_several_descriptions_is_searched_clause_by_clause(outlets):
+    from assistant.multipart import describes_by_clauses
+
+    plan = parts_of(
+        outlets,
+        "Which bank, accused of hiding its trading losses according to Fortune, and praised for its new savings app "
+        "by The Verge, was fined last week?",
+    )
+    assert describes_by_clauses(plan)
+    assert [c.removesuffix(" by") for c in plan.clauses] == ["accused of hiding its trading losses", "praised for its new savings app"]
+    assert set(plan.named_sources) == {"Fortune", "The Verge"}
+    comparison = parts_of(outlets, "Does the Fortune article say the bank hid its losses, while The Verge says it did not?")
+    assert not describes_by_clauses(comparison)  # yes or no: no name to describe
+    dated = parts_of(outlets, "Which bank, hiding losses, did the Fortune report of October 4, 2023, and the Verge "
+                              "report of November 6, 2023, describe as a fraud?")
+    assert [p.label for p in dated.parts] == ["Fortune, October 4, 2023", "The Verge, November 6, 2023"]
+    assert not describes_by_clauses(dated)  # its reports are named by date
+
+
+def test_covering_leads_with_the_best_part_then_each_clause_then_the_named_outlets():
+    from llama_index.core.schema import NodeWithScore, TextNode
+
+    from assistant.multipart import PartResult, covering
+
+    def hit(node_id, score, source):
+        return NodeWithScore(node=TextNode(id_=node_id, text=node_id, metadata={"source": source}), score=score)
+
+    first = PartResult(None, [hit("a1", 0.2, "Fortune"), hit("a2", 0.1, "Fortune")])
+    second = PartResult(None, [hit("b1", 0.5, "The Verge")])
+    rest = [hit("x1", 0.9, "Elsewhere"), hit("a2", 0.1, "Fortune"), hit("b2", 0.3, "The Verge")]
+    clauses = [[hit("c1", 0.05, "Fortune")], []]
+    merged = [h.node.node_id for h in covering([first, second], rest, clauses, ("Fortune", "The Verge"))]
+    assert merged == ["b1", "a1", "c1", "b2", "a2", "x1"]
+    # without named outlets the rest goes by score alone
+    assert [h.node.node_id for h in covering([first, second], rest)] == ["b1", "a1", "x1", "b2", "a2"]
+
+
 def test_a_date_of_the_event_is_not_a_report_date(outlets):
     plan = parts_of(
         outlets,
@@ -214,7 +265,10 @@ def test_with_an_llm_a_question_across_articles_gets_the_comparing_prompt(outlet
     assert [p.label for p in plan.parts] == ["Harbor Gazette, March 2, 2025", "Valley Ledger, March 20, 2025"]
     found = retrieve_parts(plan, lambda q, filters: outlet_engine.retrieve(q, filters=filters, bm25=bm25), None)
     hits = covering(found.results, [])
-    assert [h.node.metadata["article_id"] for h in hits[:2]] == ["gazette-ferry", "ledger-ferry"]
+    # both parts' best chunks lead, the better scored first
+    assert {h.node.metadata["article_id"] for h in hits[:2]} == {"gazette-ferry", "ledger-ferry"}
+    assert hits[0].score >= hits[1].score
+    hits = sorted(hits[:2], key=lambda h: h.node.metadata["article_id"] != "gazette-ferry") + hits[2:]
     generative = GenerativeAnswerer(None, "none", outlet_engine.answerer)
     user = generative.prepare(question, hits, across=True).messages[-1].content
     system = generative.prepare(question, hits, across=True).messages[0].content
