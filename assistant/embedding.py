@@ -8,8 +8,6 @@ torch, on onnxruntime (which chromadb already needs).
 from __future__ import annotations
 
 import importlib.util
-import threading
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,6 @@ from pydantic import PrivateAttr
 from assistant.settings import Settings
 
 MINILM_MAX_TOKENS = 256  # the model's position window in word pieces
-QUERIES_KEPT = 256  # embedded questions kept for reuse
 
 
 def _package_dir(name: str) -> Path:
@@ -80,8 +77,7 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
     _input_names: list[str] = PrivateAttr()
-    _queries: Any = PrivateAttr()
-    _queries_lock: Any = PrivateAttr()
+    _query_cache: Any = PrivateAttr()
 
     def __init__(self, embed_batch_size: int = 32, threads: int = 0, max_tokens: int = MINILM_MAX_TOKENS, **kwargs: Any):
         super().__init__(
@@ -105,10 +101,7 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         )
         self._input_names = [i.name for i in self._session.get_inputs()]
         self._tokenizer = load_minilm_tokenizer(max_tokens)
-        # The questions embedded lately (the engine embeds a question to retrieve, then to compare it with
-        # candidate sentences), newest last.
-        self._queries: OrderedDict[str, tuple[float, ...]] = OrderedDict()
-        self._queries_lock = threading.Lock()
+        self._query_cache = lru_cache(maxsize=256)(lambda query: tuple(self.embed([query])[0].tolist()))
 
     @classmethod
     def class_name(cls) -> str:
@@ -137,34 +130,12 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         return out
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        with self._queries_lock:
-            kept = self._queries.get(query)
-            if kept is not None:
-                self._queries.move_to_end(query)
-                return list(kept)
-        self.remember_queries([query])
-        with self._queries_lock:
-            return list(self._queries.get(query) or self.embed([query])[0].tolist())
-
-    def remember_queries(self, queries: list[str]) -> None:
-        """Embed, in one batch, those of ``queries`` not kept yet, and keep them: a question across
-        articles searches its parts and clauses side by side, and one batch costs less than one run each."""
-        with self._queries_lock:
-            missing = list(dict.fromkeys(q for q in queries if q not in self._queries))
-        if not missing:
-            return
-        vectors = self.embed(missing)
-        with self._queries_lock:
-            for query, vector in zip(missing, vectors):
-                self._queries[query] = tuple(vector.tolist())
-                self._queries.move_to_end(query)
-            while len(self._queries) > QUERIES_KEPT:
-                self._queries.popitem(last=False)
+        # The engine embeds a question twice: to retrieve, then to compare it with candidate sentences.
+        return list(self._query_cache(query))
 
     def forget_queries(self) -> None:
         """Drop the embedded questions kept for reuse (a benchmark times each question as first asked)."""
-        with self._queries_lock:
-            self._queries.clear()
+        self._query_cache.cache_clear()
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()

@@ -290,7 +290,6 @@ class Engine:
             # The parts carry the question's dates: no one window filters them all. The unnarrowed
             # search, run beside the parts', adds what no part's outlet holds (an outlet left unnamed).
             scope = None
-            self._embed_searches(plan)
             unnarrowed = self.part_executor.submit(self.retrieve, plan.searchable, filters=filters, bm25=bm25)
             found = retrieve_parts(plan, search_part, filters, self.part_executor)
             hits = covering(found.results, unnarrowed.result(), *self._described(plan, search_part, filters))
@@ -425,14 +424,6 @@ class Engine:
         except LLMError as exc:
             return draft, f"judging the verdict: {exc}"
         return (replace(draft, text=f"{said} — {draft.text}") if said else draft), None
-
-    def _embed_searches(self, plan) -> None:
-        """Embed every search of a question across articles in one batch, before the searches run side by
-        side (an embedder without a kept-queries batch embeds each as it comes)."""
-        remember = getattr(self.embed_model, "remember_queries", None)
-        if remember is not None:
-            clauses = plan.clauses if describes_by_clauses(plan) else []
-            remember([for_embedding(q) for q in (plan.searchable, *(p.query for p in plan.parts), *clauses)])
 
     def _described(self, plan, search_part, filters) -> tuple[list[list], tuple[str, ...]]:
         """For a name asked by several descriptions credited to outlets: each clause's hits among the
