@@ -38,6 +38,10 @@ def parts_of(outlets, question):
     return split_parts(question, outlets, dt.date(2023, 12, 31))
 
 
+def labels_of(outlets, question):
+    return [p.label for p in parts_of(outlets, question).parts]
+
+
 def test_outlets_are_found_by_the_names_readers_use(outlets):
     assert names(outlets, "Who was fined, as reported by CNBC and The Verge?") == ["Cnbc", "The Verge"]
     assert names(outlets, "What did the BBC say about the chip ban?") == ["BBC"]
@@ -100,8 +104,8 @@ def test_one_outlet_with_two_report_dates_has_a_part_per_report(outlets):
     assert "rookie race" in plan.parts[0].query and "line shopping" not in plan.parts[0].query
     assert "line shopping" in plan.parts[1].query and "rookie" not in plan.parts[1].query
     # a date joined to a report's date by "and" is another report's
-    joined = parts_of(outlets, "Was Fortune's reporting on October 31, 2023, and December 15, 2023, on the bank consistent?")
-    assert [p.label for p in joined.parts] == ["Fortune, October 31, 2023", "Fortune, December 15, 2023"]
+    joined = "Was Fortune's reporting on October 31, 2023, and December 15, 2023, on the bank consistent?"
+    assert labels_of(outlets, joined) == ["Fortune, October 31, 2023", "Fortune, December 15, 2023"]
 
 
 def test_a_name_asked_by_several_descriptions_is_searched_clause_by_clause(outlets):
@@ -142,12 +146,9 @@ def test_covering_leads_with_the_best_part_then_each_clause_then_the_named_outle
 
 
 def test_a_date_of_the_event_is_not_a_report_date(outlets):
-    plan = parts_of(
-        outlets,
-        "Which company, covered by The Verge for its store and by CNBC for a product on sale starting November 16, 2023, "
-        "made these moves?",
-    )
-    assert [p.label for p in plan.parts] == ["The Verge", "Cnbc"]
+    question = ("Which company, covered by The Verge for its store and by CNBC for a product on sale starting "
+                "November 16, 2023, made these moves?")
+    assert labels_of(outlets, question) == ["The Verge", "Cnbc"]
 
 
 def test_a_comparison_has_a_part_per_claim_and_a_shared_inference_asks_the_whole(outlets):
