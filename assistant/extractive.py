@@ -649,7 +649,7 @@ def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source
         url=meta.get("url", ""),
         published_at=meta.get("published_at", ""),
         **source_details(meta),
-        quote=quote,
+        quote=quote.strip(),  # a sentence can end a paragraph with its line break
     )
     sources.append(source)
     return source

@@ -167,7 +167,7 @@ def compose(answerer: ExtractiveAnswerer, found: MultiPart, judgement: Judgement
     for result in found.results:
         lead = _lead(result.judgement)
         source = _source_for(sources, lead.hit, lead.text)
-        pieces.append(f"{_label(result.part, lead)}: {lead.text} [{source.n}]")
+        pieces.append(f"{_label(result.part, lead)}: {lead.text.strip()} [{source.n}]")
     return Draft(PART_SEPARATOR.join(pieces), sources, False, judgement.evidence)
 
 
@@ -234,7 +234,7 @@ def _shared_name(found: MultiPart, judgement: Judgement) -> Draft | None:
         if sentence is None:
             continue
         source = _source_for(sources, sentence.hit, sentence.text)
-        pieces.append(f"{_label(result.part, sentence)}: {sentence.text} [{source.n}]")
+        pieces.append(f"{_label(result.part, sentence)}: {sentence.text.strip()} [{source.n}]")
     shown = _as_written(name, [s.text for s in by_part.values()])
     # The name is a claim of its own, cited to every source whose sentence holds it.
     marks = "".join(f"[{n}]" for n in range(1, len(sources) + 1))

@@ -234,6 +234,8 @@ def test_a_shared_name_answers_who_both_outlets_wrote_about(outlet_engine, store
     answer = outlet_engine.ask("Who is the official quoted on the Lindqvist Sound ferry by both the Harbor Gazette and the Valley Ledger?")
     assert not answer.declined, answer.answer
     assert answer.answer.startswith("Ilse Okafor [1][2]"), answer.answer
+    # the Gazette's sentence ends a paragraph; the answer and the quotes keep none of its line breaks
+    assert "\n" not in answer.answer and all(s.quote == s.quote.strip() for s in answer.sources)
     assert {s.source for s in answer.sources} == {"Harbor Gazette", "Valley Ledger"}
     assert_cited_verbatim(answer, store)
 
