@@ -31,6 +31,11 @@ def normalise(text: str) -> str:
 _LABEL = re.compile(r"^[·—–\s]*(?:(?:[^\s:\[\]][^:\[\]]{0,60}?,\s+)?\d{4}-\d{2}-\d{2}:\s+)?")
 
 
+def without_markers(text: str) -> str:
+    """``text`` without its ``[n]`` citation markers (and the space before each)."""
+    return _MARKER.sub("", text)
+
+
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, the [n] numbers that follow it) for each cited stretch of the answer.
 

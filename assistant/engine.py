@@ -24,7 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -35,7 +35,7 @@ from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.conversation import small_talk_reply
 from assistant.embedding import build_embedding
-from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, with_verdict
+from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
 from assistant.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.multipart import (PART_EMBEDDED, absent_outlets, asks_verdict, combined_judgement, covering, decline_absent,
@@ -354,7 +354,7 @@ class Engine:
                 log.warning("LLM %s failed, answering extractively instead: %s", self.generative.model, failure)
             if absent:
                 outcome.draft = decline_absent(self.answerer, absent, judgement)
-            elif plan is not None and plan.spans_articles:
+            elif across:
                 outcome.draft = compose_parts(self.answerer, found, judgement)
                 if verdict_only and failure is None and not outcome.draft.declined:
                     outcome.draft, failure = self._with_llm_verdict(standalone, outcome.draft, deadline)
@@ -423,7 +423,7 @@ class Engine:
             said = self.verdicts.judge(question, part_excerpts(draft), deadline)
         except LLMError as exc:
             return draft, f"judging the verdict: {exc}"
-        return (replace(draft, text=f"{said} — {draft.text}") if said else draft), None
+        return led_by(said, draft), None
 
     def _described(self, plan, filters, bm25) -> tuple[list[list], tuple[str, ...]]:
         """For a name asked by several descriptions credited to two or more outlets: each clause's BM25

@@ -670,5 +670,9 @@ def with_verdict(question: str, draft: Draft, judgement: Judgement) -> Draft:
     if asked is None or draft.declined:
         return draft
     lead = re.sub(r"\s*\[\d+\].*$", "", draft.text, flags=re.S)
-    said = verdict(asked, lead)
+    return led_by(verdict(asked, lead), draft)
+
+
+def led_by(said: str | None, draft: Draft) -> Draft:
+    """``draft`` led by the verdict ``said`` ("Yes — ..."), or as it was when there is none."""
     return replace(draft, text=f"{said} — {draft.text}") if said else draft

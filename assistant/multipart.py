@@ -23,6 +23,7 @@ from llama_index.core.schema import MetadataMode
 
 from assistant.answer import SearchFilters, Source
 from assistant.answer_types import candidates
+from assistant.citations import without_markers
 from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, ScoredSentence, _source_for, dated_label
 from assistant.outlets import OutletDirectory, unknown_outlets
 from assistant.parts import WIDE_MARGIN, Part, QuestionParts
@@ -111,7 +112,7 @@ def asks_verdict(plan: QuestionParts) -> bool:
 
 def part_excerpts(draft: Draft) -> list[str]:
     """The labelled sentences of a composed answer (:func:`compose`), one per part, without their marks."""
-    return [re.sub(r"\s*\[\d+\]", "", piece).strip() for piece in draft.text.split(PART_SEPARATOR)]
+    return [without_markers(piece).strip() for piece in draft.text.split(PART_SEPARATOR)]
 
 
 def describes_by_clauses(plan: QuestionParts) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from assistant.answer import SearchFilters
 from assistant.outlets import Mention, Outlet, OutletDirectory
@@ -89,12 +90,12 @@ class QuestionParts:
     def spans_articles(self) -> bool:
         return len(self.parts) >= 2
 
-    @property
+    @cached_property
     def named_sources(self) -> tuple[str, ...]:
         """Every stored source value of the outlets the parts name."""
         return tuple(sorted({s for p in self.parts if p.outlet is not None for s in p.outlet.sources}))
 
-    @property
+    @cached_property
     def clauses(self) -> list[str]:
         """The question's descriptive clauses (outlets, dates and framing words gone): split at commas,
         semicolons and the words that join clauses, each kept when it has MIN_CLAUSE_TERMS terms."""

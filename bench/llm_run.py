@@ -113,10 +113,10 @@ def choose_questions(path: Path, n: int, types: set[str] | None = None) -> list[
     if types:
         pool = [q for q in pool if q.item.question_type in types]
     n = min(n, len(pool))
-    types = sorted({q.item.question_type for q in pool if q.item.question_type})
-    if types:  # a multi-article set: the same number of each question type (null ones included)
-        strata = [([q for q in pool if q.item.question_type == t], n // len(types) + (1 if i < n % len(types) else 0))
-                  for i, t in enumerate(types)]
+    present = sorted({q.item.question_type for q in pool if q.item.question_type})
+    if present:  # a multi-article set: the same number of each question type (null ones included)
+        strata = [([q for q in pool if q.item.question_type == t], n // len(present) + (1 if i < n % len(present) else 0))
+                  for i, t in enumerate(present)]
         return _fill(strata, pool, n)
     unanswerable_quota = n // 2
     strata: list[tuple[list[Question], int]] = [([q for q in pool if q.item.answerable], n - unanswerable_quota)]
@@ -352,34 +352,19 @@ def losses(rows: list[dict]) -> dict:
     }
 
 
-def type_metrics(rows: list[dict], systems: list[str]) -> dict:
-    """Per question type and system: questions, right (the gold answer, or for yes/no golds the leading
-    verdict: eval.metrics.row_correct) over the type's answerable questions, and the share declined.
-    Empty when no row has a type."""
-    types = sorted({r["type"] for r in rows if r.get("type")})
-    out: dict = {}
-    for t in types:
-        out[t] = {}
-        for s in systems:
-            of = [r for r in rows if r["system"] == s and r.get("type") == t]
-            scored = [r for r in of if r["answerable"] and r["correct"] is not None]
-            out[t][s] = {"questions": len(of),
-                         "right": _ratio(sum(bool(r["correct"]) for r in scored), len(scored)),
-                         "declined": _ratio(sum(bool(r["declined"]) for r in of), len(of))}
-    return out
-
-
 def print_type_table(by_type: dict, systems: list[str]) -> None:
-    """One line per question type: each system's right / declined, and Newsdesk's ratio of right to the
-    baseline's (verdicts for yes/no types, the gold name for inference; null questions: declined only)."""
+    """One line per question type: each system's right / declined (eval.metrics.type_metrics: verdicts
+    for yes/no types, the gold name for inference, a decline for null questions), and Newsdesk's ratio of
+    right to the baseline's."""
     print()
     header = ["type (n)", *[f"{s} right / declined" for s in systems],
               *[f"ratio {s.split('[')[-1].rstrip(']')}" for s in systems if s != "baseline"]]
     lines = [header]
-    for t, per in by_type.items():
-        row = [f"{t} ({per['baseline']['questions']})"]
-        row += [f"{_fmt(per[s]['right'])} / {_fmt(per[s]['declined'])}" for s in systems]
-        row += [ratio_text(per[s]["right"], per["baseline"]["right"]) for s in systems if s != "baseline"]
+    for t, base in by_type["baseline"]["by_type"].items():
+        per = {s: by_type[s]["by_type"][t] for s in systems}
+        row = [f"{t} ({base['questions']})"]
+        row += [f"{_fmt(per[s]['answer_right'])} / {_fmt(per[s]['declined'])}" for s in systems]
+        row += [ratio_text(per[s]["answer_right"], base["answer_right"]) for s in systems if s != "baseline"]
         lines.append(row)
     widths = [max(len(r[i]) for r in lines) for i in range(len(header))]
     for r in lines:
@@ -463,6 +448,7 @@ def warm(url: str) -> float:
 def compare(args, url: str, report: dict, output: Path) -> None:
     from assistant.engine import Engine
     from assistant.settings import get_settings
+    from eval.metrics import type_metrics
     from eval.runner import open_engine
 
     questions = choose_questions(args.set, args.questions, set(args.types.split(",")) if args.types else None)
@@ -504,7 +490,7 @@ def compare(args, url: str, report: dict, output: Path) -> None:
             else:
                 result = ask_newsdesk(engines[system], probes[system], q)
             rows.append({"system": system, "id": q.item.id, "question": q.item.question,
-                         "answerable": q.item.answerable, "kind": q.kind, "type": q.item.question_type,
+                         "answerable": q.item.answerable, "kind": q.kind, "question_type": q.item.question_type,
                          "answers": q.item.answers, **result})
             verdict = {True: "correct", False: "wrong", None: "-"}[result["correct"]]
             parts.append(f"{system} {result['seconds']:.1f}s {verdict}{' (declined)' if result['declined'] else ''}")
@@ -515,7 +501,7 @@ def compare(args, url: str, report: dict, output: Path) -> None:
     metrics = {s: system_metrics(by_system[s]) for s in systems}
     report["metrics"] = metrics
     report["losses"] = {s: losses(by_system[s]) for s in systems if s != "baseline"}
-    report["by_type"] = type_metrics(rows, systems)
+    report["by_type"] = {s: type_metrics(by_system[s]) for s in systems}  # None each without question types
     report["complete"] = True
     write_report(output, report)
 
@@ -529,7 +515,7 @@ def compare(args, url: str, report: dict, output: Path) -> None:
     print(f"{len(questions)} questions from {args.set}, model {MODEL_ALIAS} ({args.model.name}), {args.threads} threads")
     if print_table(metrics, systems, counts):
         print('inf: the baseline scored 0 on that metric, so the ratio is infinite')
-    if report["by_type"]:
+    if report["by_type"]["baseline"]:
         print_type_table(report["by_type"], systems)
     for s, lost in report["losses"].items():
         print(f"{s} missed {lost['missed']} answerable: declined before asking the model {lost['declined_before_llm']}, "

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from typing import Iterable, Sequence
 
-from assistant.citations import cited_sentences, supports
+from assistant.citations import cited_sentences, supports, without_markers
 
 RETRIEVAL_KS = (1, 5, 10)
 MRR_K = 10
@@ -85,7 +85,7 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # --- text matching -------------------------------------------------------------------------------
 def strip_markers(text: str) -> str:
     """The answer text without its ``[n]`` citation markers."""
-    return _MARKERS.sub("", text)
+    return without_markers(text)
 
 
 def match_key(text: str) -> str:
