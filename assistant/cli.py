@@ -9,12 +9,13 @@ import sys
 from collections import Counter
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 from rich.console import Console
 
 from assistant.answer import Answer, Turn
+from assistant.api.schemas import TOP_K_MAX, TOP_K_MIN
 from assistant.cli_extract import register as register_extract
 from assistant.cli_feeds import register as register_feeds
 
@@ -52,13 +53,14 @@ def _settings():
     return get_settings()
 
 
-def _claim_local_store(settings) -> None:
+def _claim_local_store(settings, command: str | None = None) -> None:
     """Take the local store's lock before the models load: a store another process holds is refused
-    in a fraction of a second (``StoreInUse``), not after them. Held until this process exits."""
+    in a fraction of a second (``StoreInUse``, with the ways out that fit ``command``), not after
+    them. Held until this process exits."""
     if not settings.chroma_host:
         from assistant import store_lock
 
-        store_lock.acquire(settings.chroma_path)
+        store_lock.acquire(settings.chroma_path, command)
 
 
 @contextmanager
@@ -76,18 +78,18 @@ def _loading():
         gc.freeze()
 
 
-def _engine(warm_up: bool = True):
+def _engine(warm_up: bool = True, command: str | None = None):
     settings = _settings()
-    _claim_local_store(settings)
+    _claim_local_store(settings, command)
     with _loading():
         from assistant.engine import Engine
 
         return Engine(settings, warm_up=warm_up)
 
 
-def _ingester():
+def _ingester(command: str | None = None):
     settings = _settings()
-    _claim_local_store(settings)
+    _claim_local_store(settings, command)
     with _loading():
         from assistant.embedding import build_embedding
         from assistant.store import ArticleStore
@@ -102,7 +104,7 @@ def _parse_shard(text: str):
     try:
         return parse_shard(text)
     except ValueError as exc:
-        raise typer.BadParameter(f"--shard {exc}") from None
+        raise typer.BadParameter(str(exc)) from None  # shown after "Invalid value for '--shard'"
 
 
 @app.command()
@@ -151,7 +153,7 @@ def ingest(
 
         summary = ingest_remote(server, files, urls, _settings())
     else:
-        ingester = _ingester()
+        ingester = _ingester("ingest")
         shard = shard or WHOLE
         from assistant.progress import ingest_progress
 
@@ -203,39 +205,112 @@ def _print_answer(answer: Answer) -> None:
             out.print(f"    “{s.quote}”", style="dim", highlight=False, markup=False)
 
 
+class _LocalAsker:
+    """Questions to the engine over the local store (or the Chroma server the settings name)."""
+
+    where = ""
+    ingest_hint = "newsdesk ingest PATH"
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def ask(self, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
+        return self.engine.ask(question, list(history), top_k=top_k)
+
+    def nothing_ingested(self) -> bool:
+        return self.engine.store.count_chunks() == 0
+
+
+def _asker(server: str | None, command: str, warm_up: bool):
+    """Who answers: the running server at ``server`` (``POST /v1/ask``), or the engine here."""
+    if server:
+        from assistant.cli_remote import RemoteAsker
+
+        return RemoteAsker(server, _settings())
+    return _LocalAsker(_engine(warm_up=warm_up, command=command))
+
+
+def _answer(asker, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
+    answer = asker.ask(question, history, top_k)
+    # A store with nothing in it declines every question; what helps is ingesting, not rephrasing.
+    # (Asked only then: counting a large store on every question would cost the server a read of it.)
+    if answer.declined and not answer.retrieved and asker.nothing_ingested():
+        raise CliError(f"nothing is ingested yet{asker.where}: {asker.ingest_hint}")
+    return answer
+
+
+_SERVER_HELP = (
+    "Ask a running `newsdesk serve` at URL (POST /v1/ask, key from NEWSDESK_API_KEY or NEWSDESK_API_KEYS) "
+    "instead of opening the store here: how to ask while another process holds a local store."
+)
+
+
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole Answer as JSON."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Chunks handed to the answerer."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", min=TOP_K_MIN, max=TOP_K_MAX, help="Chunks handed to the answerer."),
+    server: Optional[str] = typer.Option(None, "--server", metavar="URL", help=_SERVER_HELP),
 ) -> None:
     """Answer one question with numbered citations (exit 0 whether it answers or declines)."""
-    answer = _engine(warm_up=False).ask(question, top_k=top_k)  # one question: no first-use costs paid ahead
+    if not question.strip():
+        raise CliError("question is empty")
+    # One question: no first-use costs paid ahead.
+    answer = _answer(_asker(server, "ask", warm_up=False), question, top_k=top_k)
     if as_json:
         print(answer.model_dump_json(indent=2))
     else:
         _print_answer(answer)
 
 
+@contextmanager
+def _prompt_history(settings):
+    """Line editing at the prompt (arrows, Ctrl-R) and the questions of earlier chats, kept in the
+    data folder: Python's readline, at a terminal only (piped input is read as it comes)."""
+    if not sys.stdin.isatty():
+        yield
+        return
+    try:
+        import readline
+    except ImportError:  # a Python built without it: the plain prompt still works
+        yield
+        return
+    path = settings.data_dir / "chat_history"
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass  # no chat yet
+    readline.set_history_length(1000)
+    try:
+        yield
+    finally:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+        except OSError as exc:
+            err.print(f"chat history not saved: {exc}", style="dim", highlight=False, markup=False)
+
+
 @app.command()
-def chat() -> None:
+def chat(server: Optional[str] = typer.Option(None, "--server", metavar="URL", help=_SERVER_HELP)) -> None:
     """Ask questions in a loop; follow-ups are understood in the context of the conversation."""
-    engine = _engine()
+    asker = _asker(server, "chat", warm_up=True)
     history: list[Turn] = []
     err.print("Ask a question (empty line or Ctrl-D to quit).", style="dim")
-    while True:
-        try:
-            question = input("> ").strip()
-        except (EOFError, KeyboardInterrupt):
-            break
-        if not question:
-            break
-        answer = engine.ask(question, history)
-        if answer.standalone_question != question:
-            err.print(f"(understood as: {answer.standalone_question})", style="dim", highlight=False)
-        _print_answer(answer)
-        out.print()
-        history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
+    with _prompt_history(_settings()):
+        while True:
+            try:
+                question = input("> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not question:
+                break
+            answer = _answer(asker, question, history)
+            if answer.standalone_question != question:
+                err.print(f"(understood as: {answer.standalone_question})", style="dim", highlight=False)
+            _print_answer(answer)
+            out.print()
+            history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
 
 
 @app.command()
@@ -331,6 +406,10 @@ def run() -> None:
             sys.exit(130)
         if isinstance(exc, click.ClickException):
             exc.show()
+            sys.exit(exc.exit_code)
+        if callable(getattr(exc, "format_message", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            # The same from typer's own copy of click (typer 0.2x): "Invalid value for '--top-k': ...".
+            err.print(f"error: {exc.format_message()}", highlight=False, markup=False)
             sys.exit(exc.exit_code)
         if _state["debug"]:
             raise

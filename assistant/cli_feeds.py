@@ -37,6 +37,12 @@ def feeds_add(
         err.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(1) from None
     out.print(f"{'added' if created else 'already subscribed'}: {sub.url}" + (f" ({sub.name})" if sub.name else ""), highlight=False, markup=False)
+    from assistant.settings import get_settings
+    from ingest.fetch import address_refusal
+
+    refusal = address_refusal(sub.url, get_settings().fetch_allow_private)
+    if refusal:
+        err.print(f"warning: `newsdesk sync` will refuse this feed: {refusal}", highlight=False, markup=False)
 
 
 @feeds_app.command("list")
@@ -117,10 +123,13 @@ def _print_report(report, as_json: bool) -> None:
         print(json.dumps(report.as_dict()), flush=True)
         return
     for feed in report.feeds:
-        line = f"{feed.status:12}  {feed.url}  added {feed.added} / updated {feed.updated} / unchanged {feed.unchanged}"
-        out.print(line, highlight=False, markup=False)
         if feed.error:
-            err.print(f"              {feed.error}", highlight=False, markup=False)
+            # Failed or skipped: nothing to count, and the reason belongs on the feed's own line (a
+            # reason on stderr parts from it when the output is read apart or piped).
+            line = f"{feed.status:12}  {feed.url}: {feed.error}"
+        else:
+            line = f"{feed.status:12}  {feed.url}  added {feed.added} / updated {feed.updated} / unchanged {feed.unchanged}"
+        out.print(line, highlight=False, markup=False)
         for problem in feed.problems:
             err.print(f"              {problem}", highlight=False, markup=False)
     out.print(report.line(), highlight=False, markup=False)

@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 
 import httpx
 
+from assistant.cli_remote import call, server_client
 from assistant.settings import Settings
 from ingest.article import Article, LoadFailure, LoadWarning
 
@@ -25,18 +26,12 @@ BATCH_ARTICLES = 64  # articles a request (the server embeds and commits a reque
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)  # a batch's embedding takes a while on a small server
 
 
-class ServerError(RuntimeError):
-    """The server cannot be used at all (unreachable, refuses the key): one line, exit 1."""
-
-    code = 1
-
-
 def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str], settings: Settings):
     """Load ``files`` here and post them, and ``urls``, to the server at ``server``; returns the
     ``IngestSummary`` of the whole run (the server's counts, the loaders' and the server's failures).
 
     Raises ``FileNotFoundError`` for a path that does not exist (before anything is sent) and
-    :class:`ServerError` when the server cannot be reached or refuses the API key."""
+    :class:`assistant.cli_remote.ServerError` when the server cannot be reached or refuses the API key."""
     from assistant.api.schemas import MAX_URLS_PER_REQUEST
     from ingest.loaders import load_paths
     from ingest.pipeline import IngestSummary
@@ -44,10 +39,8 @@ def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str],
     loaded = load_paths(list(files))
     summary = IngestSummary(failed=list(loaded.failures), warnings=list(loaded.warnings))
     articles = _first_of_each_id(loaded.articles, summary)
-    key = settings.client_api_key
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
     endpoint = server.rstrip("/") + "/v1/documents"
-    with httpx.Client(headers=headers, timeout=TIMEOUT) as client:
+    with server_client(settings, TIMEOUT) as client:
         sender = _Sender(client, endpoint, summary)
         for batch in _batches(articles, BATCH_ARTICLES, int(settings.max_body_bytes * 0.9)):
             sender.post_articles(batch)
@@ -132,28 +125,7 @@ class _Sender:
         self.summary.warnings.extend(LoadWarning(path=w["url"], message=w["message"]) for w in reply.get("warnings", []))
 
     def _post(self, body: dict) -> tuple[dict | None, str | None]:
-        """The server's reply, or the reason this request failed ("HTTP 413: ..."); raises
-        :class:`ServerError` for what fails every request alike (no server, a refused key)."""
-        try:
-            response = self.client.post(self.endpoint, json=body)
-        except httpx.HTTPError as exc:
-            raise ServerError(f"cannot reach the Newsdesk server at {self.endpoint}: {exc or type(exc).__name__}") from None
-        if response.status_code in (401, 403):
-            raise ServerError(
-                f"the server at {self.endpoint} refused the API key (HTTP {response.status_code}): "
-                "set NEWSDESK_API_KEY (or NEWSDESK_API_KEYS) to one of its keys"
-            )
-        if response.status_code == 404:
-            raise ServerError(f"no Newsdesk API at {self.endpoint} (HTTP 404): give the URL `newsdesk serve` listens on")
-        if response.status_code != 200:
-            return None, f"HTTP {response.status_code}: {_error_message(response)}"
-        log.info("posted %d item(s) to %s", len(body.get("articles") or body.get("urls") or []), self.endpoint)
-        return response.json(), None
-
-
-def _error_message(response: httpx.Response) -> str:
-    """The API's own message (``{"error": {"message": ...}}``), else the start of the body."""
-    try:
-        return str(response.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return response.text[:200].strip() or response.reason_phrase
+        reply, error = call(self.client, "POST", self.endpoint, json=body)
+        if error is None:
+            log.info("posted %d item(s) to %s", len(body.get("articles") or body.get("urls") or []), self.endpoint)
+        return reply, error

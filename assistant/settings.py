@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -193,6 +193,30 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25" / self.collection
 
 
+class SettingsError(ValueError):
+    """A ``NEWSDESK_*`` value that cannot be used. ``str()`` is one line naming each variable and its problem."""
+
+    code = 1
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Pydantic's multi-line report as one line: ``NEWSDESK_TOP_K='abc': Input should be a valid integer``.
+    A secret's value is not repeated (it may be a real key set in the wrong variable)."""
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = f"NEWSDESK_{name.upper()}" if field is not None else name.upper()  # else an alias: SLACK_*
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        shown = "" if secret or "input" not in error or isinstance(error["input"], dict) else f"={error['input']!r}"
+        problems.append(f"{variable}{shown}: {error['msg']}")
+    return "bad setting " + "; ".join(problems)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; :class:`SettingsError` (one line) when a value is unusable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(settings_problems(exc)) from None

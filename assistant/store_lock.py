@@ -5,7 +5,8 @@ opened it, so a second process writing the same folder goes unseen: a CLI ingest
 a running server is listed by ``/v1/documents/{id}`` (SQLite) but never found by ``/v1/ask`` (the
 server's in-memory index). So the process that opens a local store to write or answer takes
 ``<data_dir>/chroma/.newsdesk.lock`` first, and a second one gets :class:`StoreInUse`: one line
-naming the holder and the two ways out (a Chroma server, or ingest through the running server).
+naming the holder and the ways out that fit the command refused (ask or chat through the running
+server, ingest through it, or a Chroma server).
 
 The lock belongs to the process, not to one store object: the API app, its background sync and the
 tests open many ``ArticleStore`` objects over one folder, and each claim after the first is counted,
@@ -33,6 +34,16 @@ WAYS_OUT = (
     "a local store serves one process at a time. Share it through a Chroma server (NEWSDESK_CHROMA_HOST), "
     "or add articles through the running server: newsdesk ingest --server URL PATH..."
 )
+# The way out that fits the command refused: a question or a chat refused beside an idle `newsdesk
+# chat` is not helped by `ingest --server`.
+WAYS_OUT_OF = {
+    "ask": "a local store serves one process at a time. Ask a running `newsdesk serve` instead "
+    "(newsdesk ask --server URL QUESTION), or close the other session and ask again",
+    "chat": "a local store serves one process at a time. Chat through a running `newsdesk serve` instead "
+    "(newsdesk chat --server URL), or close the other session and start again",
+    "ingest": "a local store serves one process at a time. Add the articles through the running server "
+    "(newsdesk ingest --server URL PATH...), or share the store through a Chroma server (NEWSDESK_CHROMA_HOST)",
+}
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,11 @@ class StoreInUse(RuntimeError):
 
     code = 1
 
-    def __init__(self, folder: Path, holder: Holder | None):
+    def __init__(self, folder: Path, holder: Holder | None, command: str | None = None):
         self.folder = folder
         self.holder = holder
         who = holder.describe() if holder else "another process"
-        super().__init__(f"the local store {folder} is in use by {who}: {WAYS_OUT}")
+        super().__init__(f"the local store {folder} is in use by {who}: {WAYS_OUT_OF.get(command or '', WAYS_OUT)}")
 
 
 @dataclass
@@ -69,9 +80,10 @@ _claims: dict[str, _Claim] = {}  # real path of a folder -> this process's open,
 _guard = threading.Lock()
 
 
-def acquire(folder: str | os.PathLike) -> None:
+def acquire(folder: str | os.PathLike, command: str | None = None) -> None:
     """Claim the local store in ``folder`` for this process: the first claim takes the lock (without
-    waiting), later ones are counted. Raises :class:`StoreInUse` when another process holds it."""
+    waiting), later ones are counted. Raises :class:`StoreInUse` when another process holds it, with
+    the ways out that fit ``command`` (the CLI command asking: "ask", "chat", "ingest")."""
     key = _key(folder)
     with _guard:
         claim = _claims.get(key)
@@ -85,7 +97,7 @@ def acquire(folder: str | os.PathLike) -> None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise StoreInUse(Path(key), holder(key)) from None
+            raise StoreInUse(Path(key), holder(key), command) from None
         except BaseException:
             handle.close()
             raise

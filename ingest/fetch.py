@@ -153,14 +153,34 @@ def resolve(url: str, host: str, port: int, allow_private: bool) -> list[str]:
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise FetchError(url, f"host {host!r} resolves to no address")
-    if not allow_private:
-        # One bad address refuses the host: which address a connection ends up on is the resolver's choice.
-        for address in addresses:
-            problem = address_problem(address)
-            if problem:
-                what = f"host {host!r} is" if address == host else f"host {host!r} resolves to"
-                raise FetchError(url, f"refused: {what} {problem} (set NEWSDESK_FETCH_ALLOW_PRIVATE=true to allow)")
+    refusal = "" if allow_private else _refusal(host, addresses)
+    if refusal:
+        raise FetchError(url, f"refused: {refusal}")
     return addresses
+
+
+def _refusal(host: str, addresses: list[str]) -> str:
+    # One bad address refuses the host: which address a connection ends up on is the resolver's choice.
+    for address in addresses:
+        problem = address_problem(address)
+        if problem:
+            what = f"host {host!r} is" if address == host else f"host {host!r} resolves to"
+            return f"{what} {problem} (set NEWSDESK_FETCH_ALLOW_PRIVATE=true to allow)"
+    return ""
+
+
+def address_refusal(url: str, allow_private: bool) -> str:
+    """Why every fetch of ``url`` would be refused for the addresses its host resolves to now ("" when
+    it would not: a public host, private ones allowed, or a host that does not resolve, which a fetch
+    reports itself). For saying so when a feed is added, not only at each sync."""
+    if allow_private:
+        return ""
+    try:
+        parsed = check_url(url)
+        host = parsed.raw_host.decode("ascii")
+        return _refusal(host, resolve(url, host, parsed.port or (443 if parsed.scheme == "https" else 80), True))
+    except FetchError:
+        return ""
 
 
 # ----------------------------------------------------------------------------------------- bodies

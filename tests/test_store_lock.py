@@ -108,7 +108,8 @@ def test_a_cli_ingest_beside_a_running_server_is_refused_and_goes_through_it_ins
         assert refused.returncode == 1 and refused.stdout == ""
         assert_refused_by(one_line(refused.stderr), server.pid, f"newsdesk serve --host 127.0.0.1 --port {port}")
         assert time.monotonic() - started < 30  # refused before any model loads (generous: a shared machine)
-        for args in (["ask", KELP_Q], ["delete", "courier-tram-0412"], ["feeds", "add", site.url("/saltmarsh/rss.xml")]):
+        # (ask and chat are told of `--server` and of closing the other session: tests/test_cli_remote.py)
+        for args in (["delete", "courier-tram-0412"], ["feeds", "add", site.url("/saltmarsh/rss.xml")]):
             other = newsdesk(env, *args)
             assert other.returncode == 1, args
             assert_refused_by(one_line(other.stderr), server.pid, "newsdesk serve")

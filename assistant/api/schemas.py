@@ -54,7 +54,9 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-TopK = Annotated[int, Field(ge=1, le=50), BeforeValidator(_json_integer)]
+# The chunks one question may hand the answerer; `newsdesk ask --top-k` takes the same range.
+TOP_K_MIN, TOP_K_MAX = 1, 50
+TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX), BeforeValidator(_json_integer)]
 
 
 def _strict_date(value: Any) -> Any:
