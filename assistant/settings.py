@@ -141,7 +141,7 @@ class Settings(BaseSettings):
 
     api_key: SecretStr | None = Field(
         default=None,
-        description="The key `newsdesk ingest --server URL` sends (Authorization: Bearer); unset: the first of api_keys.",
+        description="The key `newsdesk ingest/ask/chat --server URL` sends (Authorization: Bearer); unset: the first of api_keys.",
     )
 
     @property
