@@ -82,6 +82,10 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+# The chunks one question may hand the answerer: the API's `top_k` and `newsdesk ask --top-k` alike.
+TOP_K_MIN, TOP_K_MAX = 1, 50
+
+
 class SearchFilters(BaseModel):
     """Restrict retrieval to articles published in a date range and/or from one source."""
 

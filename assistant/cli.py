@@ -14,8 +14,7 @@ from typing import List, Optional, Sequence
 import typer
 from rich.console import Console
 
-from assistant.answer import Answer, Turn
-from assistant.api.schemas import TOP_K_MAX, TOP_K_MIN
+from assistant.answer import TOP_K_MAX, TOP_K_MIN, Answer, Turn
 from assistant.cli_extract import register as register_extract
 from assistant.cli_feeds import register as register_feeds
 

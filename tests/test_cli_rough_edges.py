@@ -9,7 +9,7 @@ import select
 import subprocess
 import time
 
-from assistant.api.schemas import TOP_K_MAX, TOP_K_MIN
+from assistant.answer import TOP_K_MAX, TOP_K_MIN
 from tests.conftest import free_port
 from tests.test_api import serving
 from tests.test_cli_remote import newsdesk

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, create_model, field_validator
 
-from assistant.answer import Answer, SearchFilters, Source, Turn
+from assistant.answer import TOP_K_MAX, TOP_K_MIN, Answer, SearchFilters, Source, Turn
 
 # Non-blank: at least one character that is not whitespace. Checked with Python's `re` (the engine
 # strips with Python's idea of whitespace), and published as the schema's `pattern`.
@@ -54,8 +54,6 @@ def _json_integer(value: Any) -> Any:
     return value
 
 
-# The chunks one question may hand the answerer; `newsdesk ask --top-k` takes the same range.
-TOP_K_MIN, TOP_K_MAX = 1, 50
 TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX), BeforeValidator(_json_integer)]
 
 
