@@ -18,6 +18,9 @@ EUROVISION_Q = "Who won the 2026 Eurovision Song Contest?"  # declined, with the
 # A time window ("in March", a "Searched:" line), then a follow-up read in its context.
 CHAT = "Which rail line is getting a new timetable in March?\nWhen does its new timetable take effect?\n\n"
 
+LONG_CHAT = "\n".join([FESTIVAL_Q, "How many food vendors will take part?", "Which rail line is getting a new timetable?",
+                       "When does it take effect?", ""]) + "\n"  # fmt: skip
+
 
 def newsdesk(env: dict, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([NEWSDESK, *args], env=env, input=input, capture_output=True, text=True, timeout=300, cwd=REPO)
@@ -37,7 +40,7 @@ def test_ask_and_chat_through_a_server_print_what_they_print_here(tmp_path, embe
         "chat": (["chat"], CHAT),
     }
     try:
-        with serving(engine, api_keys=KEY) as server:
+        with serving(engine, api_keys=KEY, max_history_turns=4) as server:
             # Beside the holder, each command is refused with the way out that fits it, before any model loads.
             for command, way_out in (("ask", "newsdesk ask --server URL QUESTION"), ("chat", "newsdesk chat --server URL")):
                 refused = newsdesk(env, command, *([FESTIVAL_Q] if command == "ask" else []))
@@ -51,6 +54,10 @@ def test_ask_and_chat_through_a_server_print_what_they_print_here(tmp_path, embe
 
             remote = {name: printed(newsdesk(env, args[0], "--server", server.url, *args[1:], input=text))
                       for name, (args, text) in commands.items()}  # fmt: skip
+
+            # A chat longer than the server takes history for goes on (its first and latest turns sent).
+            long_chat = newsdesk({**env, "NEWSDESK_MAX_HISTORY_TURNS": "4"}, "chat", "--server", server.url, input=LONG_CHAT)
+            assert long_chat.returncode == 0 and long_chat.stdout.count("ources:") == 4, long_chat.stderr
 
             # The server's key rules are ingest --server's: a wrong key, or no server there, is one line.
             wrong = newsdesk({**env, "NEWSDESK_API_KEY": "not-the-key"}, "ask", "--server", server.url, FESTIVAL_Q)
