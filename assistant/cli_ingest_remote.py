@@ -26,7 +26,7 @@ TIMEOUT = httpx.Timeout(600.0, connect=10.0)  # a batch's embedding takes a whil
 
 
 class ServerError(RuntimeError):
-    """The server cannot be used at all (unreachable, refuses the key): one line, exit 1."""
+    """The server cannot be used at all (unreachable, refuses the key, its store is down): one line, exit 1."""
 
     code = 1
 
@@ -142,6 +142,11 @@ class _Sender:
             raise ServerError(
                 f"the server at {self.endpoint} refused the API key (HTTP {response.status_code}): "
                 "set NEWSDESK_API_KEY (or NEWSDESK_API_KEYS) to one of its keys"
+            )
+        if response.status_code == 503:  # its store is down: every batch would fail alike until it is back
+            raise ServerError(
+                f"the server at {self.endpoint} is unavailable (HTTP 503): {_error_message(response)}; "
+                "run the same command again then (what it already stored is kept, and skipped)"
             )
         if response.status_code == 404:
             raise ServerError(f"no Newsdesk API at {self.endpoint} (HTTP 404): give the URL `newsdesk serve` listens on")
