@@ -4,8 +4,9 @@ A Chroma server stops and starts again on every deploy. chromadb's HTTP client w
 (its httpx session has ``timeout=None``, and chromadb 1.5 has no setting for it), and a stopped
 server surfaces as whichever httpx error the call met, deep inside llama-index or the engine. Here
 every request of the client gets a short connect timeout and ``NEWSDESK_CHROMA_TIMEOUT_S`` for the
-rest, and any transport failure (refused, reset, timed out) becomes :class:`StoreUnavailable` naming
-the server: the API answers it with 503, Slack with "unavailable", the CLI with its one line.
+rest, and any transport failure (refused, reset, timed out) or server error (5xx) becomes
+:class:`StoreUnavailable` naming the server: the API answers it with 503, Slack with "unavailable",
+the CLI with its one line.
 
 Nothing is reconnected by hand: httpx opens a new connection for the next request, so a process
 answers again as soon as the server does (the collections keep their ids across a restart).
@@ -67,6 +68,7 @@ def http_client(settings: "Settings", chroma_settings: Any):
 
 def _naming_failures(make_request, address: str):
     import httpx
+    from chromadb.errors import ChromaError
 
     @functools.wraps(make_request)
     def make_request_or_raise(*args, **kwargs):
@@ -74,5 +76,13 @@ def _naming_failures(make_request, address: str):
             return make_request(*args, **kwargs)
         except httpx.TransportError as exc:
             raise StoreUnavailable(address, exc) from exc
+        except (ChromaError, httpx.HTTPStatusError) as exc:
+            # The server's own failure (5xx), not the request's: e.g. the first queries of a collection
+            # after a restart can fail with "Error creating hnsw segment reader: Nothing found on disk"
+            # (chroma-core/chroma#4212), and the next ones answer.
+            status = exc.code() if isinstance(exc, ChromaError) else exc.response.status_code
+            if status >= 500:
+                raise StoreUnavailable(address, exc) from exc
+            raise
 
     return make_request_or_raise

@@ -263,16 +263,25 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
     from assistant.store import PENDING, ArticleStore
 
     questions = read_jsonl(QUESTIONS)
+    t0 = time.perf_counter()
+    phases: dict[str, float] = {}  # seconds from the start at which each step ended
+
+    def mark(step: str) -> None:
+        phases[step] = round(time.perf_counter() - t0, 1)
+
     chroma = ChromaServer(work / "chroma-data", work)
     chroma.start()
+    mark("chroma_up")
     env = newsdesk_env(work, chroma.port, NEWSDESK_INGEST_GROUP_ARTICLES=str(plan.group_articles), **plan.extra_env)
     probe = Settings(data_dir=work / "probe", chroma_host="127.0.0.1", chroma_port=chroma.port, _env_file=None)
-    result: dict = {"clients": plan.clients, "outage_s": plan.outage_s, "chroma": chroma.address}
+    result: dict = {"clients": plan.clients, "outage_s": plan.outage_s, "chroma": chroma.address, "phases_s": phases}
     try:
         with serve(work, env) as (url, serve_proc):
             port = int(url.rsplit(":", 1)[1])
+            mark("serve_up")
             if plan.seed:
                 subprocess.run(ingest_command(url, plan.seed), env=env, cwd=work, check=True, capture_output=True)
+                mark("seeded")
             store = ArticleStore(probe)
             seeded = set(store.records())
             load = AskLoad(url, chroma.address, plan.clients, questions, max_seconds=plan.before_s + plan.outage_s + plan.after_s + 240,
@@ -292,6 +301,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
             result["ingest_writing_when_stopped"] = writing
             down_at = time.perf_counter()
             chroma.stop()
+            mark("chroma_stopped")
             health = []
             def outage_goes_on() -> bool:
                 down_for = time.perf_counter() - down_at
@@ -306,13 +316,16 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
                     plan.during_outage(url)
                 time.sleep(min(1.0, max(0.0, plan.outage_s - (time.perf_counter() - down_at))))
             back_at = chroma.start()
+            mark("chroma_back")
             result["stopped_s"] = round(chroma.launched_at - down_at, 2)
             result["restart_s"] = round(back_at - chroma.launched_at, 2)  # `chroma run` until its heartbeat answers
             result["healthz_during_outage"] = _health_summary(health, chroma.address)
             first = ingest.wait(timeout=600)
             ingest_log.close()
+            mark("ingest_cut_off")
             result["ingest_first_run"] = {"exit": first, "last_line": _last_line(work / "ingest-1.log")}
             rerun = subprocess.run(ingest_command(url, plan.files), env=env, cwd=work, capture_output=True, text=True, timeout=600)
+            mark("ingest_rerun")
             result["ingest_rerun"] = {"exit": rerun.returncode, "last_line": (rerun.stdout + rerun.stderr).strip().splitlines()[-1:]}
             # The clients go on until every worker has answered since Chroma came back, and --after s.
             until = time.perf_counter() + plan.after_s
@@ -322,6 +335,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
                     break
                 time.sleep(0.2)
             replies = load.stop()
+            mark("load_stopped")
             result["healthz_after"] = httpx.get(f"{url}/healthz", timeout=10).json()
             result.update(_counts(replies, down_at, back_at, workers))
             result["workers"] = len(set(workers.values()))
@@ -336,6 +350,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
 
             embed_model = build_embedding(probe)
         expected = uninterrupted_snapshot(probe, plan.files, embed_model)
+        mark("uninterrupted_ingest")
     finally:
         chroma.stop()
     compared = compare_articles(got, expected)
