@@ -146,7 +146,7 @@ class _Sender:
         if response.status_code == 503:  # its store is down: every batch would fail alike until it is back
             raise ServerError(
                 f"the server at {self.endpoint} is unavailable (HTTP 503): {_error_message(response)}; "
-                "run the same command again then (what it already stored is kept, and skipped)"
+                "run the same command again once it is back (what it already stored is kept, and skipped)"
             )
         if response.status_code == 404:
             raise ServerError(f"no Newsdesk API at {self.endpoint} (HTTP 404): give the URL `newsdesk serve` listens on")

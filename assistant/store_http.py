@@ -35,7 +35,7 @@ class StoreUnavailable(RuntimeError):
     def __init__(self, address: str, reason: BaseException | str):
         self.address = address
         detail = " ".join((str(reason) or type(reason).__name__).split())
-        super().__init__(f"the Chroma server at {address} is unavailable ({detail}); Newsdesk answers again once it is back")
+        super().__init__(f"the Chroma server at {address} is unavailable ({detail})")
 
 
 def server_address(settings: "Settings") -> str:
