@@ -142,9 +142,6 @@ class AskLoad:
         self._thread.join(self.timeout_s + 10)
         return list(self.replies)
 
-    def answered_since(self, since: float) -> int:
-        return sum(1 for r in list(self.replies) if r.started >= since and r.outcome == "answered")
-
     async def _run(self) -> None:
         deadline = time.perf_counter() + self.max_seconds
         await asyncio.gather(*(self._client(i, deadline) for i in range(self.clients)))
@@ -170,9 +167,21 @@ class AskLoad:
                     await asyncio.sleep(FAILURE_PAUSE_S)
 
 
+def worker_pids(serve_pid: int, port: int) -> list[int]:
+    """The serve process's workers: its children that listen on ``port`` (Linux /proc)."""
+    listening = set(_sockets(port, state="0A"))
+    return [pid for pid in _children(serve_pid) if listening & set(_socket_inodes(pid))]
+
+
 def worker_connections(serve_pid: int, port: int) -> dict[int, int]:
-    """{client port: worker pid} for the connections the serve process's workers hold on ``port`` (Linux /proc)."""
-    inode_to_client: dict[str, int] = {}
+    """{client port: worker pid} for the connections the serve process's workers hold on ``port``."""
+    established = _sockets(port, state="01")
+    return {established[inode]: pid for pid in _children(serve_pid) for inode in _socket_inodes(pid) if inode in established}
+
+
+def _sockets(port: int, state: str) -> dict[str, int]:
+    """{socket inode: remote port} of the TCP sockets in ``state`` whose local port is ``port``."""
+    out: dict[str, int] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -180,23 +189,40 @@ def worker_connections(serve_pid: int, port: int) -> dict[int, int]:
             continue
         for line in lines:
             fields = line.split()
-            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:  # ESTABLISHED, server side
-                inode_to_client[inode] = int(remote.rsplit(":", 1)[1], 16)
-    out: dict[int, int] = {}
-    for pid in _children(serve_pid):
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith("socket:[") and target[8:-1] in inode_to_client:
-                out[inode_to_client[target[8:-1]]] = pid
+            if fields[3] == state and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                out[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
     return out
+
+
+def _socket_inodes(pid: int) -> list[str]:
+    try:
+        targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return []
+    return [t[8:-1] for t in targets if t.startswith("socket:[")]
+
+
+def probe_workers(url: str, serve_pid: int, port: int, address: str, question: str, tries: int = 60) -> dict[int, Reply]:
+    """One question per new connection until every worker has answered one (at most ``tries``): the
+    load's connections may all have gone to one worker. {worker pid: its first answered probe}."""
+    pids = set(worker_pids(serve_pid, port))
+    answered: dict[int, Reply] = {}
+    for _ in range(tries):
+        if pids <= set(answered):
+            break
+        with httpx.Client(base_url=url, timeout=30) as client:
+            started = time.perf_counter()
+            try:
+                response = client.post("/v1/ask", json={"question": question})
+            except httpx.HTTPError:
+                continue
+            stream = response.extensions.get("network_stream")
+            client_port = (stream.get_extra_info("client_addr") or (None, None))[1] if stream is not None else None
+            pid = worker_connections(serve_pid, port).get(client_port)  # while the connection is open
+        outcome, message = classify(response, address)
+        if pid is not None and outcome == "answered" and pid not in answered:
+            answered[pid] = Reply(started, time.perf_counter(), outcome, message, client_port)
+    return {pid: answered[pid] for pid in sorted(pids) if pid in answered}
 
 
 def _children(pid: int) -> list[int]:
@@ -307,20 +333,22 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
             chroma.stop()
             mark("chroma_stopped")
             health = []
-            def outage_goes_on() -> bool:
-                down_for = time.perf_counter() - down_at
-                if plan.outage_until_ingest_fails and ingest.poll() is None and down_for < 120:
-                    return True
-                return down_for < plan.outage_s
-
-            while outage_goes_on():
+            while True:
+                left = plan.outage_s - (time.perf_counter() - down_at)
+                if left <= 0 and not (plan.outage_until_ingest_fails and ingest.poll() is None and left > -120):
+                    break
                 workers.update(worker_connections(serve_proc.pid, port))
                 health.append(httpx.get(f"{url}/healthz", timeout=10).json())
                 if plan.during_outage is not None and len(health) == 1:
                     plan.during_outage(url)
-                time.sleep(min(1.0, max(0.0, plan.outage_s - (time.perf_counter() - down_at))))
+                time.sleep(min(1.0, left) if left > 0 else 0.2)
             back_at = chroma.start()
             mark("chroma_back")
+            # Every worker, on a connection of its own, asked right away: answered, not restarted.
+            pids = worker_pids(serve_proc.pid, port)
+            probes = probe_workers(url, serve_proc.pid, port, chroma.address, questions[0]["question"])
+            result["workers"] = len(pids)
+            mark("workers_probed")
             result["stopped_s"] = round(chroma.launched_at - down_at, 2)
             result["restart_s"] = round(back_at - chroma.launched_at, 2)  # `chroma run` until its heartbeat answers
             result["healthz_during_outage"] = _health_summary(health, chroma.address)
@@ -330,19 +358,16 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
             result["ingest_first_run"] = {"exit": first, "last_line": _last_line(work / "ingest-1.log")}
             rerun = subprocess.run(ingest_command(url, plan.files), env=env, cwd=work, capture_output=True, text=True, timeout=600)
             mark("ingest_rerun")
-            result["ingest_rerun"] = {"exit": rerun.returncode, "last_line": (rerun.stdout + rerun.stderr).strip().splitlines()[-1:]}
-            # The clients go on until every worker has answered since Chroma came back, and --after s.
+            result["ingest_rerun"] = {"exit": rerun.returncode, "last_line": rerun.stdout.strip().splitlines()[-1:]}
             until = time.perf_counter() + plan.after_s
-            while time.perf_counter() < until or not _all_answered(load.replies, workers, back_at):
+            while time.perf_counter() < until:
                 workers.update(worker_connections(serve_proc.pid, port))
-                if time.perf_counter() > until + 60:
-                    break
                 time.sleep(0.2)
             replies = load.stop()
             mark("load_stopped")
             result["healthz_after"] = httpx.get(f"{url}/healthz", timeout=10).json()
             result.update(_counts(replies, down_at, back_at, workers))
-            result["workers"] = len(set(workers.values()))
+            result["answering_again_s"] = _answering_again(pids, probes, replies, workers, back_at)
             got = article_snapshot(store, exclude=seeded)
     finally:
         chroma.stop()
@@ -360,6 +385,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
     compared = compare_articles(got, expected)
     result["articles"] = {"expected": len(expected), "stored": len(got), **{k: len(v) for k, v in compared.items()}}
     result["article_ids"] = compared
+    (work / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     return result
 
 
@@ -368,10 +394,18 @@ def _health_summary(bodies: list[dict], address: str) -> dict:
     return {"checks": len(bodies), "degraded_naming_chroma": len(degraded), "example": bodies[0] if bodies else None}
 
 
-def _all_answered(replies: list[Reply], workers: dict[int, int], since: float) -> bool:
-    pids = set(workers.values())
-    answered = {workers.get(r.client_port) for r in list(replies) if r.started >= since and r.outcome == "answered"}
-    return bool(pids) and pids <= answered
+def _answering_again(pids: list[int], probes: dict[int, Reply], replies: list[Reply], workers: dict[int, int],
+                     back_at: float) -> dict[str, dict | None]:
+    """Per worker, the first question sent after Chroma's return that it answered (the load's, or a
+    probe's): seconds from the return to its sending and to its answer."""
+    out: dict[str, dict | None] = {}
+    for pid in pids:
+        mine = [r for r in replies if workers.get(r.client_port) == pid and r.started >= back_at and r.outcome == "answered"]
+        first = min(mine + ([probes[pid]] if pid in probes else []), key=lambda r: r.started, default=None)
+        out[str(pid)] = None if first is None else {
+            "sent_s": round(first.started - back_at, 2), "answered_s": round(first.ended - back_at, 2)
+        }
+    return out
 
 
 def _counts(replies: list[Reply], down_at: float, back_at: float, workers: dict[int, int]) -> dict:
@@ -383,11 +417,14 @@ def _counts(replies: list[Reply], down_at: float, back_at: float, workers: dict[
     per_worker = {}
     for pid in sorted(set(workers.values())):
         mine = [r for r in replies if workers.get(r.client_port) == pid]
-        first = min((r.ended for r in mine if r.outcome == "answered" and r.started >= back_at), default=None)
+        # The first question sent after Chroma's return that this worker answered: when it was sent
+        # (the worker answers again), and when the answer came (plus the answer's own latency).
+        first = min((r for r in mine if r.outcome == "answered" and r.started >= back_at), key=lambda r: r.started, default=None)
         last_failure = max((r.ended for r in mine if r.outcome != "answered"), default=None)
         per_worker[str(pid)] = {
             "requests": len(mine),
-            "first_answer_after_back_s": None if first is None else round(first - back_at, 2),
+            "answered_when_sent_after_back_s": None if first is None else round(first.started - back_at, 2),
+            "first_answer_after_back_s": None if first is None else round(first.ended - back_at, 2),
             "last_failure_after_back_s": None if last_failure is None else round(last_failure - back_at, 2),
         }
     last_failure = max((r.ended for r in replies if r.outcome != "answered"), default=None)
@@ -455,10 +492,15 @@ def main() -> None:
     print(f"503s       slowest {result['slowest_503_s']} s, p95 {result['p95_503_s']} s; e.g. {result['unavailable_example']!r}")
     h = result["healthz_during_outage"]
     print(f"/healthz   during the outage {h['degraded_naming_chroma']}/{h['checks']} degraded naming Chroma; after: {result['healthz_after']}")
-    print(f"recovery   last failure {result['recovery_s']} s after Chroma was back; {result['workers']} workers:")
+    print(f"recovery   last failed request ended {result['recovery_s']} s after Chroma was back; {result['workers']} workers")
+    for pid, first in result["answering_again_s"].items():
+        print(f"           worker {pid}: " + ("no answer since Chroma was back" if first is None else
+              f"answered a question sent {first['sent_s']} s after Chroma was back (the answer at {first['answered_s']} s)"))
+    print("           the load's connections, per worker:")
     for pid, w in result["per_worker"].items():
-        print(f"           worker {pid}: {w['requests']} requests, first answer +{w['first_answer_after_back_s']} s, "
-              f"last failure +{w['last_failure_after_back_s']} s after Chroma was back")
+        print(f"           worker {pid}: {w['requests']} requests; the first sent +{w['answered_when_sent_after_back_s']} s "
+              f"after Chroma was back was answered at +{w['first_answer_after_back_s']} s; "
+              f"last failure at {w['last_failure_after_back_s']} s")
     print(f"ingest     first run exit {result['ingest_first_run']['exit']}: {result['ingest_first_run']['last_line']}")
     print(f"           re-run exit {result['ingest_rerun']['exit']}: {result['ingest_rerun']['last_line']}")
     a = result["articles"]
