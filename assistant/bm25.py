@@ -43,6 +43,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 
 from assistant.clusters import Clusters
 from assistant.store import ArticleStore
+from assistant.store_http import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -549,8 +550,11 @@ class BM25Cache:
                     with self._lock:
                         if self._held is before:  # a query may have mapped a newer one meanwhile
                             self._swap(held)
-            except Exception:  # the held index keeps answering; a later query retries
-                log.exception("BM25: background refresh failed; answering from the index held")
+            except Exception as exc:  # the held index keeps answering; a later query retries
+                if isinstance(exc, StoreUnavailable):  # an outage, not a bug: one line
+                    log.warning("BM25: background refresh failed (%s); answering from the index held", exc)
+                else:
+                    log.exception("BM25: background refresh failed; answering from the index held")
                 with self._refresh_lock:
                     self._failed_at = time.monotonic()
                     self._refresh_wanted = False

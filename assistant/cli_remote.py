@@ -43,6 +43,11 @@ def call(client: httpx.Client, method: str, endpoint: str, **kwargs) -> tuple[di
             f"the server at {endpoint} refused the API key (HTTP {response.status_code}): "
             "set NEWSDESK_API_KEY (or NEWSDESK_API_KEYS) to one of its keys"
         )
+    if response.status_code == 503:  # its store is down: every request would fail alike until it is back
+        raise ServerError(
+            f"the server at {endpoint} is unavailable (HTTP 503): {_error_message(response)}; "
+            "run the same command again once it is back (what it already stored is kept, and skipped)"
+        )
     if response.status_code == 404:
         raise ServerError(f"no Newsdesk API at {endpoint} (HTTP 404): give the URL `newsdesk serve` listens on")
     if response.status_code != 200:

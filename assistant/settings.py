@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     collection: str = Field(default="articles", description="Chroma collection name for chunks.")
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the local store.")
     chroma_port: int = 8000
+    chroma_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest wait for one reply of the Chroma server (connecting: 1 s)."
+    )
 
     # --- embedding -------------------------------------------------------------------------------
     embedding: Literal["minilm-onnx", "sentence-transformers"] = "minilm-onnx"

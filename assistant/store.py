@@ -96,7 +96,9 @@ def make_chroma_client(settings: Settings, lock: bool = True):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        from assistant.store_http import http_client
+
+        return http_client(settings, chroma_settings)  # its failures raise store_http.StoreUnavailable
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)

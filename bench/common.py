@@ -4,9 +4,11 @@ started on loopback for the length of a run."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +77,15 @@ def running_process(args: list[str], log: Path, ready_url: str, env: dict | None
             proc.kill()
             proc.wait(timeout=30)
         out.close()
+
+
+@contextmanager
+def chroma_run(data_dir: Path, port: int, log: Path, seconds: float = 60):
+    """A real `chroma run` storing under ``data_dir`` on 127.0.0.1:``port``, until the block ends."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    args = [exe, "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    with running_process(args, log, f"http://127.0.0.1:{port}/api/v2/heartbeat", seconds=seconds) as proc:
+        yield proc
 
 
 def forget_questions(engine) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from bench.common import free_port, running_process  # noqa: F401 - shared with the benchmarks
+from bench.common import chroma_run, free_port, running_process  # noqa: F401 - shared with the benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -64,10 +62,8 @@ def engine(store, embed_model):
 @contextmanager
 def chroma_server(tmp: Path):
     """A real `chroma run` on a free loopback port, storing under ``tmp``; yields the port."""
-    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    args = [exe, "run", "--path", str(tmp / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
-    with running_process(args, tmp / "chroma.log", f"http://127.0.0.1:{port}/api/v2/heartbeat", seconds=60):
+    with chroma_run(tmp / "server-data", port, tmp / "chroma.log"):
         yield port
 
 

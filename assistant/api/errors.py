@@ -1,8 +1,9 @@
 """Every error the API returns is JSON ``{"error": {"code": "...", "message": "..."}}``.
 
 Validation errors (422) name the field (``"question: must not be empty"``) and list each problem in
-``error.details``; HTTP errors keep their headers (``WWW-Authenticate``, ``Allow``); anything
-unexpected becomes a 500 whose message carries the request id that the log line carries too.
+``error.details``; HTTP errors keep their headers (``WWW-Authenticate``, ``Allow``); a Chroma server
+that does not answer is a 503 naming it, with ``Retry-After`` (an outage, not a fault of the request);
+anything unexpected becomes a 500 whose message carries the request id that the log line carries too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from assistant.api.schemas import ErrorResponse
+from assistant.store_http import RETRY_AFTER_S, StoreUnavailable
 
 log = logging.getLogger("assistant.api")
 
@@ -41,7 +43,7 @@ DESCRIPTIONS = {
     413: "Request body larger than NEWSDESK_MAX_BODY_BYTES.",
     422: "Invalid request; the message names the field.",
     500: "Unexpected error; the message carries the request id found in the server log.",
-    503: "Not ready.",
+    503: "The Chroma server is unavailable (the message names it): try again after `Retry-After` seconds.",
 }
 
 
@@ -62,6 +64,20 @@ class ApiError(Exception):
         self.message = message
         self.headers = headers
         self.details = details
+
+
+def unavailable(exc: StoreUnavailable) -> ApiError:
+    return ApiError(503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def stream_failure(exc: Exception, request_id: str, doing: str) -> dict:
+    """Logged, and the error event of a stream whose status line is already sent (called in its
+    ``except``): an outage named in one line, anything else a 500's message and a traceback."""
+    if isinstance(exc, StoreUnavailable):
+        log.warning("error while %s (request id %s): %s", doing, request_id, exc)
+        return error_body("unavailable", str(exc))
+    log.exception("error while %s (request id %s)", doing, request_id)
+    return error_body("internal_error", f"internal error (request id {request_id})")
 
 
 def invalid(field: str, message: str) -> ApiError:
@@ -148,6 +164,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers, exc.details)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        # One line, no traceback: during an outage every request lands here, and the cause is known.
+        log.warning("503 for %s %s (request id %s): %s", request.method, request.url.path,
+                    getattr(request.state, "request_id", "-"), exc)
+        error = unavailable(exc)
+        return error_response(error.status, error.code, error.message, error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

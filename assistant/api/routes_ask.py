@@ -3,7 +3,6 @@
 # No `from __future__ import annotations`: FastAPI reads the body type of routes built in a function.
 
 import json
-import logging
 from typing import Any, AsyncIterator
 
 from fastapi import APIRouter, Depends, Request
@@ -11,11 +10,9 @@ from fastapi.responses import StreamingResponse
 
 from assistant.answer import Answer
 from assistant.api import Services, get_services
-from assistant.api.errors import error_body, error_responses
+from assistant.api.errors import error_responses, stream_failure
 from assistant.api.schemas import ASK_EVENT_SCHEMA, SSE_EXAMPLE, ask_request_model
 from assistant.settings import Settings
-
-log = logging.getLogger("assistant.api")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -38,7 +35,7 @@ def build_router(settings: Settings) -> APIRouter:
                 "description": "The Answer as JSON; with `\"stream\": true`, Server-Sent Events instead.",
                 "content": {"text/event-stream": {"schema": ASK_EVENT_SCHEMA, "example": SSE_EXAMPLE}},
             },
-            **error_responses(401, 413, 422, 500),
+            **error_responses(401, 413, 422, 500, 503),
         },
     )
     async def ask(body: AskRequest, request: Request, services: Services = Depends(get_services)):
@@ -83,7 +80,5 @@ async def _events(services: Services, request: Request, *args) -> AsyncIterator[
             elif kind == "done":
                 services.metrics.observe_answer(payload)
                 yield sse("done", payload.model_dump(mode="json"))
-    except Exception:  # noqa: BLE001 - the status line is sent: the failure becomes an event
-        request_id = request.state.request_id
-        log.exception("error while streaming an answer (request id %s)", request_id)
-        yield sse("error", error_body("internal_error", f"internal error (request id {request_id})"))
+    except Exception as exc:  # noqa: BLE001 - the status line is sent: the failure becomes an event
+        yield sse("error", stream_failure(exc, request.state.request_id, "streaming an answer"))

@@ -4,7 +4,6 @@ UI can use Newsdesk as a model. Sources ride along in an extra top-level ``sourc
 # No `from __future__ import annotations`: FastAPI reads the annotations of these routes.
 
 import json
-import logging
 import time
 import uuid
 from typing import Any, AsyncIterator
@@ -14,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from assistant.answer import Turn
 from assistant.api import Services, get_services
-from assistant.api.errors import error_body, error_responses, invalid
+from assistant.api.errors import error_responses, invalid, stream_failure
 from assistant.api.routes_ask import SSE_HEADERS
 from assistant.api.schemas import (
     CHAT_EVENT_SCHEMA,
@@ -27,8 +26,6 @@ from assistant.api.schemas import (
     ModelList,
 )
 from assistant.settings import Settings
-
-log = logging.getLogger("assistant.api")
 
 MODEL_ID = "newsdesk"
 
@@ -63,7 +60,7 @@ def build_router(settings: Settings) -> APIRouter:
                 "description": "A `chat.completion`; with `\"stream\": true`, `chat.completion.chunk` events ending with `data: [DONE]`.",
                 "content": {"text/event-stream": {"schema": CHAT_EVENT_SCHEMA, "example": CHAT_SSE_EXAMPLE}},
             },
-            **error_responses(401, 413, 422, 500),
+            **error_responses(401, 413, 422, 500, 503),
         },
     )
     async def chat_completions(
@@ -151,7 +148,5 @@ async def _chunks(services: Services, request: Request, completion_id: str, crea
                     answer=payload.answer, generator=payload.generator, fallback_reason=payload.fallback_reason,
                 )
         yield "data: [DONE]\n\n"
-    except Exception:  # noqa: BLE001 - the status line is sent: the failure goes in the stream
-        request_id = request.state.request_id
-        log.exception("error while streaming a chat completion (request id %s)", request_id)
-        yield _data(error_body("internal_error", f"internal error (request id {request_id})"))
+    except Exception as exc:  # noqa: BLE001 - the status line is sent: the failure goes in the stream
+        yield _data(stream_failure(exc, request.state.request_id, "streaming a chat completion"))

@@ -12,8 +12,10 @@ from assistant.api.errors import error_responses
 from assistant.api.metrics import CONTENT_TYPE
 from assistant.api.schemas import ErrorBody, Health, Readiness
 from assistant.settings import Settings
+from assistant.store_http import StoreUnavailable
 
 READY_TIMEOUT_S = 5.0
+HEALTH_TIMEOUT_S = 2.0  # a liveness probe's own timeout is often 1-3 s
 
 METRICS_EXAMPLE = (
     "# HELP newsdesk_http_requests_total HTTP requests by route template and status.\n"
@@ -28,9 +30,20 @@ METRICS_EXAMPLE = (
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", response_model=Health, summary="Liveness", responses=error_responses(500))
-    async def healthz() -> Health:
-        """The process is up and serving. Example: `curl -s localhost:8000/healthz` → `{"status": "ok"}`"""
+    @router.get(
+        "/healthz", response_model=Health, response_model_exclude_none=True, summary="Liveness", responses=error_responses(500)
+    )
+    async def healthz(services: Services = Depends(get_services)) -> Health:
+        """The process is up and serving: always 200, since restarting it would not help. When the
+        store (the Chroma server) does not answer within 2 s, `"status": "degraded"` and an `error`
+        naming it; requests that need the store then get 503 until it is back.
+
+        Example: `curl -s localhost:8000/healthz` → `{"status": "ok"}`, or `{"status": "degraded",
+        "error": {"code": "store_unavailable", "message": "the Chroma server at 127.0.0.1:8001 is unavailable (...)..."}}`
+        """
+        problem = await store_problem(services.engine, HEALTH_TIMEOUT_S) if services.engine is not None else ""
+        if problem:
+            return Health(status="degraded", error=ErrorBody(code="store_unavailable", message=problem))
         return Health()
 
     @router.get(
@@ -49,14 +62,8 @@ def build_router(settings: Settings) -> APIRouter:
         models = engine is not None and engine.embed_model is not None
         store, problem = False, ""
         if engine is not None:
-            with anyio.move_on_after(READY_TIMEOUT_S):
-                try:
-                    await anyio.to_thread.run_sync(engine.store.version, abandon_on_cancel=True)
-                    store = True
-                except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-                    problem = f"store unreachable: {type(exc).__name__}: {exc}"
-            if not store and not problem:
-                problem = f"store did not answer within {READY_TIMEOUT_S:g} s"
+            problem = await store_problem(engine, READY_TIMEOUT_S)
+            store = not problem
         if not models:
             problem = "models not loaded"
         if models and store:
@@ -82,3 +89,16 @@ def build_router(settings: Settings) -> APIRouter:
         return Response(text, media_type=CONTENT_TYPE)
 
     return router
+
+
+async def store_problem(engine, timeout_s: float) -> str:
+    """What keeps the engine's store from answering within ``timeout_s``, in one line ("" if it answers)."""
+    with anyio.move_on_after(timeout_s):
+        try:
+            await anyio.to_thread.run_sync(engine.store.version, abandon_on_cancel=True)
+            return ""
+        except StoreUnavailable as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - any failure means the store cannot be used
+            return f"store unreachable: {type(exc).__name__}: {exc}"
+    return f"store did not answer within {timeout_s:g} s"

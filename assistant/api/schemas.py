@@ -606,7 +606,8 @@ class SyncResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field(default="ok", description="`degraded`: alive, but the store does not answer.")
+    error: ErrorBody | None = Field(default=None, description="What does not answer (only when `degraded`).")
 
 
 class Readiness(BaseModel):

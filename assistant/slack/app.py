@@ -7,7 +7,8 @@ Socket Mode (:mod:`assistant.slack.socket_mode`).
 
 Flow of a question: claim the event (cross-process, :mod:`assistant.slack.dedupe`), post a short
 placeholder where the answer belongs, ask the engine (with the thread as history), then
-``chat.update`` the placeholder with the answer — or with an apology naming the request id.
+``chat.update`` the placeholder with the answer — or with a notice naming the request id (Newsdesk is
+unavailable while its store does not answer; otherwise an apology).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from assistant.answer import Answer
 from assistant.slack import SlackConfigError, blocks
 from assistant.slack.dedupe import SlackState
 from assistant.slack.feedback import record_feedback
+from assistant.store_http import StoreUnavailable
 from assistant.slack.threads import (
     bot_in_thread,
     fetch_recent,
@@ -82,6 +84,16 @@ def build_bolt_app(settings, engine, client: WebClient | None = None, *, verify_
         raise SlackConfigError(f"cannot reach the Slack Web API at {client.base_url}: {exc}") from exc
     register_listeners(app, engine, settings)
     return app
+
+
+def failure_notice(exc: Exception, what: str, request_id: str) -> str:
+    """Logged (called in the ``except``), and what the asker is told: a store that does not answer is
+    an outage to wait out, said so; anything else, an apology with the request id."""
+    if isinstance(exc, StoreUnavailable):
+        log.warning("%s: %s", what, exc)
+        return blocks.unavailable_text(request_id)
+    log.exception("%s failed", what)
+    return blocks.apology_text(request_id)
 
 
 def new_request_id() -> str:
@@ -155,11 +167,11 @@ def register_listeners(app: App, engine, settings) -> None:
             )
             log.info("slack %s request=%s answered declined=%s sources=%d history=%d", kind, request_id,
                      answer.declined, len(answer.sources), len(history))
-        except Exception:
-            log.exception("slack %s request=%s failed (channel=%s ts=%s)", kind, request_id, channel, ts)
+        except Exception as exc:
+            notice = failure_notice(exc, f"slack {kind} request={request_id} (channel={channel} ts={ts})", request_id)
             try:
-                client.chat_update(channel=channel, ts=placeholder_ts, text=blocks.apology_text(request_id),
-                                   blocks=blocks.apology_blocks(request_id))
+                client.chat_update(channel=channel, ts=placeholder_ts, text=notice,
+                                   blocks=blocks.apology_blocks(request_id, notice))
             except Exception:
                 log.exception("slack request=%s: could not post the apology either", request_id)
 
@@ -254,10 +266,10 @@ def register_listeners(app: App, engine, settings) -> None:
             token = state.stash(answer.model_dump_json())
             respond(text=blocks.fallback_text(answer), response_type="ephemeral",
                     blocks=blocks.ephemeral_answer_blocks(answer, token, request_id))
-        except Exception:
-            log.exception("slack command request=%s failed", request_id)
+        except Exception as exc:
+            notice = failure_notice(exc, f"slack command request={request_id}", request_id)
             try:
-                respond(text=":warning: " + blocks.apology_text(request_id), response_type="ephemeral")
+                respond(text=":warning: " + notice, response_type="ephemeral")
             except Exception:
                 log.exception("slack command request=%s: could not send the apology either", request_id)
 

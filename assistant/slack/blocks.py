@@ -256,8 +256,14 @@ def apology_text(request_id: str) -> str:
             f"(request id `{request_id}`)")
 
 
-def apology_blocks(request_id: str) -> list[dict]:
-    return [_section(":warning: " + apology_text(request_id), "nd_error")]
+def unavailable_text(request_id: str) -> str:
+    return (f"Newsdesk is unavailable right now: its article store is not answering. Please try again in a minute. "
+            f"(request id `{request_id}`)")
+
+
+def apology_blocks(request_id: str, text: str | None = None) -> list[dict]:
+    """The failure notice in place of an answer: ``text`` (default the apology) under a warning sign."""
+    return [_section(":warning: " + (text or apology_text(request_id)), "nd_error")]
 
 
 def notice_blocks(text: str) -> list[dict]:
