@@ -12,12 +12,14 @@ reports each bad line apart while the good ones are added; an uploaded JSONL's b
 its line; a follow-up shows how it was understood; a decline says so once.
 
 The browser is Debian's (`apt-get install chromium`; `make install-test` installs it as root), never
-one Playwright downloads. Without it the tests skip, naming the package.
+one Playwright downloads (``CHROMIUM=path`` points at another build). Without it the tests skip,
+naming the package; under CI (``CI=true``) they fail instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,10 +27,11 @@ import httpx
 import pytest
 
 from assistant.extractive import DECLINE_TEXT
+from tests.conftest import unavailable
 from tests.test_api import FESTIVAL_Q, KEY, ingested_engine, serving
 from tests.webserver import TestSite, serve_saltmarsh_feed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"  # CHROMIUM: another build
 
 HOSTILE_ID = "harbour-night-ferry-hostile"
 HOSTILE_TITLE = "Night ferry <script>window.__pwned = 'title'</script> extended"
@@ -45,9 +48,9 @@ def _playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Python package 'playwright' is not installed (pip install -e '.[test]'): browser tests skipped")
+        unavailable("Python package 'playwright' is not installed (pip install -e '.[test]')")
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian package 'chromium' is not installed (apt-get install chromium, or make install-test as root): browser tests skipped")
+        unavailable(f"Debian package 'chromium' is not installed ({CHROMIUM} is missing; apt-get install chromium, or make install-test as root)")
     return sync_playwright
 
 

@@ -28,11 +28,9 @@ import httpx
 import pytest
 
 from assistant.citations import cited_sentences, normalise, supports
-from tests.conftest import SAMPLE_ARTICLES, free_port
+from tests.conftest import SAMPLE_ARTICLES, free_port, import_or_unavailable
 
-llama_cpp = pytest.importorskip(
-    "llama_cpp", reason="llama-cpp-python is not installed: `make test` installs it with the test extras"
-)
+llama_cpp = import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported: `make test` installs it with the test extras")
 
 FESTIVAL_Q = "How many food vendors will take part in the Harbourfront Dumpling Festival?"
 LIBRARY_Q = "When does the Cedar Point library branch open?"
