@@ -267,7 +267,7 @@ def test_a_slow_server_times_out(site, tmp_path):
     with Fetcher(fetch_settings(tmp_path, fetch_timeout_s=0.3)) as f:
         start = time.monotonic()
         assert refused(f, site.url("/slow")).reason == "no response within 0.3 s"
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 3  # generous: under the server's 3 s delay is all it shows
 
 
 def test_a_dripping_body_stops_at_the_deadline(site, tmp_path):
@@ -276,7 +276,7 @@ def test_a_dripping_body_stops_at_the_deadline(site, tmp_path):
     with Fetcher(fetch_settings(tmp_path, fetch_timeout_s=1, fetch_deadline_s=1)) as f:
         start = time.monotonic()
         assert refused(f, site.url("/drip")).reason == "took longer than 1 s (body still arriving)"
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 10  # generous: the body never ends, so without the deadline it never returns
 
 
 def test_an_endless_body_stops_at_the_cap(site, tmp_path):
