@@ -326,8 +326,8 @@ def _generated_or_verified_stand_in(answer) -> bool:
 def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extractive_engine, tmp_path):
     own = LlamaServer(smollm2_gguf(), tmp_path / "server.log").start()
     try:
-        # 30 s: the first answer of a fresh server on a busy 2-core machine can take over 10 s.
-        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=30, llm_max_tokens=32)
+        # 120 s: the first answer of a fresh server on a busy 2-core machine took over 30 s (load 11).
+        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=120, llm_max_tokens=32)
         up = engine.ask(LIBRARY_Q)
         assert up.generator == f"llm:{MODEL}", up.fallback_reason  # up: generated
     finally:
@@ -335,8 +335,12 @@ def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extracti
     started = time.monotonic()
     answer = engine.ask(LIBRARY_Q)
     elapsed = time.monotonic() - started
-    assert elapsed < 30 + 15, f"fallback took {elapsed:.1f}s (timeout 30s)"  # generous: a refused connection is quick
+    started = time.monotonic()
     expected = extractive_engine.ask(LIBRARY_Q)
+    baseline = time.monotonic() - started
+    # A refused connection is not waited on for the 120 s budget: the fallback costs about the extractive
+    # answer, timed just after in the same run, plus the client's retry (generous bounds).
+    assert elapsed < 10 + 3 * baseline, f"fallback took {elapsed:.1f}s (the extractive answer alone: {baseline:.1f}s)"
     assert answer.generator == "extractive" and "unreachable" in answer.fallback_reason, answer.fallback_reason
     assert answer.answer == expected.answer and answer.sources == expected.sources and not answer.declined
     # Streaming falls back the same way: no token came, so the deltas are the extractive answer's.
