@@ -27,12 +27,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 # tests/test_browser.py drives Debian's chromium (never a browser Playwright downloads): installed here
 # when missing and apt-get can run as root (CI runs as root); otherwise those tests skip, naming it.
+# Under CI (CI=true) a chromium that cannot be installed stops here: the browser tests must run there.
 install-browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	    || echo "could not install the chromium package: tests/test_browser.py will skip"; \
-	else echo "chromium is not installed (apt-get install chromium, as root): tests/test_browser.py will skip"; fi
+	    || { echo "could not install the chromium package: tests/test_browser.py will skip"; $(FAIL_IN_CI); }; \
+	else echo "chromium is not installed (apt-get install chromium, as root): tests/test_browser.py will skip"; $(FAIL_IN_CI); fi
+
+FAIL_IN_CI = case "$${CI:-}" in 1|true|TRUE|True|yes) echo "CI=true: failing instead" >&2; exit 1;; esac
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test install-browser

@@ -86,7 +86,7 @@ def test_documents_from_urls_ingest_the_feed_stories_and_report_a_404(client, si
     summary = _ok(client.post("/v1/documents", json=body))
     assert (summary["added"], summary["updated"], summary["unchanged"]) == (4, 0, 0), summary
     assert summary["chunks"] >= 4
-    assert summary["failed"] == [{"index": None, "url": site.url(MISSING), "error": summary["failed"][0]["error"]}], summary
+    assert summary["failed"] == [{"index": None, "url": site.url(MISSING), "line": None, "error": summary["failed"][0]["error"]}], summary
     assert "404" in summary["failed"][0]["error"]
     assert summary["ids"][0] == "desk-note-1" and len(summary["ids"]) == 4
     assert summary["warnings"] == []
@@ -124,6 +124,26 @@ def test_documents_url_validation(client, site):
     assert site.requests == [], "a request refused as invalid fetches nothing, not even its good URLs"
     empty = _ok(client.post("/v1/documents", json={"urls": []}))
     assert (empty["added"], empty["failed"], empty["ids"]) == (0, [], [])
+
+
+def test_url_lines_report_each_bad_line_apart_while_the_good_ones_are_added(client, site):
+    # The web page's box as typed: a line with spaces is one bad line (not three), a blank line is
+    # skipped, a 404 is reported with its line, and the good URL is fetched and added all the same.
+    lines = ["not a url", f"  {site.url(FERRY)}  ", "", "ftp://files.example/rss.xml", site.url(MISSING)]
+    summary = _ok(client.post("/v1/documents", json={"url_lines": lines}))
+    assert (summary["added"], summary["ids"]) == (1, [site.url(FERRY)]), summary
+    by_line = {f["line"]: f for f in summary["failed"]}
+    assert sorted(by_line) == [1, 4, 5], summary["failed"]
+    assert by_line[1] == {"index": None, "url": None, "line": 1, "error": "'not a url' is not an http:// or https:// URL with a host"}
+    assert by_line[4]["url"] is None and "'ftp://files.example/rss.xml' is not an http" in by_line[4]["error"]
+    assert by_line[5]["url"] == site.url(MISSING) and "404" in by_line[5]["error"]
+    assert sorted(path for path, _headers in site.requests) == sorted([FERRY, MISSING]), "only the good lines are fetched"
+    assert _ok(client.get(f"/v1/documents/{site.url(FERRY)}"))["chunks"] >= 1
+
+    # Only blank lines: nothing to fetch, nothing failed; more URLs than a request takes: a 422 naming the limit.
+    assert _ok(client.post("/v1/documents", json={"url_lines": ["", "  "]}))["failed"] == []
+    given = {"urls": [site.url(f"/s/{n}") for n in range(30)], "url_lines": [site.url(f"/t/{n}") for n in range(21)]}
+    assert_error(client.post("/v1/documents", json=given), 422, "validation_error", "url_lines", "at most 50")
 
 
 def test_private_addresses_are_refused_unless_allowed(tmp_path, embed_model, site):

@@ -53,6 +53,8 @@ def before_call(ctx, case, kwargs):
         return
     if isinstance(body.get("urls"), list):
         body = {**body, "urls": [_loopback(u) for u in body["urls"]]}
+    if isinstance(body.get("url_lines"), list):  # the server trims each line before reading it as a URL
+        body = {**body, "url_lines": [_loopback(u.strip()) if isinstance(u, str) else u for u in body["url_lines"]]}
     if "url" in body:
         body = {**body, "url": _loopback(body["url"])}
     case.body = body

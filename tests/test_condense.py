@@ -11,6 +11,7 @@ import pytest
 
 from assistant.answer import Turn
 from assistant.condense import KeywordCondenser
+from assistant.text import terms
 
 
 def condense(question: str, *history: str) -> str:
@@ -204,11 +205,19 @@ def test_the_condenser_is_fast():
         Turn(role="assistant", content="About $40 million in damages, according to the filing. [1]"),
     ]
     condenser.condense("Who is her lawyer?", history)  # loads the name lists once
-    started = time.perf_counter()
-    for _ in range(200):
-        condenser.condense("Who is her lawyer?", history)
-    per_call = (time.perf_counter() - started) / 200
-    assert per_call < 0.005, f"{per_call * 1000:.2f} ms per call"  # well under 1 ms unloaded; slack for busy CI
+    conversation = " ".join(turn.content for turn in history) + " Who is her lawyer?"
+
+    def per_call(work) -> float:
+        started = time.perf_counter()
+        for _ in range(40):
+            work()
+        return (time.perf_counter() - started) / 40
+
+    # Against a baseline measured alongside, so a busy machine slows both: tokenizing the conversation
+    # once. A condense costs about 1-4x that here; without its caches (name lists, mentions) 40-60x.
+    # The best of five alternating rounds: a burst of load on the machine hits one round, not all.
+    ratios = [per_call(lambda: condenser.condense("Who is her lawyer?", history)) / per_call(lambda: terms(conversation)) for _ in range(5)]
+    assert min(ratios) < 20, f"condense costs {min(ratios):.1f}x tokenizing the conversation (rounds: {ratios})"
 
 
 def test_the_conversation_s_time_holds_for_the_follow_up():

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 from assistant.settings import Settings
 from assistant.store import ArticleStore
@@ -27,10 +28,10 @@ def make_corpus(path, n=120):
             f.write(json.dumps({"id": f"a{i:03d}", "title": f"{topic.title()} update {i}", "text": body}) + "\n")
 
 
-def run_ingest(corpus, env):
+def run_ingest(corpus, env, stderr=subprocess.PIPE):
     return subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "--verbose", "ingest", str(corpus), "--json"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
     )
 
 
@@ -39,23 +40,35 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
     make_corpus(corpus)
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_INGEST_GROUP_ARTICLES": "10"}
 
-    proc = run_ingest(corpus, env)
+    log = tmp_path / "killed.log"
+    with log.open("w") as stderr:
+        proc = run_ingest(corpus, env, stderr=stderr)
     deadline = time.time() + 300
-    for line in proc.stderr:  # wait until at least one group is committed, then kill mid-way
-        if "committed" in line:
+    while "committed" not in log.read_text():  # the store exists and a first group is in
+        assert proc.poll() is None and time.time() < deadline, f"ingest never committed a group: {log.read_text()}"
+        time.sleep(0.05)
+
+    # Killed while a group is being written: once a group is complete and the next one is pending. The
+    # manifest is read beside the writer without claiming the store, as `newsdesk sources` reads it.
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    watcher = ArticleStore(settings, lock=False)
+    while True:
+        statuses = Counter(r.status for r in watcher.records().values())
+        if statuses["complete"] and statuses["pending"]:
             break
-        assert time.time() < deadline, "ingest never committed a group"
-    time.sleep(1.0)
+        assert proc.poll() is None and time.time() < deadline, "the ingest ended before it could be killed mid-group"
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    watcher.close()
 
-    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
     probe = ArticleStore(settings)
     records = probe.records()
     probe.close()  # let go of the local store (assistant.store_lock): the rerun below takes it
     complete = [r for r in records.values() if r.status == "complete"]
     assert 0 < len(complete) < 120, "the kill landed half-way"
+    assert any(r.status == "pending" for r in records.values()), "killed with a group in progress"
 
     rerun = run_ingest(corpus, env)
     stdout, stderr = rerun.communicate(timeout=600)

@@ -185,6 +185,52 @@ def test_a_name_with_any_private_address_is_refused(tmp_path, monkeypatch):
     assert address_problem("93.184.216.34") == ""
 
 
+PUBLIC_LOOKING = "93.184.216.34"  # a global address: the check lets it through
+
+
+@pytest.mark.parametrize(
+    "target, problem",
+    [
+        ("http://127.0.0.1:{port}/secret", "host '127.0.0.1' is a loopback address (127.0.0.1)"),
+        ("http://10.1.2.3/admin", "host '10.1.2.3' is a private address (10.1.2.3)"),
+        ("http://169.254.169.254/latest/meta-data/", "host '169.254.169.254' is a link-local address (169.254.169.254)"),
+        ("http://intranet.example/wiki", "host 'intranet.example' resolves to a private address (10.0.0.9)"),
+    ],
+)
+def test_a_public_first_hop_that_redirects_into_a_private_address_is_refused(site, tmp_path, monkeypatch, target, problem):
+    # Offline, a "public" site is the local one behind stand-ins: the resolver gives news.example a
+    # global address, and a connection to that address lands on the local site. Every other connection
+    # is recorded and refused at once, so a fetcher that skips the check on later hops fails fast here.
+    real_resolve, real_connect = socket.getaddrinfo, socket.create_connection
+    connected: list[str] = []
+
+    def resolver(host, port, *args, **kwargs):
+        if host in ("news.example", "intranet.example"):
+            address = PUBLIC_LOOKING if host == "news.example" else "10.0.0.9"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_resolve(host, port, *args, **kwargs)
+
+    def connect(address, *args, **kwargs):
+        connected.append(address[0])
+        if address[0] == PUBLIC_LOOKING:
+            return real_connect(("127.0.0.1", address[1]), *args, **kwargs)
+        if address[0] == "127.0.0.1":
+            return real_connect(address, *args, **kwargs)
+        raise ConnectionRefusedError(f"test: no route to {address[0]}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    site.route("/secret", PAGE)
+    site.route("/story", status=302, headers={"Location": target.format(port=site.port)})
+    first = f"http://news.example:{site.port}/story"
+    with Fetcher(fetch_settings(tmp_path, fetch_allow_private=False)) as strict:
+        error = refused(strict, first)
+    assert error.reason.startswith(f"refused: {problem}"), error.reason
+    assert error.reason.endswith(f"(at {target.format(port=site.port)}, redirected from {first})"), error.reason
+    assert len(site.hits("/story")) == 1, "the public first hop was fetched, and redirected"
+    assert connected == [PUBLIC_LOOKING] and site.hits("/secret") == [], "the private hop was never connected to"
+
+
 def test_content_type_is_checked_before_the_body_is_read(site, fetcher):
     site.route("/logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 1000, content_type="image/png")
     assert refused(fetcher, site.url("/logo.png")).reason == "content type image/png is not feed or html or sitemap"
@@ -221,7 +267,7 @@ def test_a_slow_server_times_out(site, tmp_path):
     with Fetcher(fetch_settings(tmp_path, fetch_timeout_s=0.3)) as f:
         start = time.monotonic()
         assert refused(f, site.url("/slow")).reason == "no response within 0.3 s"
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 3  # generous: under the server's 3 s delay is all it shows
 
 
 def test_a_dripping_body_stops_at_the_deadline(site, tmp_path):
@@ -230,7 +276,7 @@ def test_a_dripping_body_stops_at_the_deadline(site, tmp_path):
     with Fetcher(fetch_settings(tmp_path, fetch_timeout_s=1, fetch_deadline_s=1)) as f:
         start = time.monotonic()
         assert refused(f, site.url("/drip")).reason == "took longer than 1 s (body still arriving)"
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 10  # generous: the body never ends, so without the deadline it never returns
 
 
 def test_an_endless_body_stops_at_the_cap(site, tmp_path):

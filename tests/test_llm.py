@@ -28,11 +28,9 @@ import httpx
 import pytest
 
 from assistant.citations import cited_sentences, normalise, supports
-from tests.conftest import SAMPLE_ARTICLES, free_port
+from tests.conftest import SAMPLE_ARTICLES, free_port, import_or_unavailable
 
-llama_cpp = pytest.importorskip(
-    "llama_cpp", reason="llama-cpp-python is not installed: `make test` installs it with the test extras"
-)
+llama_cpp = import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported: `make test` installs it with the test extras")
 
 FESTIVAL_Q = "How many food vendors will take part in the Harbourfront Dumpling Festival?"
 LIBRARY_Q = "When does the Cedar Point library branch open?"
@@ -328,8 +326,8 @@ def _generated_or_verified_stand_in(answer) -> bool:
 def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extractive_engine, tmp_path):
     own = LlamaServer(smollm2_gguf(), tmp_path / "server.log").start()
     try:
-        # 30 s: the first answer of a fresh server on a busy 2-core machine can take over 10 s.
-        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=30, llm_max_tokens=32)
+        # 120 s: the first answer of a fresh server on a busy 2-core machine took over 30 s (load 11).
+        engine = make_engine(sample_store, embed_model, own.url, llm_timeout_s=120, llm_max_tokens=32)
         up = engine.ask(LIBRARY_Q)
         assert up.generator == f"llm:{MODEL}", up.fallback_reason  # up: generated
     finally:
@@ -337,8 +335,12 @@ def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extracti
     started = time.monotonic()
     answer = engine.ask(LIBRARY_Q)
     elapsed = time.monotonic() - started
-    assert elapsed < 30 + 2, f"fallback took {elapsed:.1f}s (timeout 30s)"
+    started = time.monotonic()
     expected = extractive_engine.ask(LIBRARY_Q)
+    baseline = time.monotonic() - started
+    # A refused connection is not waited on for the 120 s budget: the fallback costs about the extractive
+    # answer, timed just after in the same run, plus the client's retry (generous bounds).
+    assert elapsed < 10 + 3 * baseline, f"fallback took {elapsed:.1f}s (the extractive answer alone: {baseline:.1f}s)"
     assert answer.generator == "extractive" and "unreachable" in answer.fallback_reason, answer.fallback_reason
     assert answer.answer == expected.answer and answer.sources == expected.sources and not answer.declined
     # Streaming falls back the same way: no token came, so the deltas are the extractive answer's.
@@ -350,7 +352,7 @@ def test_fallback_when_the_server_is_stopped(sample_store, embed_model, extracti
     assert "".join(d for k, d in events if k == "delta") == done.answer
 
 
-def test_a_server_that_never_answers_times_out(sample_store, embed_model, caplog):
+def test_a_server_that_never_answers_times_out(sample_store, embed_model, extractive_engine, caplog):
     """A listener that accepts connections and never replies: the answer falls back within the
     timeout instead of hanging, and the fallback is logged."""
     listener = socket.socket()
@@ -378,7 +380,12 @@ def test_a_server_that_never_answers_times_out(sample_store, embed_model, caplog
         listener.close()
         for conn in accepted:
             conn.close()
-    assert elapsed < 2 + 1.5, f"took {elapsed:.1f}s with a 2s timeout"
+    # The 2 s budget, then the extractive answer, timed here in the same run (a busy machine slows
+    # both): generous, as a fixed 3.5 s was flaky on a busy 2-core machine.
+    started = time.monotonic()
+    extractive_engine.ask(FESTIVAL_Q)
+    baseline = time.monotonic() - started
+    assert elapsed < 2 + 3 * baseline + 2, f"took {elapsed:.1f}s with a 2s timeout (the extractive answer alone: {baseline:.1f}s)"
     assert answer.generator == "extractive" and "timed out" in answer.fallback_reason
     assert "48" in answer.answer and not answer.declined
     assert any("answering extractively" in r.getMessage() for r in caplog.records)

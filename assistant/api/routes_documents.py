@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from assistant.api import Services, get_services
 from assistant.api.errors import ApiError, error_responses, invalid
 from assistant.api.schemas import (
-    DeleteResponse, Document, DocumentList, IngestFailure, IngestRequest, IngestResponse, IngestWarning,
+    MAX_URLS_PER_REQUEST, DeleteResponse, Document, DocumentList, IngestFailure, IngestRequest, IngestResponse,
+    IngestWarning, checked_web_url,
 )  # fmt: skip
 from assistant.settings import Settings
 from assistant.store import COMPLETE, ArticleRecord
@@ -70,6 +71,22 @@ def parse_articles(items: list) -> tuple[list[Article], list[IngestFailure]]:
     return articles, failed
 
 
+def read_url_lines(lines: list[str]) -> tuple[dict[str, int], list[IngestFailure]]:
+    """The URLs of ``url_lines`` with the line each was first given on, and a failure for each line
+    that is not one (blank lines are skipped)."""
+    urls: dict[str, int] = {}
+    failed: list[IngestFailure] = []
+    for number, line in enumerate(lines, start=1):
+        url = line.strip()
+        if not url:
+            continue
+        try:
+            urls.setdefault(checked_web_url(url), number)
+        except ValueError as exc:
+            failed.append(IngestFailure(line=number, error=str(exc)))
+    return urls, failed
+
+
 def load_web(urls: list[str], settings: Settings) -> LoadResult:
     """Articles from ``urls`` (article pages, feeds, sitemaps, home pages); nothing fetched when empty."""
     if not urls:
@@ -79,10 +96,11 @@ def load_web(urls: list[str], settings: Settings) -> LoadResult:
     return load_urls(urls, settings)
 
 
-def _failure(failure: LoadFailure) -> IngestFailure:
+def _failure(failure: LoadFailure, lines: dict[str, int]) -> IngestFailure:
     # The JSON articles' failures are reported by index before ingest; what the ingester adds is a URL's
     # (or, for an id posted twice, an article's path, which is "api" for the JSON ones).
-    return IngestFailure(url=failure.path if failure.path != ORIGIN else None, error=failure.error)
+    url = failure.path if failure.path != ORIGIN else None
+    return IngestFailure(url=url, line=lines.get(url), error=failure.error)
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -136,7 +154,13 @@ def build_router(settings: Settings) -> APIRouter:
         in `failed` with its `index`; a URL that cannot be fetched or read (a 404, a timeout, a private
         address, not a page or feed) is listed in `failed` with its `url`; the others are ingested all
         the same. `warnings` name URLs that were ingested but looked wrong. At most 50 URLs a request;
-        a URL that is not http(s) is a 422 naming it.
+        a URL in `urls` that is not http(s) is a 422 naming it, and nothing is fetched.
+
+        `url_lines` takes URLs as a person typed them, one item per line (the web page sends its "Add
+        articles" box so): a line that is not an http(s) URL is listed in `failed` with its `line`
+        while the good ones are fetched and added, and a URL that cannot be fetched is listed with its
+        `line` too. `urls` keeps its all-or-nothing check for the clients that rely on it (`newsdesk
+        ingest --server` splits a refused batch to find the bad URL).
 
         Examples:
 
@@ -146,14 +170,23 @@ def build_router(settings: Settings) -> APIRouter:
 
             curl -s localhost:8000/v1/documents -H 'Content-Type: application/json' \\
                 -d '{"urls": ["https://example.org/news/rss.xml", "https://example.org/news/2025/04/library.html"]}'
+
+            curl -s localhost:8000/v1/documents -H 'Content-Type: application/json' \\
+                -d '{"url_lines": ["https://example.org/news/rss.xml", "not a url"]}'
+            → `"failed": [{"index": null, "url": null, "line": 2, "error": "'not a url' is not an http:// or https:// URL with a host"}]`
         """
-        if not body.model_fields_set & {"articles", "urls"}:
-            raise invalid("articles", "is required (or urls, or both)")
+        if not body.model_fields_set & {"articles", "urls", "url_lines"}:
+            raise invalid("articles", "is required (or urls, or url_lines)")
+        lines, bad_lines = read_url_lines(body.url_lines)
+        urls = list(dict.fromkeys([*body.urls, *lines]))
+        if len(urls) > MAX_URLS_PER_REQUEST:
+            raise invalid("url_lines", f"at most {MAX_URLS_PER_REQUEST} URLs a request (urls and url_lines together), got {len(urls)}")
         articles, failed = parse_articles(body.articles)
-        web = load_web(body.urls, services.settings)  # fetched before taking the lock: other writes go on meanwhile
+        failed.extend(bad_lines)
+        web = load_web(urls, services.settings)  # fetched before taking the lock: other writes go on meanwhile
         with services.write_lock:
             summary = services.ingester.ingest_articles(articles + web.articles, web.failures, warnings=web.warnings)
-        failed.extend(_failure(f) for f in summary.failed)
+        failed.extend(_failure(f, lines) for f in summary.failed)
         return IngestResponse(
             added=summary.added,
             updated=summary.updated,

@@ -48,6 +48,7 @@ class UploadRequest(BaseModel):
 
 class UploadFailure(BaseModel):
     file: str = Field(description="The uploaded file's name.")
+    line: int | None = Field(default=None, description="The line of the file at fault (a JSONL row, a front matter error), when known.")
     error: str
 
 
@@ -67,7 +68,7 @@ def load_uploads(files: list[UploadFile]) -> tuple[LoadResult, list[UploadFailur
     for upload in files:
         loaded = load_bytes(upload.name, upload.content.encode("utf-8"))
         result.articles.extend(dataclasses.replace(a, path=ORIGIN) for a in loaded.articles)
-        failed.extend(UploadFailure(file=upload.name, error=f.error) for f in loaded.failures)
+        failed.extend(UploadFailure(file=upload.name, line=f.line, error=f.error) for f in loaded.failures)
     return result, failed
 
 
@@ -79,7 +80,9 @@ def build_router(settings: Settings) -> APIRouter:
         # A plain `def`: FastAPI runs it in a worker thread (HTML extraction and embedding block).
         """Ingest article files sent as text: `.md` (YAML front matter), `.txt`, `.html` (the article
         is extracted from the page), `.json` / `.jsonl` (the article format of `newsdesk ingest`).
-        A file that cannot be read is listed in `failed` by name; the others are ingested all the same.
+        A file that cannot be read is listed in `failed` by name, with the `line` at fault when the
+        reader knows it (a bad row of a .jsonl file: its other rows are ingested, as `newsdesk ingest`
+        does); the others are ingested all the same.
 
         Example: `curl -s localhost:8000/v1/uploads -H 'Content-Type: application/json'
         -d '{"files": [{"name": "library.md", "content": "# City opens library\\n\\nThe city opened ..."}]}'`
@@ -87,7 +90,7 @@ def build_router(settings: Settings) -> APIRouter:
         loaded, failed = load_uploads(body.files)
         with services.write_lock:
             summary = services.ingester.ingest_articles(loaded.articles)
-        failed.extend(UploadFailure(file=_name(f), error=f.error) for f in summary.failed)
+        failed.extend(UploadFailure(file=_name(f), line=f.line, error=f.error) for f in summary.failed)
         return UploadResponse(
             added=summary.added,
             updated=summary.updated,

@@ -366,6 +366,7 @@ class DocumentList(BaseModel):
 # At most this many URLs in one request: each is fetched (and a feed's pages with it) while the request waits.
 MAX_URLS_PER_REQUEST = 50
 MAX_URL_CHARS = 2000
+MAX_URL_LINES = 200  # lines of a text box, blank ones included: at most MAX_URLS_PER_REQUEST of them URLs
 
 # What the API takes for a URL: http:// or https://, a host part in ASCII (international names in
 # their xn-- form; no [IPv6] literals), then a path without spaces or control characters. Whatever else
@@ -380,6 +381,13 @@ def _web_url(value: str) -> str:
         shown = value if len(value) <= 200 else value[:200] + "..."
         raise ValueError(f"{shown!r} is not an http:// or https:// URL with a host")
     return value
+
+
+def checked_web_url(value: str) -> str:
+    """``value`` when it is a URL the API fetches (as an item of ``urls`` must be), else ValueError naming it."""
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"{value[:200] + '...'!r} is longer than {MAX_URL_CHARS} characters")
+    return _web_url(value)
 
 
 # The pattern is checked by `_web_url` (so the message names the URL) and published as the schema's `pattern`.
@@ -399,7 +407,7 @@ class IngestRequest(BaseModel):
         regex_engine="python-re",
         json_schema_extra={
             # One of the two at least (both is fine).
-            "anyOf": [{"required": ["articles"]}, {"required": ["urls"]}],
+            "anyOf": [{"required": ["articles"]}, {"required": ["urls"]}, {"required": ["url_lines"]}],
             "examples": [
                 {
                     "articles": [
@@ -414,6 +422,7 @@ class IngestRequest(BaseModel):
                     ]
                 },
                 {"urls": ["https://example.org/news/rss.xml", "https://example.org/news/2025/04/library-opens.html"]},
+                {"url_lines": ["https://example.org/news/rss.xml", "", "example.org/news/library-opens"]},
             ],
         },
     )
@@ -434,7 +443,19 @@ class IngestRequest(BaseModel):
             "feed (RSS/Atom), a sitemap or a home page (through the feeds it links) is the stories it "
             "lists. A URL that cannot be fetched or read is reported in `failed` with its `url`; the "
             "others are ingested. Private and loopback addresses are refused unless "
-            "NEWSDESK_FETCH_ALLOW_PRIVATE is set."
+            "NEWSDESK_FETCH_ALLOW_PRIVATE is set. One URL that is not http(s) makes the request a 422 "
+            "(nothing is fetched); `url_lines` reports it apart instead."
+        ),
+    )
+    url_lines: list[StrictStr] = Field(
+        default_factory=list,
+        max_length=MAX_URL_LINES,
+        description=(
+            "URLs as a person typed them, one item per line of a text box (the web page's \"Add articles\"). "
+            "Each is trimmed and a blank one skipped; one that is not an http(s) URL is listed in `failed` "
+            "with its `line` (its 1-based position here) while the others are fetched like `urls`, and a "
+            f"failed fetch is listed with its `line` too. At most {MAX_URLS_PER_REQUEST} URLs in `urls` and "
+            "`url_lines` together."
         ),
     )
 
@@ -445,6 +466,9 @@ class IngestFailure(BaseModel):
     )
     url: str | None = Field(
         default=None, description="The URL that failed (one of `urls`, or a page a feed listed); null for an article."
+    )
+    line: int | None = Field(
+        default=None, description="The 1-based item of `url_lines` that failed (not a URL, or not fetched); null otherwise."
     )
     error: str
 

@@ -326,6 +326,12 @@
     );
   }
 
+  /** How a follow-up was understood (the engine's standalone question), as the CLI prints it; null when asked as is. */
+  function understoodLine(question, standalone) {
+    if (!standalone || standalone.trim() === question.trim()) return null;
+    return el("p", { class: "understood", "data-testid": "understood", text: `Understood as: ${standalone}` });
+  }
+
   /** What the engine searched: the question's own time window, and the filters sent. */
   function scopeLine(answer, filters) {
     const parts = [];
@@ -407,9 +413,11 @@
       return;
     }
     box.dataset.state = answer.declined ? "declined" : "answered";
+    const understood = understoodLine(turn.question, answer.standalone_question);
+    if (understood) box.append(understood);
     if (answer.declined) {
-      box.append(el("p", { class: "declined-note", text: "Newsdesk could not answer this from the articles it has." }));
-      box.append(el("p", { class: "answer-text", text: answer.answer }));
+      // The engine's own words say why (nothing ingested, no article on it): one message, not a second beside it.
+      box.append(el("p", { class: "declined-note", text: answer.answer || "Newsdesk could not answer this from the articles it has." }));
     } else {
       box.append(citedText(answer.answer, answer.sources, turn));
     }
@@ -434,6 +442,11 @@
     if (until) filters.until = until;
     if (source) filters.source = source;
     return Object.keys(filters).length ? filters : null;
+  }
+
+  function showFiltersInUse() {
+    const used = Object.keys(currentFilters() || {}).length;
+    $("filters-toggle").textContent = used ? `Filters (${used} on)` : "Filters";
   }
 
   let asking = false;
@@ -525,7 +538,14 @@
       $("filter-since").value = "";
       $("filter-until").value = "";
       $("filter-source").value = "";
+      showFiltersInUse();
     });
+    // On a phone the filters fold behind one button (app.css), which says how many are in use.
+    $("filters-toggle").addEventListener("click", () => {
+      const open = $("filters").classList.toggle("open");
+      $("filters-toggle").setAttribute("aria-expanded", String(open));
+    });
+    for (const id of ["filter-since", "filter-until", "filter-source"]) $(id).addEventListener("input", showFiltersInUse);
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") hideTip();
     });
@@ -593,9 +613,10 @@
           "tr",
           { "data-id": doc.id },
           el("td", {}, title),
-          el("td", { text: doc.source }),
-          el("td", { text: doc.published_at }),
-          el("td", { text: doc.chunks }),
+          // The labels head the cells when a narrow screen stacks each row (app.css).
+          el("td", { "data-label": "Outlet", text: doc.source }),
+          el("td", { "data-label": "Published", text: doc.published_at }),
+          el("td", { "data-label": "Chunks", text: doc.chunks }),
           el("td", {}, remove)
         );
       })
@@ -641,13 +662,17 @@
 
     $("url-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      const urls = $("urls").value.split(/\s+/).filter(Boolean);
-      if (!urls.length) return;
+      // One URL a line, sent as typed: the server trims, skips blank lines and reports a bad one by its line.
+      const lines = $("urls").value.split(/\r?\n/);
+      if (!lines.some((line) => line.trim())) return;
       withBusy(event.submitter || $("url-form").querySelector("button"), $("add-status"), async () => {
-        const result = await apiJson("/v1/documents", { method: "POST", json: { urls } });
-        $("urls").value = "";
+        const result = await apiJson("/v1/documents", { method: "POST", json: { url_lines: lines } });
+        if (!result.failed.length) $("urls").value = ""; // else kept, for the bad lines to be mended
         await loadDocuments();
-        return ingestSummary(result, result.failed.map((f) => `${f.url || `item ${f.index}`}: ${f.error}`));
+        const failures = [...result.failed]
+          .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+          .map((f) => [f.line ? `line ${f.line}` : null, f.url, f.error].filter(Boolean).join(": "));
+        return ingestSummary(result, failures);
       });
     });
 
@@ -660,7 +685,8 @@
         const result = await apiJson("/v1/uploads", { method: "POST", json: { files } });
         $("files").value = "";
         await loadDocuments();
-        return ingestSummary(result, result.failed.map((f) => `${f.file}: ${f.error}`));
+        // "name:line: error", as `newsdesk ingest` prints a bad row of a .jsonl file.
+        return ingestSummary(result, result.failed.map((f) => `${f.file}${f.line ? `:${f.line}` : ""}: ${f.error}`));
       });
     });
 
