@@ -239,12 +239,8 @@ class EmbeddingFailed(RuntimeError):
     """The embedder failed mid-ingest: nothing of the group being embedded was written."""
 
 
-def embedding_failure(settings: Settings, exc: BaseException, articles: int) -> EmbeddingFailed:
-    """One line naming who failed and how, and what becomes of the articles being embedded."""
-    server = embedding_server(settings)
-    who = f"the embedding server {server} ({settings.embedding}, model {settings.embedding_model or 'default'})" if server else f"the embedder ({settings.embedding})"
+def embedding_failure(settings: Settings, exc: BaseException, consequence: str) -> EmbeddingFailed:
+    """One line naming the server that failed, how, and ``consequence``: what became of the work."""
+    server = embedding_server(settings) or settings.embedding
     reason = " ".join(str(exc).split()) or exc.__class__.__name__
-    return EmbeddingFailed(
-        f"{who} failed: {reason}; {articles} article(s) being embedded were not written "
-        "(run the same ingest again to complete them)"
-    )
+    return EmbeddingFailed(f"the embedding server {server} failed ({reason}): {consequence}")

@@ -409,7 +409,9 @@ class Ingester:
             if embedding_server(self.settings) is None:
                 raise
             # The group's records stay pending, without chunks: the next run clears and redoes them.
-            raise embedding_failure(self.settings, exc, len(group)) from exc
+            raise embedding_failure(
+                self.settings, exc, f"the {len(group)} article(s) being embedded were not written; run the same ingest again"
+            ) from exc
         if nodes:
             claim_embedder(self.store, self.embed_model, len(nodes[0].embedding))
             self.store.vector_store().add(nodes)
