@@ -135,6 +135,9 @@ def server_run(args, limit: int, in_flight: list[int]) -> None:
     from ingest.loaders import load_file
     from ingest.pipeline import Ingester
 
+    from bench.llm_run import _sigterm_exits
+
+    _sigterm_exits()  # a run stopped by `timeout` still stops the server it started
     articles = load_file(require(args.corpus)).articles[:limit]
     # Shorter chunks make a run of a few hundred chunks short on a CPU server (overlap kept in proportion).
     chunking = {"chunk_tokens": args.chunk_tokens, "chunk_overlap": args.chunk_tokens // 8} if args.chunk_tokens else {}

@@ -1,7 +1,9 @@
 """Idempotent, crash-safe ingest of articles into the store.
 
-llama-index's ``IngestionPipeline`` does the work per article group (sentence-aware split sized to the
-embedder's window, chunk annotation, batched embedding, write to Chroma). Around it, this module
+llama-index's ``IngestionPipeline`` splits each article group (sentence-aware, sized to the embedder's
+window) and annotates the chunks; the embedder (several batches in flight for a server) and
+llama-index's Chroma store follow, once the collection's embedder is checked
+(:mod:`assistant.store_embedder`). Around it, this module
 decides what to do with each article by comparing content hashes with the manifest:
 
 * unchanged (same hash, complete) -> skipped, nothing embedded;
