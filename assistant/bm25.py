@@ -314,7 +314,7 @@ def _give_memory_back() -> None:
 def _write_version(store: ArticleStore, version: str, top_k: int) -> bool:
     if store.count_chunks() == 0:
         return False
-    root = store.settings.bm25_dir
+    root = store.bm25_dir
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:
         streamed = _write_parts(store, tmp, top_k)
@@ -347,7 +347,7 @@ def build_bm25(store: ArticleStore, version: str, top_k: int) -> BM25Indexes | N
     """Build the BM25 indexes for the store as it is now, publish them under ``version`` and return
     them as a worker maps them (None for an empty store). Waits for the host's build lock."""
     _quiet_bm25s()
-    with build_lock(store.settings.bm25_dir):
+    with build_lock(store.bm25_dir):
         published = _publish_locked(store, version, top_k)
     return load_bm25(store, version, top_k) if published else None
 
@@ -355,7 +355,7 @@ def build_bm25(store: ArticleStore, version: str, top_k: int) -> BM25Indexes | N
 def load_bm25(store: ArticleStore, version: str, top_k: int, *, mmap: bool = True) -> BM25Indexes | None:
     """The published indexes of ``version``, mapped (``mmap=False``: read into this process's memory,
     as before). None when absent, written by another layout, or unreadable (then rebuilt)."""
-    path = store.settings.bm25_dir / version
+    path = store.bm25_dir / version
     try:
         meta = json.loads((path / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -511,7 +511,7 @@ class BM25Cache:
         if self.store.count_chunks() == 0:
             return _Held(version, None)
         _quiet_bm25s()
-        with build_lock(self.store.settings.bm25_dir) as waited:
+        with build_lock(self.store.bm25_dir) as waited:
             if waited and (loaded := self._load(version)) is not None:
                 return _Held(version, loaded)
             if not version:  # chunks written before version stamps existed

@@ -358,6 +358,20 @@ def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) 
 
 
 @app.command()
+def reindex() -> None:
+    """Embed every stored article again with the configured embedder (NEWSDESK_EMBEDDING), from the texts in the
+    store, into a new collection that then replaces the old one (which keeps serving until it is done)."""
+    settings = _settings()
+    _claim_local_store(settings)
+    with _loading():
+        from assistant.embedding import build_embedding
+        from ingest.reindex import reindex as reindex_store
+
+        summary = reindex_store(settings, build_embedding(settings))
+    out.print(summary.line(), highlight=False)
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),

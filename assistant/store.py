@@ -108,25 +108,58 @@ def make_chroma_client(settings: Settings, lock: bool = True):
         raise
 
 
+# One record per NEWSDESK_COLLECTION that `newsdesk reindex` moved: the Chroma collection serving it now.
+REGISTRY = "newsdesk__active"
+
+
+def active_collection(client, collection: str) -> str:
+    """The Chroma collection serving ``collection`` (NEWSDESK_COLLECTION): itself, unless a reindex
+    moved it to a new one (:mod:`ingest.reindex`)."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        registry = client.get_collection(REGISTRY, embedding_function=None)
+    except NotFoundError:
+        return collection
+    got = registry.get(ids=[collection], include=["metadatas"])
+    return str(got["metadatas"][0]["active"]) if got["ids"] else collection
+
+
+def switch_collection(client, collection: str, serving: str) -> None:
+    """Make ``serving`` the Chroma collection behind ``collection``: one upsert, so readers see the old
+    one or the new one, never a mix."""
+    registry = client.get_or_create_collection(REGISTRY, embedding_function=None)
+    registry.upsert(ids=[collection], embeddings=[[1.0]], metadatas=[{"active": serving}])
+
+
 class ArticleStore:
     """The chunk collection, the article manifest and the store version, over one Chroma client."""
 
-    def __init__(self, settings: Settings, client: Any | None = None, lock: bool = True):
-        """``lock=False``: do not claim the local store (``newsdesk sources``, which only lists it)."""
+    def __init__(self, settings: Settings, client: Any | None = None, lock: bool = True, name: str | None = None):
+        """``lock=False``: do not claim the local store (``newsdesk sources``, which only lists it).
+        ``name``: this Chroma collection, not the one serving ``settings.collection`` (reindex)."""
         self.settings = settings
         self._owns_client = client is None
         self._claimed = client is None and lock and not settings.chroma_host
         self.client = client if client is not None else make_chroma_client(settings, lock=lock)
+        self.name = name or active_collection(self.client, settings.collection)
         # embedding_function=None: vectors always come from our embedder; Chroma's default
         # embedding function would try to download an ONNX model.
         self.chunks = self.client.get_or_create_collection(
-            name=settings.collection,
+            name=self.name,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
         )
-        self.manifest = self.client.get_or_create_collection(
-            name=f"{settings.collection}__articles", embedding_function=None
-        )
+        self.manifest = self.client.get_or_create_collection(name=f"{self.name}__articles", embedding_function=None)
+
+    @property
+    def bm25_dir(self):
+        """The BM25 indexes of this Chroma collection (those of a collection reindexed away are not its)."""
+        return self.settings.data_dir / "bm25" / self.name
+
+    def chunk_collection_metadata(self) -> dict[str, Any]:
+        """The chunk collection's metadata as Chroma holds it now (another process may have changed it)."""
+        return dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})
 
     def close(self) -> None:
         """Close a client this store opened, and give back its claim on the local store: once the

@@ -7,6 +7,13 @@
    in machine load from landing on one side only. Ratio = pipeline / raw (goal >= 0.9).
 3. Ingest everything again, unchanged: its time as a share of the first (goal <= 2 %).
 
+With ``--server`` it measures ingest through an embedding server (NEWSDESK_EMBEDDING=openai): llama-cpp-
+python's server with SmolLM2 (:mod:`bench.embed_server`), started for the run, or ``--server-url``. At
+each of ``--in-flight`` (default 1,4,8) batches in flight, the first --limit articles are ingested
+into a fresh store, and the very chunk texts stored (as indexed) are posted to the server's
+/v1/embeddings directly, in batches of the same size with as many requests in flight: ratio =
+ingest chunks/s / the server's raw chunks/s (goal >= 0.9). The two alternate which goes first.
+
 With ``--batch-sizes 8,16,32,64`` it measures the embedder alone instead: the chunk texts of the first
 --limit articles (default 300), split and annotated as the pipeline does, embedded the way the
 pipeline embeds them (llama-index's ``get_text_embedding_batch``, batches of ``embed_batch_size``),
@@ -21,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from bench.common import RTQA, require
@@ -36,7 +45,16 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--batch-sizes", default="", help="comma-separated embedder batch sizes to sweep (e.g. 8,16,32,64)")
     parser.add_argument("--repeats", type=int, default=2, help="sweep: passes over the chunks")
+    parser.add_argument("--server", action="store_true", help="ingest through an embedding server (see above)")
+    parser.add_argument("--server-url", default="", help="--server: this OpenAI-compatible /v1 URL instead of starting one")
+    parser.add_argument("--server-model", default="smollm2", help="--server: the model name sent")
+    parser.add_argument("--server-threads", type=int, default=1, help="--server: threads of the server started")
+    parser.add_argument("--in-flight", default="1,4,8", help="--server: batches in flight to compare")
+    parser.add_argument("--chunk-tokens", type=int, default=None, help="chunk size (default: the setting's)")
     args = parser.parse_args()
+    if args.server:
+        counts = [int(n) for n in args.in_flight.split(",") if n.strip()]
+        return server_run(args, args.limit or 40, counts)
     if args.batch_sizes:
         sizes = [int(s) for s in args.batch_sizes.split(",") if s.strip()]
         return batch_sweep(args.corpus, args.limit or 300, sizes, args.repeats, args.json)
@@ -100,6 +118,104 @@ def main() -> None:
         print(f"raw embed   {result['raw_embed_s']:8.1f} s  {result['raw_chunks_per_s']:7.1f} chunks/s")
         print(f"ratio ingest/raw: {result['ratio_ingest_to_raw']:.3f}  (goal >= 0.9)")
         print(f"re-ingest unchanged: {result['reingest_s']:.3f} s = {100 * result['reingest_share_of_first']:.2f} % of the first  (goal <= 2 %)")
+
+
+def server_run(args, limit: int, in_flight: list[int]) -> None:
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    from assistant.embedding import build_embedding
+    from assistant.settings import Settings
+    from assistant.store import ArticleStore
+    from bench.embed_server import embedding_server
+    from ingest.loaders import load_file
+    from ingest.pipeline import Ingester
+
+    from bench.llm_run import _sigterm_exits
+
+    _sigterm_exits()  # a run stopped by `timeout` still stops the server it started
+    articles = load_file(require(args.corpus)).articles[:limit]
+    # Shorter chunks make a run of a few hundred chunks short on a CPU server (overlap kept in proportion).
+    chunking = {"chunk_tokens": args.chunk_tokens, "chunk_overlap": args.chunk_tokens // 8} if args.chunk_tokens else {}
+
+    def ingest(url: str, tmp: Path, n: int) -> tuple[float, list[str], int]:
+        settings = Settings(
+            data_dir=tmp / f"store-{n}", embedding="openai", embedding_base_url=url, embedding_model=args.server_model,
+            embed_batches_in_flight=n, embedding_max_retries=0, embedding_timeout_s=600, _env_file=None, **chunking,
+        )
+        store = ArticleStore(settings)
+        ingester = Ingester(store, build_embedding(settings), settings)
+        start = time.perf_counter()
+        chunks = ingester.ingest_articles(articles).chunks
+        took = time.perf_counter() - start
+        texts = [  # what was embedded: title and date included
+            metadata_dict_to_node(meta, text=text).get_content(metadata_mode=MetadataMode.EMBED)
+            for _id, text, meta in store.iter_chunks()
+        ]
+        store.close()
+        return took, texts, settings.embed_batch_size
+
+    def raw(url: str, texts: list[str], size: int, n: int) -> float:
+        batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+        with httpx.Client(timeout=600) as client, ThreadPoolExecutor(max_workers=n) as pool:
+            def post(batch):
+                reply = client.post(f"{url}/embeddings", json={"model": args.server_model, "input": batch})
+                reply.raise_for_status()
+                assert len(reply.json()["data"]) == len(batch)
+
+            start = time.perf_counter()
+            list(pool.map(post, batches))
+            return time.perf_counter() - start
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        server = nullcontext((args.server_url, None)) if args.server_url else embedding_server(tmp / "server.log", threads=args.server_threads)
+        with server as (url, _proc):
+            load_before = os.getloadavg()
+            raw(url, ["warm-up"] * 4, 4, 1)
+            texts: list[str] = []  # every turn stores the same chunks: the first turn's texts serve all
+            for turn, n in enumerate(in_flight):
+                if turn % 2:  # the raw rate first on every other turn: a drift in load lands on both sides
+                    raw_took = raw(url, texts, size, n)
+                    took, texts, size = ingest(url, tmp, n)
+                else:
+                    took, texts, size = ingest(url, tmp, n)
+                    raw_took = raw(url, texts, size, n)
+                rows.append({"in_flight": n, "chunks": len(texts), "ingest_s": took, "raw_s": raw_took, "size": size})
+                print(f"  {n} in flight: ingest {len(texts) / took:.2f} chunks/s, raw {len(texts) / raw_took:.2f} chunks/s", file=sys.stderr, flush=True)
+            load_after = os.getloadavg()
+
+    result = {
+        "articles": len(articles),
+        "chunks": rows[0]["chunks"] if rows else 0,
+        "batch_size": rows[0]["size"] if rows else 0,
+        "server": args.server_url or f"llama_cpp.server, {args.server_model}, {args.server_threads} thread(s)",
+        "cpu_count": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "rows": [
+            {
+                "in_flight": r["in_flight"],
+                "ingest_chunks_per_s": round(r["chunks"] / r["ingest_s"], 2),
+                "raw_chunks_per_s": round(r["chunks"] / r["raw_s"], 2),
+                "ratio_ingest_to_raw": round(r["raw_s"] / r["ingest_s"], 3),
+            }
+            for r in rows
+        ],
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"articles {result['articles']}, chunks {result['chunks']}, batch {result['batch_size']}; server: {result['server']}")
+    print(f"{result['cpu_count']} cores; load average before {result['load_average_before']}, after {result['load_average_after']}")
+    print("in flight  ingest chunks/s  raw chunks/s  ratio (goal >= 0.9)")
+    for row in result["rows"]:
+        print(f"{row['in_flight']:9d}  {row['ingest_chunks_per_s']:15.2f}  {row['raw_chunks_per_s']:12.2f}  {row['ratio_ingest_to_raw']:.3f}")
 
 
 def batch_sweep(corpus: Path, limit: int, sizes: list[int], repeats: int, as_json: bool, block: int = 128) -> None:

@@ -1,7 +1,9 @@
 """Idempotent, crash-safe ingest of articles into the store.
 
-llama-index's ``IngestionPipeline`` does the work per article group (sentence-aware split sized to the
-embedder's window, chunk annotation, batched embedding, write to Chroma). Around it, this module
+llama-index's ``IngestionPipeline`` splits each article group (sentence-aware, sized to the embedder's
+window) and annotates the chunks; the embedder (several batches in flight for a server) and
+llama-index's Chroma store follow, once the collection's embedder is checked
+(:mod:`assistant.store_embedder`). Around it, this module
 decides what to do with each article by comparing content hashes with the manifest:
 
 * unchanged (same hash, complete) -> skipped, nothing embedded;
@@ -35,7 +37,8 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, TransformComponent
 
 from assistant.bm25 import build_bm25
-from assistant.embedding import count_word_pieces
+from assistant.embedding import count_word_pieces, embed_nodes, embedding_failure, embedding_server
+from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
@@ -163,17 +166,15 @@ class Ingester:
         self.store = store
         self.settings = settings or store.settings
         self.embed_model = embed_model
+        check_embedder(store, embed_model)
+        # Embedding and the write follow the pipeline (_write_group): batches in flight at once, and the
+        # collection's embedder checked against the vectors before any is written.
         self.pipeline = IngestionPipeline(
-            transformations=[
-                make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap),
-                AnnotateChunks(),
-                embed_model,
-            ],
-            vector_store=store.vector_store(),
+            transformations=[make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap), AnnotateChunks()],
             disable_cache=True,  # the manifest decides what to skip; a cache would only hold memory
         )
         self.signature = (
-            f"v{INDEX_VERSION}|{embed_model.model_name}|{self.settings.chunk_tokens}|{self.settings.chunk_overlap}"
+            f"v{INDEX_VERSION}|{hashed_as(store, embed_model)}|{self.settings.chunk_tokens}|{self.settings.chunk_overlap}"
         )
 
     def ingest_paths(
@@ -404,6 +405,18 @@ class Ingester:
         self.store.write_records(self._record(a, PENDING, minhash=minhashes[a.id]) for a in group)
         self.store.delete_chunks(a.id for a in group)
         nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
+        try:
+            embed_nodes(self.embed_model, nodes)
+        except Exception as exc:
+            if embedding_server(self.settings) is None:
+                raise
+            # The group's records stay pending, without chunks: the next run clears and redoes them.
+            raise embedding_failure(
+                self.settings, exc, f"the {len(group)} article(s) being embedded were not written; run the same ingest again"
+            ) from exc
+        if nodes:
+            claim_embedder(self.store, self.embed_model, len(nodes[0].embedding))
+            self.store.vector_store().add(nodes)
         counts: dict[str, int] = {}
         for node in nodes:
             counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
