@@ -30,7 +30,12 @@ class Settings(BaseSettings):
         default="sentence-transformers/all-MiniLM-L6-v2",
         description="Model name or local path for the sentence-transformers embedder.",
     )
-    embed_batch_size: int = 32
+    # Texts per onnxruntime run. Its memory grows with the batch (attention is batch x 256 x 256 per
+    # head, and onnxruntime's arena keeps its peak): embedding 192 chunks peaked at 1.58 GB RSS at 32
+    # against 1.11 GB at 16 (2026-12-06, issue 23), at about the same throughput (bench/ingest
+    # --batch-sizes, commit 35d38a3: 16 at 0.993 of 32, within noise). bench/ingest --rss
+    # --rss-batch-sizes 16,32 measures it over whole ingests.
+    embed_batch_size: int = 16
     embed_threads: int = Field(default=0, description="onnxruntime intra-op threads; 0 = all cores.")
 
     # --- chunking --------------------------------------------------------------------------------
@@ -38,6 +43,12 @@ class Settings(BaseSettings):
     chunk_tokens: int = 256
     chunk_overlap: int = 32
     ingest_group_articles: int = Field(default=64, description="Articles embedded and committed together.")
+    ingest_group_chunks: int = Field(
+        default=256, ge=1, description="Chunks split, embedded and written together: what bounds ingest memory."
+    )
+    max_article_mb: float = Field(
+        default=2.0, gt=0, description="Larger articles (text, in MB of UTF-8) are refused, each with one line."
+    )
 
     # --- retrieval -------------------------------------------------------------------------------
     top_k: int = Field(default=5, description="Chunks handed to the answerer (one article each at most twice).")
