@@ -48,7 +48,12 @@ class Settings(BaseSettings):
     embedding_dimensions: int | None = Field(
         default=None, ge=1, description="openai: ask for vectors this long (models that can shorten them)."
     )
-    embed_batch_size: int = Field(default=32, ge=1, description="Texts per embedding call (per request to a server).")
+    # Texts per onnxruntime run. Its memory grows with the batch (attention is batch x 256 x 256 per
+    # head, and onnxruntime's arena keeps its peak): embedding 192 chunks peaked at 1.58 GB RSS at 32
+    # against 1.11 GB at 16 (2026-12-06, issue 23), at about the same throughput (bench/ingest
+    # --batch-sizes, commit 35d38a3: 16 at 0.993 of 32, within noise). bench/ingest --rss
+    # --rss-batch-sizes 16,32 measures it over whole ingests.
+    embed_batch_size: int = Field(default=16, ge=1, description="Texts per embedding call (per request to a server).")
     # A GPU server is kept busy only if the next batch is already waiting when one finishes.
     embed_batches_in_flight: int = Field(
         default=4, ge=1, description="openai/ollama: embedding requests sent at once while ingesting."
@@ -62,6 +67,12 @@ class Settings(BaseSettings):
     chunk_tokens: int = 256
     chunk_overlap: int = 32
     ingest_group_articles: int = Field(default=64, description="Articles embedded and committed together.")
+    ingest_group_chunks: int = Field(
+        default=256, ge=1, description="Chunks split, embedded and written together: what bounds ingest memory."
+    )
+    max_article_mb: float = Field(
+        default=2.0, gt=0, description="Larger articles (text, in MB of UTF-8) are refused, each with one line."
+    )
 
     # --- retrieval -------------------------------------------------------------------------------
     top_k: int = Field(default=5, description="Chunks handed to the answerer (one article each at most twice).")

@@ -22,12 +22,22 @@ same run). The texts are cut into blocks and each block is embedded at every siz
 in turn (rotating orders), so the ratios are paired per block and a change in machine load lands on
 all sizes alike. The load average before and after is printed: on a shared machine the absolute
 chunks/s are only as good as it is idle.
+
+With ``--rss big,corpus`` it measures memory instead: each input is ingested by ``newsdesk ingest`` in
+a process of its own, into a fresh store, and its peak RSS is the kernel's (``os.wait4``). Inputs:
+``big``, one plain-text article of ``--big-mb`` MB of synthetic sentences (bench/synthetic_text.py;
+``NEWSDESK_MAX_ARTICLE_MB`` raised to take it), and ``corpus``, the whole ``--corpus``. The baseline,
+in the same run, is a 0.1 MB text of the same sentences: its peak is what loading the models and the
+store costs, and each ratio to it what the input adds. Goal: every peak <= 1.5 GB. With
+``--rss-batch-sizes 16,32`` every input is ingested at each ``NEWSDESK_EMBED_BATCH_SIZE``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,10 +61,16 @@ def main() -> None:
     parser.add_argument("--server-threads", type=int, default=1, help="--server: threads of the server started")
     parser.add_argument("--in-flight", default="1,4,8", help="--server: batches in flight to compare")
     parser.add_argument("--chunk-tokens", type=int, default=None, help="chunk size (default: the setting's)")
+    parser.add_argument("--rss", default="", help="peak RSS of ingesting these inputs, comma-separated: big, corpus")
+    parser.add_argument("--big-mb", type=float, default=20.0, help="--rss big: size of the synthetic text")
+    parser.add_argument("--rss-batch-sizes", default="", help="--rss: each input at each of these embed batch sizes")
     args = parser.parse_args()
     if args.server:
         counts = [int(n) for n in args.in_flight.split(",") if n.strip()]
         return server_run(args, args.limit or 40, counts)
+    if args.rss:
+        sizes = [int(s) for s in args.rss_batch_sizes.split(",") if s.strip()] or [None]
+        return peak_rss(args.rss.split(","), args.corpus, args.big_mb, sizes, args.json)
     if args.batch_sizes:
         sizes = [int(s) for s in args.batch_sizes.split(",") if s.strip()]
         return batch_sweep(args.corpus, args.limit or 300, sizes, args.repeats, args.json)
@@ -305,6 +321,58 @@ def batch_sweep(corpus: Path, limit: int, sizes: list[int], repeats: int, as_jso
             f"[{row['ratio_to_default_p25']:.3f}, {row['ratio_to_default_p75']:.3f}]{mark}"
         )
     print(f"best: {result['best_batch_size']}")
+
+
+GOAL_RSS_MB = 1536  # 1.5 GB
+
+
+def peak_rss(inputs: list[str], corpus: Path, big_mb: float, batch_sizes: list[int | None], as_json: bool) -> None:
+    """Peak RSS of ``newsdesk ingest`` on each input (see the module docstring), in processes of their own."""
+    from bench.synthetic_text import write_text
+
+    newsdesk = str(Path(sys.executable).parent / "newsdesk")
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-rss-") as tmp:
+        work = Path(tmp)
+        paths = {"small": write_text(work / "small.txt", 100_000)}
+        for name in inputs:
+            if name == "big":
+                paths["big"] = write_text(work / "big.txt", int(big_mb * 1_000_000))
+            elif name == "corpus":
+                paths["corpus"] = require(corpus)
+            else:
+                raise SystemExit(f"--rss: unknown input {name!r} (big, corpus)")
+        rows = []
+        for size in batch_sizes:
+            for name, path in paths.items():
+                env = {**os.environ, "NEWSDESK_DATA_DIR": str(work / f"store-{name}-{size}"),
+                       "NEWSDESK_MAX_ARTICLE_MB": str(max(2.0, path.stat().st_size / 1_000_000 + 1))}
+                if size:
+                    env["NEWSDESK_EMBED_BATCH_SIZE"] = str(size)
+                start = time.perf_counter()
+                proc = subprocess.Popen([newsdesk, "ingest", str(path), "--json"], env=env, stdout=subprocess.PIPE, text=True)
+                out = proc.stdout.read()
+                _pid, status, usage = os.wait4(proc.pid, 0)
+                seconds = time.perf_counter() - start
+                if os.waitstatus_to_exitcode(status) != 0:
+                    raise SystemExit(f"newsdesk ingest {path} failed (exit {os.waitstatus_to_exitcode(status)})")
+                summary = json.loads(out)
+                rows.append({"input": name, "embed_batch_size": size or "default", "mb": round(path.stat().st_size / 1e6, 2),
+                             "articles": summary["added"], "chunks": summary["chunks"], "seconds": round(seconds, 1),
+                             "peak_rss_mb": round(usage.ru_maxrss / 1024)})
+                if not as_json:
+                    print(f"  {rows[-1]}", flush=True)
+    for row in rows:
+        base = next(r for r in rows if r["input"] == "small" and r["embed_batch_size"] == row["embed_batch_size"])
+        row["ratio_to_small"] = round(row["peak_rss_mb"] / base["peak_rss_mb"], 3)
+        row["within_goal"] = row["peak_rss_mb"] <= GOAL_RSS_MB
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"| input | MB | embed batch | articles | chunks | s | peak RSS MB | ratio to small | <= {GOAL_RSS_MB} MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['input']} | {r['mb']} | {r['embed_batch_size']} | {r['articles']} | {r['chunks']} | {r['seconds']} | "
+              f"{r['peak_rss_mb']} | {r['ratio_to_small']} | {'yes' if r['within_goal'] else 'NO'} |")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,24 @@ from trafilatura.utils import load_html
 
 from ingest.article import Article, LoadFailure, LoadResult, LoadWarning
 from ingest.encoding import NotText, decode_html
-from ingest.html_meta import page_metadata
+from ingest.html_meta import page_metadata, read_byline
 
 MAX_TITLE_CHARS = 200
 # A body this short on a page with this much visible text is probably a teaser, a paywall or a
 # wrong pick: it is still stored, with a warning naming both lengths.
 SHORT_BODY_CHARS = 300
 LONG_PAGE_CHARS = 1500
+# What a page needs to hold an article rather than links, files or a form: this many words of prose
+# (sentences of at least _PROSE_SENTENCE_WORDS words ending as sentences do), and at most this share
+# of its text in lines that are each the whole text of one of the page's links.
+MIN_PROSE_WORDS = 15
+_PROSE_SENTENCE_WORDS = 4
+MAX_LINK_LINE_SHARE = 0.5
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’」)\]]*$")
+# Scripts written without spaces between words: two such characters count as a word.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Byline and dateline lines are looked for among the body's first few lines only.
+_HEAD_LINES = 3
 # Lines of trafilatura's text output that belong together: list items and table rows.
 _GROUPED_LINE = re.compile(r"^(?:[-*•] |\d+\. |\|)")
 _LOWER = "translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
@@ -58,8 +69,11 @@ def _article_from_html(html: str | bytes, origin: str, url: str, default_id: str
         return _failure(origin, "no article text found: the page is empty")
     meta = page_metadata(tree, url)
     body = _without_headline(main_text(tree, meta.url or url), meta.title)
+    body, dateline = _without_byline(body, meta.authors)
     if not body:
         return _failure(origin, "no article text found in the page")
+    if why := not_an_article(body, tree):
+        return _failure(origin, f"not an article: {why}")
     warnings = []
     if len(body) < SHORT_BODY_CHARS:
         visible = visible_text_length(tree)
@@ -77,7 +91,7 @@ def _article_from_html(html: str | bytes, origin: str, url: str, default_id: str
         text=body,
         title=short_title(meta.title or body.split("\n", 1)[0]),
         url=article_url,
-        published_at=meta.published_at,
+        published_at=meta.published_at or dateline,
         source=meta.source,
         path=origin,
         authors=meta.authors,
@@ -116,6 +130,52 @@ def _without_headline(body: str, title: str) -> str:
     first, _, rest = body.partition("\n\n")
     same = re.sub(r"\W+", "", first.casefold()) == re.sub(r"\W+", "", title.casefold())
     return rest if same and rest.strip() else body
+
+
+def _without_byline(body: str, authors: tuple[str, ...]) -> tuple[str, str]:
+    """The body without the byline and dateline lines that lead it ("By Jane Doe | February 14,
+    2026"), and the date they give ("" when none): they are the page's, not the story's text."""
+    lines = body.split("\n")
+    published = ""
+    start = 0
+    for i, line in enumerate(lines[: _HEAD_LINES * 2]):  # blank lines between paragraphs count double
+        if not line.strip():
+            continue
+        found = read_byline(line, authors)
+        if found is None:
+            break
+        published = published or found.published_at
+        start = i + 1
+    return "\n".join(lines[start:]).strip(), published
+
+
+def not_an_article(body: str, tree: HtmlElement) -> str:
+    """Why the extracted ``body`` is not an article ("" when it reads as one): too little prose (an
+    index of files, a menu, a form), or mostly lines that are links (a list of links)."""
+    lines = [" ".join(line.split()) for line in body.split("\n") if line.strip()]
+    link_texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    link_chars = sum(len(line.lstrip("-*• ")) for line in lines if line.lstrip("-*• ") in link_texts)
+    total_chars = sum(map(len, lines))
+    prose = prose_words(body)
+    if total_chars and link_chars / total_chars > MAX_LINK_LINE_SHARE and prose < link_chars / 6:
+        return f"{link_chars} of its {total_chars} characters are lines that are links (a list of links or files?)"
+    if prose < MIN_PROSE_WORDS:
+        return (f"{prose} words of prose in {len(body)} characters of text (a directory listing, a menu or a form?); "
+                f"an article has at least {MIN_PROSE_WORDS}")
+    return ""
+
+
+def prose_words(text: str) -> int:
+    """Words in the sentences of ``text`` that read as prose: several words, ending as a sentence does."""
+    from assistant.text import split_sentences
+
+    count = 0
+    for line in text.split("\n"):
+        for sentence in split_sentences(line):
+            words = max(len(sentence.split()), len(_UNSPACED.findall(sentence)) // 2)
+            if words >= _PROSE_SENTENCE_WORDS and _SENTENCE_END.search(sentence.strip()):
+                count += words
+    return count
 
 
 def _paragraphs(text: str) -> str:

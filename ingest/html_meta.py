@@ -360,3 +360,78 @@ def _clean(text: str) -> str:
 
 def _first(*values: str) -> str:
     return next((v for v in values if v), "")
+
+
+# ------------------------------------------------------------------------------- byline, dateline
+
+_MONTHS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+# A date as pages print it: "February 14, 2026", "14 Feb 2026", "2026-02-14", "14/02/2026", with an
+# optional weekday before and a clock time (and zone) after.
+_DATE = re.compile(
+    rf"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+    rf"(?P<day>{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4})"
+    r"(?:,?\s+(?:at\s+)?\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s+[a-z]{2,5})?)?$",
+    re.IGNORECASE,
+)
+_DATE_LABEL = re.compile(r"^(?:published|posted|updated|last updated|first published|modified)(?:\s+on)?:?\s*", re.IGNORECASE)
+_BYLINE = re.compile(r"^by\s+\S", re.IGNORECASE)
+_NAME_PARTICLES = frozenset({"de", "da", "del", "der", "di", "du", "la", "le", "van", "von", "bin", "ibn", "al", "and"})
+_READING_TIME = re.compile(r"^\d{1,3}\s*(?:-\s*)?min(?:ute)?s?(?:\s+read)?$", re.IGNORECASE)
+# What separates the parts of one byline-and-dateline line: "By A | February 14, 2026 · 4 min read".
+_LINE_PARTS = re.compile(r"\s+[|·•—–/]\s+|\s*\|\s*")
+# A line this long is prose, whatever it starts with.
+_MAX_BYLINE_WORDS = 24
+
+
+@dataclass(frozen=True)
+class Byline:
+    """What a byline-and-dateline line said: its names and its date (YYYY-MM-DD or "")."""
+
+    authors: tuple[str, ...] = ()
+    published_at: str = ""
+
+
+def read_byline(line: str, known_authors: tuple[str, ...] = ()) -> Byline | None:
+    """The line as a byline and/or dateline ("By Jane Doe | February 14, 2026", "Published 14 Feb
+    2026, 10:02 am", "Jane Doe · 4 min read" when Jane Doe is a known author), or None when any part
+    of it is something else: such a line is page furniture, kept apart from the story's text."""
+    line = " ".join(line.split())
+    if not line or len(line.split()) > _MAX_BYLINE_WORDS:
+        return None
+    known = {_compact(a) for a in known_authors}
+    authors: list[str] = []
+    published = ""
+    for part in (p.strip(" ,;") for p in _LINE_PARTS.split(line)):
+        if not part:
+            continue
+        if day := _date_of(part):
+            published = published or day
+        elif _READING_TIME.match(part):
+            continue
+        elif _BYLINE.match(part) or (known and _compact(part) in known):
+            # "By Jane Doe, February 14, 2026": a date may follow the names in the same part.
+            names, _, tail = part.partition(", ")
+            if tail and (day := _date_of(tail)):
+                published = published or day
+                part = names
+            pieces = [AUTHOR_PREFIX.sub("", p.strip()).strip(" .,:;-–—|") for p in AUTHOR_SPLIT.split(_clean(part))]
+            if not all(map(_looks_like_name, filter(None, pieces))):
+                return None  # "By Sunday, most shops had closed": prose
+            authors.extend(_split_authors(part))
+        else:
+            return None
+    if not authors and not published:
+        return None
+    return Byline(tuple(_distinct(authors)), published)
+
+
+def _date_of(text: str) -> str:
+    """YYYY-MM-DD of a part that is only a (labelled) date, else ""."""
+    match = _DATE.match(_DATE_LABEL.sub("", text))
+    return normalise_date(match.group("day")) if match else ""
+
+
+def _looks_like_name(name: str) -> bool:
+    words = name.split()
+    return 0 < len(words) <= 5 and all(w[0].isupper() or w.casefold() in _NAME_PARTICLES for w in words)

@@ -1,10 +1,12 @@
 """Idempotent, crash-safe ingest of articles into the store.
 
-llama-index's ``IngestionPipeline`` splits each article group (sentence-aware, sized to the embedder's
-window) and annotates the chunks; the embedder (several batches in flight for a server) and
-llama-index's Chroma store follow, once the collection's embedder is checked
-(:mod:`assistant.store_embedder`). Around it, this module
-decides what to do with each article by comparing content hashes with the manifest:
+llama-index's ``SentenceSplitter`` cuts each article into chunks sized to the embedder's window, and its
+``IngestionPipeline`` annotates them, ``ingest_group_chunks`` at a time; the embedder (several batches
+in flight for a server) and llama-index's Chroma store follow, once the collection's embedder is
+checked (:mod:`assistant.store_embedder`). Chunks stream from the splitter to the store, and an
+article's text is split a section (``SECTION_CHARS``) at a time, so that memory follows the group
+sizes, not the size of the input. Around it, this module decides what to do with each article by
+comparing content hashes with the manifest:
 
 * unchanged (same hash, complete) -> skipped, nothing embedded;
 * new or changed -> record marked ``pending``, old chunks deleted, new chunks written, record marked
@@ -27,9 +29,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from llama_index.core import Document
 from llama_index.core.ingestion import IngestionPipeline
@@ -54,6 +58,12 @@ INDEX_VERSION = 2
 
 # Only title and date join the chunk text in the index (embedding and BM25); the rest is metadata.
 INDEXED_METADATA = ("title", "published_at")
+
+# The splitter tokenizes the whole text it is given at once (a 20 MB article took gigabytes), so a long
+# article is split a section at a time, cut at a paragraph break. Above every article of the dev
+# corpora (the longest is 0.1 MB), so that their chunks are the ones an unsectioned split makes.
+SECTION_CHARS = 200_000
+_SECTION_BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])\s"), re.compile(r"\s"))
 
 
 @dataclass
@@ -103,15 +113,25 @@ class AnnotateChunks(TransformComponent):
     """Numbers each article's chunks and decides which metadata is indexed with the text."""
 
     def __call__(self, nodes: Sequence[BaseNode], **kwargs) -> Sequence[BaseNode]:
-        positions: dict[str, int] = {}
         for node in nodes:
-            article_id = node.metadata["article_id"]
-            node.metadata["position"] = positions.get(article_id, 0)
-            positions[article_id] = node.metadata["position"] + 1
+            # The chunk id is "<article id>::<position>" (see chunk_id), numbered along the whole
+            # article however many sections or groups its chunks were split and written in.
+            node.metadata["position"] = int(node.node_id.rpartition("::")[2])
             hidden = [k for k in node.metadata if k not in INDEXED_METADATA]
             node.excluded_embed_metadata_keys = hidden
             node.excluded_llm_metadata_keys = hidden
         return nodes
+
+
+class Section(Document):
+    """A stretch of one article's text (see :func:`sections`), split apart from the rest: its chunks
+    are numbered on from ``first_position``, the chunks of the sections before it."""
+
+    first_position: int = 0
+
+
+def chunk_id(i: int, doc: Document) -> str:
+    return f"{doc.doc_id}::{getattr(doc, 'first_position', 0) + i}"
 
 
 def make_splitter(chunk_tokens: int, chunk_overlap: int) -> SentenceSplitter:
@@ -122,8 +142,27 @@ def make_splitter(chunk_tokens: int, chunk_overlap: int) -> SentenceSplitter:
         chunk_overlap=chunk_overlap,
         tokenizer=count_word_pieces,
         chunking_tokenizer_fn=split_sentences,
-        id_func=lambda i, doc: f"{doc.doc_id}::{i}",
+        id_func=chunk_id,
     )
+
+
+def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
+    """``text`` in pieces of at most ``size`` characters that cover it exactly, each cut at the last
+    paragraph break before the limit (else line break, sentence end, space; a hard cut only in a
+    run of ``size`` characters without any)."""
+    start = 0
+    while len(text) - start > size:
+        window = text[start : start + size]
+        cut = 0
+        for brk in _SECTION_BREAKS:
+            ends = [m.end() for m in brk.finditer(window, size // 2)]
+            if ends:
+                cut = ends[-1]
+                break
+        cut = cut or size
+        yield text[start : start + cut]
+        start += cut
+    yield text[start:]
 
 
 def published_day(iso_date: str) -> int:
@@ -132,7 +171,9 @@ def published_day(iso_date: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
-def to_document(article: Article) -> Document:
+def to_document(article: Article, text: str | None = None, first_position: int = 0) -> Document:
+    """The article as llama-index reads it; with ``text``, one section of it whose first chunk is
+    ``first_position``."""
     metadata = {
         "article_id": article.id,
         "title": article.title,
@@ -142,18 +183,25 @@ def to_document(article: Article) -> Document:
         "source": article.source,
     }
     hidden = [k for k in metadata if k not in INDEXED_METADATA]
-    return Document(
+    return Section(
         id_=article.id,
-        text=article.text,
+        text=article.text if text is None else text,
         metadata=metadata,
         excluded_embed_metadata_keys=hidden,
         excluded_llm_metadata_keys=hidden,
+        first_position=first_position,
     )
 
 
 def _is_under(path: str, roots: list[Path]) -> bool:
     p = Path(path)
     return any(p == root or root in p.parents for root in roots)
+
+
+def _holds_many(path: str) -> bool:
+    """Whether articles read from ``path`` need their ids to be told apart: any but a one-article file
+    or page (a JSON list, JSON lines, articles posted to the API, a feed's entries)."""
+    return Path(path).suffix.lower() not in (".md", ".markdown", ".txt", ".html", ".htm")
 
 
 ProgressHook = Callable[[str, int], None]  # (event, amount): "articles_total", "articles", "chunks"
@@ -167,10 +215,12 @@ class Ingester:
         self.settings = settings or store.settings
         self.embed_model = embed_model
         check_embedder(store, embed_model)
-        # Embedding and the write follow the pipeline (_write_group): batches in flight at once, and the
-        # collection's embedder checked against the vectors before any is written.
+        self.splitter = make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap)
+        # Fed chunks (``chunks``) a group at a time: the splitter is not one of its steps. Embedding and
+        # the write follow it (_write_group): batches in flight at once, and the collection's embedder
+        # checked against the vectors before any is written.
         self.pipeline = IngestionPipeline(
-            transformations=[make_splitter(self.settings.chunk_tokens, self.settings.chunk_overlap), AnnotateChunks()],
+            transformations=[AnnotateChunks()],
             disable_cache=True,  # the manifest decides what to skip; a cache would only hold memory
         )
         self.signature = (
@@ -218,10 +268,13 @@ class Ingester:
         """Write what changed among ``articles`` (see the module docstring). With a ``shard``, only the
         articles, records, failures and warnings that fall to it are this run's: the other shards
         report the rest, so that their summaries add up to one unsharded run's."""
-        failures = list(failures or [])
+        articles, oversized = self._refuse_oversized(articles)
+        failures = list(failures or []) + oversized
+        # A refused file's other news (say, that it is undated) is moot; a JSON file's rows are told apart by line only.
+        moot = {f.path for f in oversized if not _holds_many(f.path)}
         summary = IngestSummary(
             failed=[f for f in failures if shard.owns(f.path)],
-            warnings=[w for w in (warnings or []) if shard.owns(w.path)],
+            warnings=[w for w in (warnings or []) if shard.owns(w.path) and w.path not in moot],
             shard=shard,
         )
         progress = progress or (lambda event, n: None)
@@ -270,9 +323,8 @@ class Ingester:
         size = max(1, self.settings.ingest_group_articles)
         for start in range(0, len(todo), size):
             group = todo[start : start + size]
-            summary.chunks += self._write_group(group)
+            summary.chunks += self._write_group(group, lambda n: progress("chunks", summary.chunks + n))
             progress("articles", len(group))
-            progress("chunks", summary.chunks)
             log.info("committed %d/%d changed articles", min(start + len(group), len(todo)), len(todo))
 
         if prune_roots is not None:
@@ -399,29 +451,65 @@ class Ingester:
             self._record(article, COMPLETE, record.chunks, record.minhash, record.cluster) for record, article in pairs
         )
 
-    def _write_group(self, group: list[Article]) -> int:
+    def chunks(self, articles: Iterable[Article]) -> Iterator[BaseNode]:
+        """The chunks of ``articles`` in order, split lazily: one section of one article at a time."""
+        for article in articles:
+            position = 0
+            for text in sections(article.text):
+                nodes = self.splitter.get_nodes_from_documents([to_document(article, text, position)])
+                position += len(nodes)
+                yield from nodes
+
+    def _write_group(self, group: list[Article], embedded: Callable[[int], None]) -> int:
+        """Writes ``group`` (records pending, then chunks, then records complete); ``embedded`` hears
+        the number of its chunks written so far, after each group of ``ingest_group_chunks``."""
         # Signed before the write, so that a complete record always carries its signature.
         minhashes = {a.id: syndication.encode(syndication.signature(a.text)) for a in group}
         self.store.write_records(self._record(a, PENDING, minhash=minhashes[a.id]) for a in group)
         self.store.delete_chunks(a.id for a in group)
-        nodes = self.pipeline.run(documents=[to_document(a) for a in group], show_progress=False)
-        try:
-            embed_nodes(self.embed_model, nodes)
-        except Exception as exc:
-            if embedding_server(self.settings) is None:
-                raise
-            # The group's records stay pending, without chunks: the next run clears and redoes them.
-            raise embedding_failure(
-                self.settings, exc, f"the {len(group)} article(s) being embedded were not written; run the same ingest again"
-            ) from exc
-        if nodes:
+        counts: dict[str, int] = {}
+        written = 0
+        chunks = self.chunks(group)
+        while nodes := list(islice(chunks, max(1, self.settings.ingest_group_chunks))):
+            nodes = self.pipeline.run(nodes=nodes, show_progress=False)
+            try:
+                embed_nodes(self.embed_model, nodes)
+            except Exception as exc:
+                if embedding_server(self.settings) is None:
+                    raise
+                # The group's records stay pending: the next run clears and redoes them.
+                raise embedding_failure(
+                    self.settings, exc, f"the {len(group)} article(s) being embedded were not all written; run the same ingest again"
+                ) from exc
             claim_embedder(self.store, self.embed_model, len(nodes[0].embedding))
             self.store.vector_store().add(nodes)
-        counts: dict[str, int] = {}
-        for node in nodes:
-            counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
+            for node in nodes:
+                counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
+            written += len(nodes)
+            embedded(written)
+            log.info("embedded and wrote %d chunks of this group of %d article(s)", written, len(group))
         self.store.write_records(self._record(a, COMPLETE, counts.get(a.id, 0), minhashes[a.id]) for a in group)
-        return len(nodes)
+        return written
+
+    def _refuse_oversized(self, articles: list[Article]) -> tuple[list[Article], list[LoadFailure]]:
+        """``articles`` within ``max_article_mb``, and one failure (file, size, setting) for each other."""
+        limit_mb = self.settings.max_article_mb
+        kept, refused = [], []
+        for article in articles:
+            # Four bytes a character at most: only a text that could be over the limit is measured.
+            size = len(article.text) * 4 > limit_mb * 1_000_000 and len(article.text.encode("utf-8"))
+            if not size or size <= limit_mb * 1_000_000:
+                kept.append(article)
+                continue
+            refused.append(
+                LoadFailure(
+                    path=article.path,
+                    error=(f"article {article.id!r}: " if _holds_many(article.path) else "")  # name the one meant
+                    + f"{size / 1_000_000:.3g} MB of text is over NEWSDESK_MAX_ARTICLE_MB={limit_mb:g}; not ingested "
+                    "(raise the setting to ingest it)",
+                )
+            )
+        return kept, refused
 
     @staticmethod
     def _dedupe(articles: list[Article], summary: IngestSummary, shard: Shard = WHOLE) -> list[Article]:

@@ -22,9 +22,11 @@ import binascii
 import re
 import struct
 import unicodedata
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from itertools import chain, islice
+from typing import Iterable, Iterator
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
@@ -50,8 +52,11 @@ _WORD = re.compile(r"[^\W_]+")
 def words(text: str) -> list[str]:
     """The body's words, normalised so that copies agree: Unicode-folded (NFKC), lower-cased,
     apostrophes dropped ("It’s" and "it's" are both "its"), every other punctuation mark a break."""
-    folded = _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).lower())
-    return _WORD.findall(folded)
+    return _WORD.findall(_fold(text))
+
+
+def _fold(text: str) -> str:
+    return _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
@@ -71,14 +76,29 @@ def _template() -> MinHash:
     return MinHash(num_perm=NUM_PERM, seed=SEED)
 
 
+# Shingles hashed in one call: datasketch holds NUM_PERM 64-bit values for each (a 20 MB body's
+# shingles at once took a gigabyte). A signature is a minimum, so it is the same whatever the batches.
+_SIGN_BATCH = 10_000
+
+
 def signature(text: str) -> LeanMinHash | None:
     """The MinHash signature of the body's shingles; None when the body is too short to cluster."""
-    tokens = words(text)
-    if len(tokens) < MIN_WORDS:
+    tokens = (m.group() for m in _WORD.finditer(_fold(text)))  # read as they are hashed: a long body is never held as words
+    head = list(islice(tokens, MIN_WORDS))
+    if len(head) < MIN_WORDS:
         return None
     template = _template()
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=template.permutations, scheme=template.scheme)
-    minhash.update_batch(_shingles(tokens))
+    window = deque(head[: SHINGLE_WORDS - 1], maxlen=SHINGLE_WORDS)
+
+    def shingles() -> Iterator[bytes]:
+        for token in chain(head[SHINGLE_WORDS - 1 :], tokens):
+            window.append(token)
+            yield " ".join(window).encode()
+
+    batches = shingles()
+    while batch := list(islice(batches, _SIGN_BATCH)):
+        minhash.update_batch(batch)
     return LeanMinHash(minhash)
 
 

@@ -253,3 +253,57 @@ def test_extract_url_through_the_command(served_pages):
     (row,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert row["title"] == "Café owners fight the new terrace fee" and "€38 per square metre" in row["text"]
     assert row["source"] == "Valley Gazette" and row["authors"] == ["Marta Quiñones"]
+
+
+# ----------------------------------------------------------------------------- what is no article
+
+BYLINE_PAGE = """<html><head><title>Tide gauge back online</title>{META}</head><body><article>
+<h1>Tide gauge back online</h1>
+<p>{BYLINE}</p>
+<p>By Sunday, most of the harbour's boats had moved back to their moorings, and the tide gauge that the January
+storm knocked out was reporting again, the harbour master said in a statement on Monday.</p>
+<p>The gauge feeds the flood warnings for the low streets behind the quay, which went without them for a month.</p>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("byline", "meta", "published"),
+    [
+        ("By Jane Doe | February 14, 2026", "", "2026-02-14"),  # the dateline dates an undated page
+        ("Published Feb. 14, 2026, 10:02 a.m. · 3 min read", "", "2026-02-14"),
+        ("By Jane Doe and Ali Khan", "", ""),
+        ("By Jane Doe | February 14, 2026", '<meta property="article:published_time" content="2026-02-15">', "2026-02-15"),
+    ],
+)
+def test_byline_and_dateline_lines_are_not_body_text(byline, meta, published):
+    result = article_from_html(BYLINE_PAGE.replace("{BYLINE}", byline).replace("{META}", meta), origin="tide.html")
+    (article,) = result.articles
+    # The next paragraph opens with "By Sunday," and is the story's: it stays.
+    assert article.text.startswith("By Sunday, most of the harbour's boats had moved back")
+    assert "Jane Doe" not in article.text and "min read" not in article.text
+    assert article.published_at == published
+
+
+def test_a_list_of_links_is_not_an_article():
+    headlines = "".join(f'<li><a href="/story/{i}">Council weighs plan number {i} for the old quay</a></li>' for i in range(12))
+    page = f"<html><head><title>Latest</title></head><body><main><h1>Latest</h1><ul>{headlines}</ul></main></body></html>"
+    result = article_from_html(page, origin="https://news.example/latest")
+    assert result.articles == []
+    (failure,) = result.failures
+    assert failure.path == "https://news.example/latest"
+    assert failure.error.startswith("not an article: ") and "lines that are links" in failure.error
+
+
+def test_a_directory_listing_is_reported_not_stored(served_pages, store, embed_model):
+    """A folder's index page (http.server's own listing of tests/pages) fetched as a home page: no
+    feeds, so it was read as an article page, and stored as a few characters of file names."""
+    from ingest.pipeline import Ingester
+
+    ingester = Ingester(store, embed_model, store.settings.model_copy(update={"fetch_allow_private": True}))
+    summary = ingester.ingest_paths([], urls=[f"{served_pages}/"])
+    assert summary.added == 0 and store.records() == {}
+    (failure,) = summary.failed
+    assert failure.path == f"{served_pages}/" and failure.error.startswith("not an article: ")
+    # An article page of the same server still is one.
+    again = ingester.ingest_paths([], urls=[f"{served_pages}/island-herald-seagrass.html"])
+    assert again.added == 1 and again.failed == []
