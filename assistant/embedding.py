@@ -156,6 +156,14 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
         return self._get_text_embedding(text)
 
 
+def _extra_class(module: str, name: str, kind: str, extra: str):
+    """``module.name`` from an optional extra, or one line naming the extra to install."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise RuntimeError(f"NEWSDESK_EMBEDDING={kind} needs the extra: pip install 'newsdesk[{extra}]'") from exc
+
+
 def build_embedding(settings: Settings) -> BaseEmbedding:
     """The embedder named by ``settings.embedding``."""
     if settings.embedding == "minilm-onnx":
@@ -164,23 +172,13 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
         model = MiniLMOnnxEmbedding(embed_batch_size=settings.embed_batch_size, threads=settings.embed_threads)
         return model
     if settings.embedding == "sentence-transformers":
-        try:
-            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        except ImportError as exc:  # optional extra
-            raise RuntimeError(
-                "NEWSDESK_EMBEDDING=sentence-transformers needs the extra: pip install 'newsdesk[sentence-transformers]'"
-            ) from exc
+        HuggingFaceEmbedding = _extra_class("llama_index.embeddings.huggingface", "HuggingFaceEmbedding", "sentence-transformers", "sentence-transformers")
         return HuggingFaceEmbedding(
             model_name=settings.embedding_model or "sentence-transformers/all-MiniLM-L6-v2",
             embed_batch_size=settings.embed_batch_size,
         )
     if settings.embedding == "openai":
-        try:
-            from llama_index.embeddings.openai_like import OpenAILikeEmbedding
-        except ImportError as exc:  # optional extra
-            raise RuntimeError(
-                "NEWSDESK_EMBEDDING=openai needs the extra: pip install 'newsdesk[openai-embeddings]'"
-            ) from exc
+        OpenAILikeEmbedding = _extra_class("llama_index.embeddings.openai_like", "OpenAILikeEmbedding", "openai", "openai-embeddings")
         key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
         return OpenAILikeEmbedding(
             model_name=settings.embedding_model or "text-embedding-3-small",
@@ -194,12 +192,7 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
             max_retries=settings.embedding_max_retries,
         )
     if settings.embedding == "ollama":
-        try:
-            from llama_index.embeddings.ollama import OllamaEmbedding
-        except ImportError as exc:  # optional extra
-            raise RuntimeError(
-                "NEWSDESK_EMBEDDING=ollama needs the extra: pip install 'newsdesk[ollama-embeddings]'"
-            ) from exc
+        OllamaEmbedding = _extra_class("llama_index.embeddings.ollama", "OllamaEmbedding", "ollama", "ollama-embeddings")
         return OllamaEmbedding(
             model_name=settings.embedding_model or "nomic-embed-text",
             base_url=settings.embedding_base_url or OLLAMA_URL,
