@@ -218,7 +218,7 @@ def test_server_going_away_mid_ingest_writes_nothing_half(tmp_path):
         with pytest.raises(EmbeddingFailed) as failed:
             ingester.ingest_paths([articles], progress=stop_after_first_group)
     assert str(failed.value) == (
-        f"the embedding server {url} failed (Connection error.): the 2 article(s) being embedded were not written; "
+        f"the embedding server {url} failed (Connection error.): the 2 article(s) being embedded were not all written; "
         "run the same ingest again"
     )
     statuses = {r.id: r.status for r in store.records().values()}

@@ -360,7 +360,7 @@ def test_shard_parsing_and_the_cli_error_naming_the_value(corpus, tmp_path):
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data")}
     bad = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--shard", "4/3", str(corpus)],
                          cwd=REPO, env=env, capture_output=True, text=True)
-    assert bad.returncode != 0 and "--shard '4/3': I must be between 1 and N" in bad.stderr
+    assert bad.returncode != 0 and "'--shard': '4/3': I must be between 1 and N" in bad.stderr
     urls = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--shard", "1/2", "https://news.example/feed"],
                           cwd=REPO, env=env, capture_output=True, text=True)
     assert urls.returncode == 1 and "https://news.example/feed" in urls.stderr and "files and folders only" in urls.stderr
