@@ -372,7 +372,12 @@ MAX_URL_LINES = 200  # lines of a text box, blank ones included: at most MAX_URL
 # their xn-- form; no [IPv6] literals), then a path without spaces or control characters. Whatever else
 # can go wrong with a URL (a name that does not resolve, a private address, a 404) is found when it is
 # fetched and reported beside the others, never as a 422.
-WEB_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+(?:[/?#][^\s\x00-\x1f\x7f]*)?$"
+# The characters refused after the host are listed, not written \s: Python's \s and a JSON Schema
+# validator's (ECMA) differ (U+0085, U+FEFF), and the published pattern must refuse what this one does.
+WEB_URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+"
+    r"(?:[/?#][^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*)?$"
+)
 _WEB_URL = re.compile(WEB_URL_PATTERN)
 
 
