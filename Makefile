@@ -61,8 +61,10 @@ bench-web:
 	bench/web
 
 # Refreshes the README's picture of the page answering a sample question (chromium, sample articles).
+# And at a phone's width (390 px): docs/phone-390/ask.png and ask-sources.png.
 screenshot:
 	bench/web --runs 0 --screenshot docs/screenshot.png
+	bench/web --runs 0 --screenshot docs/phone-390/ask.png --screenshot-width 390
 
 clean:
 	rm -rf $(VENV) .newsdesk .pytest_cache

@@ -8,7 +8,8 @@ over the sample articles (a fresh data folder, ingested first):
   to its first ``delta`` event for the same question, measured with httpx in the same run,
   alternating with the page's runs;
 * ``--screenshot PATH``: a PNG of the page answering the sample question, a citation's quote shown
-  (``make screenshot`` refreshes the README's).
+  (``make screenshot`` refreshes the README's); ``--screenshot-width 390`` takes it at a phone's
+  width, the whole page (the Sources table is below the fold there).
 
 ``python -m bench.web_run --help``; ``bench/web`` sets up the environment first.
 """
@@ -87,16 +88,29 @@ def page_weight(browser, url: str) -> dict:
     return weight
 
 
-def screenshot(browser, url: str, path: Path, question: str) -> None:
-    """The page answering ``question``, the first citation hovered so its quote shows."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, device_scale_factor=1, color_scheme="light")
+PHONE_WIDTH = 600  # narrower viewports are taken whole, at a phone's height
+
+
+def screenshot(browser, url: str, path: Path, question: str, width: int = 1280) -> None:
+    """The page answering ``question``, the first citation hovered so its quote shows. At a phone's
+    width, the whole page with no hover (there is no pointer), and its Sources view beside it
+    (``<stem>-sources.png``)."""
+    phone = width < PHONE_WIDTH
+    viewport = {"width": width, "height": 844 if phone else 800}
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, color_scheme="light")
     page = context.new_page()
     page.goto(url)
     page_first_token(page, question)
-    page.locator(".answer a.cite").first.hover()
-    page.locator("#cite-tip").wait_for(state="visible")
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path))
+    if phone:
+        page.screenshot(path=str(path), full_page=True)
+        page.click("#tab-sources")
+        page.locator("#doc-rows tr").first.wait_for()
+        page.screenshot(path=str(path.with_stem(path.stem + "-sources")), full_page=True)
+    else:
+        page.locator(".answer a.cite").first.hover()
+        page.locator("#cite-tip").wait_for(state="visible")
+        page.screenshot(path=str(path))
     context.close()
 
 
@@ -105,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10, help="Timed questions for the page and for the API (after one warm-up each).")
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--screenshot", type=Path, help="Also write a PNG of the page answering the question here.")
+    parser.add_argument("--screenshot-width", type=int, default=1280, help="The screenshot's viewport width in CSS pixels.")
     parser.add_argument("--json", type=Path, help="Write the results here as JSON too.")
     args = parser.parse_args(argv)
 
@@ -142,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 client.close()
                 context.close()
                 if args.screenshot:
-                    screenshot(browser, url, args.screenshot, args.question)
+                    screenshot(browser, url, args.screenshot, args.question, args.screenshot_width)
                 browser.close()
 
     def median(values: list[float]) -> float | None:
