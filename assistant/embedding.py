@@ -9,6 +9,7 @@ torch, on onnxruntime (which chromadb already needs). ``openai`` and ``ollama`` 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -180,7 +181,7 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
     if settings.embedding == "openai":
         OpenAILikeEmbedding = _extra_class("llama_index.embeddings.openai_like", "OpenAILikeEmbedding", "openai", "openai-embeddings")
         key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
-        return OpenAILikeEmbedding(
+        return _failing_in_one_line(OpenAILikeEmbedding)(
             model_name=settings.embedding_model or "text-embedding-3-small",
             api_base=settings.embedding_base_url or OPENAI_URL,
             # A server of one's own seldom checks the key, but the client insists on one.
@@ -193,7 +194,7 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
         )
     if settings.embedding == "ollama":
         OllamaEmbedding = _extra_class("llama_index.embeddings.ollama", "OllamaEmbedding", "ollama", "ollama-embeddings")
-        return OllamaEmbedding(
+        return _failing_in_one_line(OllamaEmbedding)(
             model_name=settings.embedding_model or "nomic-embed-text",
             base_url=settings.embedding_base_url or OLLAMA_URL,
             embed_batch_size=settings.embed_batch_size,
@@ -230,11 +231,57 @@ def embed_nodes(embed_model: BaseEmbedding, nodes: Sequence[BaseNode]) -> Sequen
 
 
 class EmbeddingFailed(RuntimeError):
-    """The embedder failed mid-ingest: nothing of the group being embedded was written."""
+    """A server embedder failed: an outage, not a fault of the request. ``str()`` is one line naming
+    the server, how it failed, and what became of the work (mid-ingest: nothing of the group being
+    embedded was written)."""
+
+    service = "embedding server"  # what Slack's notice says is not answering
+
+    def __init__(self, server: str, reason: str, consequence: str):
+        self.server, self.reason = server, reason
+        super().__init__(f"the embedding server {server} failed ({reason}): {consequence}")
 
 
 def embedding_failure(settings: Settings, exc: BaseException, consequence: str) -> EmbeddingFailed:
     """One line naming the server that failed, how, and ``consequence``: what became of the work."""
     server = embedding_server(settings) or settings.embedding
-    reason = " ".join(str(exc).split()) or exc.__class__.__name__
-    return EmbeddingFailed(f"the embedding server {server} failed ({reason}): {consequence}")
+    reason = exc.reason if isinstance(exc, EmbeddingFailed) else " ".join(str(exc).split()) or exc.__class__.__name__
+    return EmbeddingFailed(server, reason, consequence)
+
+
+SERVER_CALLS = ("_get_query_embedding", "_aget_query_embedding", "_get_text_embedding", "_aget_text_embedding",
+                "_get_text_embeddings", "_aget_text_embeddings")
+
+
+@lru_cache(maxsize=None)
+def _failing_in_one_line(embedding_class: type[BaseEmbedding]) -> type[BaseEmbedding]:
+    """``embedding_class`` whose calls to its server raise :class:`EmbeddingFailed` naming the server,
+    so that a question asked while the server is away is an outage (the API's 503), not a traceback.
+    An ingest rewords the consequence (:func:`embedding_failure`)."""
+
+    def server_of(model: BaseEmbedding) -> str:
+        return str(getattr(model, "api_base", None) or getattr(model, "base_url", None) or model.model_name)
+
+    def failed(model: BaseEmbedding, exc: Exception) -> EmbeddingFailed:
+        reason = " ".join(str(exc).split()) or exc.__class__.__name__
+        return EmbeddingFailed(server_of(model), reason, "nothing was embedded; try again once it answers")
+
+    def reporting(name: str):
+        call = getattr(embedding_class, name)
+        if inspect.iscoroutinefunction(call):
+            async def wrapped_async(self, *args, **kwargs):
+                try:
+                    return await call(self, *args, **kwargs)
+                except Exception as exc:
+                    raise failed(self, exc) from exc
+            return wrapped_async
+
+        def wrapped(self, *args, **kwargs):
+            try:
+                return call(self, *args, **kwargs)
+            except Exception as exc:
+                raise failed(self, exc) from exc
+        return wrapped
+
+    methods = {name: reporting(name) for name in SERVER_CALLS if hasattr(embedding_class, name)}
+    return type(embedding_class.__name__, (embedding_class,), {"__module__": __name__, **methods})

@@ -31,6 +31,7 @@ class StoreUnavailable(RuntimeError):
     """The Chroma server did not answer. ``str()`` is one line naming it and what went wrong."""
 
     code = 1
+    service = "article store"  # what Slack's notice says is not answering
 
     def __init__(self, address: str, reason: BaseException | str):
         self.address = address

@@ -233,3 +233,43 @@ def test_server_going_away_mid_ingest_writes_nothing_half(tmp_path):
     assert (summary.added, summary.unchanged, summary.chunks) == (2, 2, 2)
     assert {r.id for r in store.complete_records()} == {a[0] for a in ARTICLES}
     assert_store_consistent(store)
+
+
+def test_an_embedding_server_that_does_not_answer_is_a_503_naming_it(server, tmp_path):
+    """Articles embedded by the server; then the API runs against an embedding server that does not
+    answer: a question and a posted article are each a 503 naming that server (an outage, not a 500),
+    the posted article is left to a re-run, and Slack's notice names the embedding server."""
+    import httpx
+
+    from assistant.api.app import create_app
+    from assistant.embedding import EmbeddingFailed, build_embedding
+    from assistant.engine import Engine
+    from assistant.slack.app import failure_notice
+    from assistant.store import ArticleStore
+    from bench.common import free_port
+    from ingest.pipeline import Ingester
+    from tests.test_api import UvicornThread, assert_error
+
+    settings = server_settings(tmp_path, server)
+    Ingester(ArticleStore(settings), build_embedding(settings), settings).ingest_paths([write_articles(tmp_path / "in")])
+
+    gone = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    away = server_settings(tmp_path, gone)
+    store = ArticleStore(away)
+    engine = Engine(away, store, build_embedding(away), warm_up=False)
+    with UvicornThread(create_app(away, engine)) as api, httpx.Client(base_url=api.url, timeout=60) as client:
+        asked = client.post("/v1/ask", json={"question": FERRY_Q})
+        error = assert_error(asked, 503, "unavailable", f"the embedding server {gone} failed (Connection error.)")
+        assert "\n" not in error["message"]
+        assert asked.headers["Retry-After"]
+
+        posted = client.post("/v1/documents", json={"articles": [
+            {"id": "tram-line", "title": "Tram line opens", "text": "The new tram line opens on Saturday, the city said."}
+        ]})
+        assert_error(posted, 503, "unavailable", gone, "were not all written; run the same ingest again")
+        assert client.get("/healthz").status_code == 200  # the server itself is fine
+
+    assert {r.id for r in store.complete_records()} == {a[0] for a in ARTICLES}  # nothing of tram-line is stored
+    assert "tram-line" not in {meta["article_id"] for _i, _d, meta in store.iter_chunks(include=["metadatas"])}
+    notice = failure_notice(EmbeddingFailed(gone, "Connection error.", "nothing was embedded"), "slack test", "req1")
+    assert notice.startswith("Newsdesk is unavailable right now: its embedding server is not answering.")

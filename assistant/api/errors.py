@@ -2,7 +2,7 @@
 
 Validation errors (422) name the field (``"question: must not be empty"``) and list each problem in
 ``error.details``; HTTP errors keep their headers (``WWW-Authenticate``, ``Allow``); a Chroma server
-that does not answer is a 503 naming it, with ``Retry-After`` (an outage, not a fault of the request);
+or an embedding server that does not answer is a 503 naming it, with ``Retry-After`` (an outage, not a fault of the request);
 anything unexpected becomes a 500 whose message carries the request id that the log line carries too.
 """
 
@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from assistant.api.schemas import ErrorResponse
-from assistant.store_http import RETRY_AFTER_S, StoreUnavailable
+from assistant.outages import OUTAGES
+from assistant.store_http import RETRY_AFTER_S
 
 log = logging.getLogger("assistant.api")
 
@@ -43,7 +44,8 @@ DESCRIPTIONS = {
     413: "Request body larger than NEWSDESK_MAX_BODY_BYTES.",
     422: "Invalid request; the message names the field.",
     500: "Unexpected error; the message carries the request id found in the server log.",
-    503: "The Chroma server is unavailable (the message names it): try again after `Retry-After` seconds.",
+    503: "The Chroma server or the embedding server is unavailable (the message names it): try again after "
+    "`Retry-After` seconds.",
 }
 
 
@@ -66,14 +68,14 @@ class ApiError(Exception):
         self.details = details
 
 
-def unavailable(exc: StoreUnavailable) -> ApiError:
+def unavailable(exc: Exception) -> ApiError:
     return ApiError(503, "unavailable", str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 def stream_failure(exc: Exception, request_id: str, doing: str) -> dict:
     """Logged, and the error event of a stream whose status line is already sent (called in its
     ``except``): an outage named in one line, anything else a 500's message and a traceback."""
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, OUTAGES):
         log.warning("error while %s (request id %s): %s", doing, request_id, exc)
         return error_body("unavailable", str(exc))
     log.exception("error while %s (request id %s)", doing, request_id)
@@ -165,13 +167,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers, exc.details)
 
-    @app.exception_handler(StoreUnavailable)
-    async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    async def _outage(request: Request, exc: Exception) -> JSONResponse:
         # One line, no traceback: during an outage every request lands here, and the cause is known.
         log.warning("503 for %s %s (request id %s): %s", request.method, request.url.path,
                     getattr(request.state, "request_id", "-"), exc)
         error = unavailable(exc)
         return error_response(error.status, error.code, error.message, error.headers)
+
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, _outage)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

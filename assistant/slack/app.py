@@ -27,7 +27,7 @@ from assistant.answer import Answer
 from assistant.slack import SlackConfigError, blocks
 from assistant.slack.dedupe import SlackState
 from assistant.slack.feedback import record_feedback
-from assistant.store_http import StoreUnavailable
+from assistant.outages import OUTAGES
 from assistant.slack.threads import (
     bot_in_thread,
     fetch_recent,
@@ -88,10 +88,10 @@ def build_bolt_app(settings, engine, client: WebClient | None = None, *, verify_
 
 def failure_notice(exc: Exception, what: str, request_id: str) -> str:
     """Logged (called in the ``except``), and what the asker is told: a store that does not answer is
-    an outage to wait out, said so; anything else, an apology with the request id."""
-    if isinstance(exc, StoreUnavailable):
+    (or an embedding server that does not) is an outage to wait out, said so; anything else, an apology with the request id."""
+    if isinstance(exc, OUTAGES):
         log.warning("%s: %s", what, exc)
-        return blocks.unavailable_text(request_id)
+        return blocks.unavailable_text(request_id, exc.service)
     log.exception("%s failed", what)
     return blocks.apology_text(request_id)
 

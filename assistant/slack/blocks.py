@@ -256,8 +256,8 @@ def apology_text(request_id: str) -> str:
             f"(request id `{request_id}`)")
 
 
-def unavailable_text(request_id: str) -> str:
-    return (f"Newsdesk is unavailable right now: its article store is not answering. Please try again in a minute. "
+def unavailable_text(request_id: str, service: str = "article store") -> str:
+    return (f"Newsdesk is unavailable right now: its {service} is not answering. Please try again in a minute. "
             f"(request id `{request_id}`)")
 
 

@@ -1,0 +1,10 @@
+"""The servers Newsdesk may depend on that can go away: the Chroma server (``NEWSDESK_CHROMA_HOST``)
+and an embedding server (``NEWSDESK_EMBEDDING=openai|ollama``). Either failing is an outage, told in
+one line that names the server (the API's 503, Slack's "unavailable"), not a fault of the request."""
+
+from __future__ import annotations
+
+from assistant.embedding import EmbeddingFailed
+from assistant.store_http import StoreUnavailable
+
+OUTAGES: tuple[type[Exception], ...] = (StoreUnavailable, EmbeddingFailed)
