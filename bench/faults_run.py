@@ -9,7 +9,8 @@ and is writing the next (pending records in the manifest), Chroma is stopped for
 back, and the clients go on for --after s.
 
 Reported: requests sent, answered, 503s naming the Chroma server, other errors (goal 0), the slowest
-503 (goal <= 2 s), what /healthz said during the outage, per worker the time from Chroma's return to
+503 (goal <= 2 s; also apart, of the requests sent once Chroma had exited, since one in flight when
+it is stopped waits out its shutdown), what /healthz said during the outage, per worker the time from Chroma's return to
 its first answer and to its last failure (goal <= 5 s), and the re-run ingest's articles against an
 uninterrupted ingest of the same files into another collection: lost, extra, different (goal 0).
 """
@@ -331,6 +332,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
             result["ingest_when_stopped"] = {"committed": committed, "pending": sum(r.status == PENDING for r in records)}
             down_at = time.perf_counter()
             chroma.stop()
+            gone_at = time.perf_counter()  # SIGTERM'd and exited: requests in flight until now met its shutdown
             mark("chroma_stopped")
             health = []
             while True:
@@ -366,7 +368,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
             replies = load.stop()
             mark("load_stopped")
             result["healthz_after"] = httpx.get(f"{url}/healthz", timeout=10).json()
-            result.update(_counts(replies, down_at, back_at, workers))
+            result.update(_counts(replies, down_at, back_at, workers, gone_at))
             result["answering_again_s"] = _answering_again(pids, probes, replies, workers, back_at)
             got = article_snapshot(store, exclude=seeded)
     finally:
@@ -408,11 +410,14 @@ def _answering_again(pids: list[int], probes: dict[int, Reply], replies: list[Re
     return out
 
 
-def _counts(replies: list[Reply], down_at: float, back_at: float, workers: dict[int, int]) -> dict:
+def _counts(replies: list[Reply], down_at: float, back_at: float, workers: dict[int, int], gone_at: float) -> dict:
     kinds: dict[str, int] = {}
     for r in replies:
         kinds[r.outcome] = kinds.get(r.outcome, 0) + 1
     unavailable = [r.ended - r.started for r in replies if r.outcome == "unavailable"]
+    # Sent once Chroma had exited: what a client meets during the outage proper (a request in flight
+    # while Chroma shuts down waits for its shutdown).
+    unavailable_sent_gone = [r.ended - r.started for r in replies if r.outcome == "unavailable" and r.started >= gone_at]
     others = [r for r in replies if r.outcome not in ("answered", "unavailable")]
     per_worker = {}
     for pid in sorted(set(workers.values())):
@@ -438,6 +443,8 @@ def _counts(replies: list[Reply], down_at: float, back_at: float, workers: dict[
         "unavailable_example": next((r.message for r in replies if r.outcome == "unavailable"), None),
         "slowest_503_s": round(max(unavailable), 2) if unavailable else None,
         "p95_503_s": round(percentile(unavailable, 95), 2) if unavailable else None,
+        "shutdown_s": round(gone_at - down_at, 2),
+        "slowest_503_sent_after_shutdown_s": round(max(unavailable_sent_gone), 2) if unavailable_sent_gone else None,
         "recovery_s": None if last_failure is None else round(max(0.0, last_failure - back_at), 2),
         "per_worker": per_worker,
         "unattributed_requests": sum(1 for r in replies if r.client_port not in workers),
@@ -489,7 +496,9 @@ def main() -> None:
           f"{result['wall_s']} s in all")
     print(f"requests   {result['requests']} sent: {result['answered']} answered, {result['unavailable_503']} x 503 "
           f"naming Chroma, {result['other_errors']} other errors {result['other_error_kinds'] or ''}")
-    print(f"503s       slowest {result['slowest_503_s']} s, p95 {result['p95_503_s']} s; e.g. {result['unavailable_example']!r}")
+    print(f"503s       slowest {result['slowest_503_s']} s, p95 {result['p95_503_s']} s; sent after Chroma's "
+          f"{result['shutdown_s']} s shutdown, slowest {result['slowest_503_sent_after_shutdown_s']} s; "
+          f"e.g. {result['unavailable_example']!r}")
     h = result["healthz_during_outage"]
     print(f"/healthz   during the outage {h['degraded_naming_chroma']}/{h['checks']} degraded naming Chroma; after: {result['healthz_after']}")
     print(f"recovery   last failed request ended {result['recovery_s']} s after Chroma was back; {result['workers']} workers")
