@@ -8,8 +8,9 @@ or ": " tagline, that name without "The" or ".com", and an acronym before " News
 stored value it is made from: "The Independent" is its sports, travel and lifestyle desks together.
 
 Some outlets are ordinary words ("Fortune", "The Age", "Wired", "Polygon"), so a mention counts only
-where the question speaks of outlets: a name in quotes, one followed by "article", "report" ... or
-preceded by "by", "from", "according to" ... makes every outlet mention in the question count. A name
+where the question speaks of outlets: a name in quotes, one followed by "article", "report" or a
+reporting verb ("said", "suggested", "describes" ...), or one preceded by "by", "from", "according
+to" ... makes every outlet mention in the question count. A name
 that cannot be an ordinary word (an inner capital, a dot or digit, two words besides "The": "TechCrunch",
 "CBSSports.com", "Sporting News") counts anywhere, as long as it is written with a capital.
 """
@@ -27,9 +28,13 @@ _TAGLINE = re.compile(r"\s+(?:\||-|–|—)\s+|:\s+")
 # Words next to a name that say it is a publisher in this question.
 _REPORT_AFTER = re.compile(
     r"^['’‘\"”]?(?:'s|’s)?\s*(?:news\s+)?(?:article|articles|report|reports|reported|reporting|story|stories|piece|"
-    r"coverage|wrote|writes|said|says|published|claims|suggests|states|noted|notes)\b",
+    r"coverage|wrote|writes|said|says|published|claims|claimed|suggests|suggested|states|stated|noted|notes|"
+    r"describes|described|implies|implied|recommends|recommended|highlights|highlighted|mentions|mentioned|"
+    r"indicates|indicated|argues|argued|asserts|asserted|observes|observed|emphasi[sz]es|emphasi[sz]ed)\b",
     re.I,
 )
+# A name set in quotes ("'The Age'", "“Fortune”") is a title, not an ordinary word.
+_QUOTE_OPEN, _QUOTE_CLOSE = "'‘\"“", "'’\"”"
 _REPORT_BEFORE = re.compile(r"\b(?:by|from|per|according to|in|on|at)\s+(?:both\s+)?(?:the\s+)?['‘\"“]?$", re.I)
 
 
@@ -120,7 +125,9 @@ class OutletDirectory:
             if not named[:1].isupper() and not named[:1].isdigit():
                 continue  # "the verge of", "a fortune": not a publisher
             alias = text.lower()
-            context = bool(_REPORT_AFTER.search(question[match.end() :])) or bool(_REPORT_BEFORE.search(question[: match.start()]))
+            quoted = question[match.start() - 1 : match.start()] in tuple(_QUOTE_OPEN) and question[match.end() : match.end() + 1] in tuple(_QUOTE_CLOSE)
+            context = (quoted or bool(_REPORT_AFTER.search(question[match.end() :]))
+                       or bool(_REPORT_BEFORE.search(question[: match.start()])))
             found.append((Mention(self.outlets[alias], match.start(), match.end()), self.distinctive[alias], context))
         speaks_of_outlets = any(context for _, _, context in found)
         return [mention for mention, distinctive, _ in found if distinctive or speaks_of_outlets]

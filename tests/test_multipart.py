@@ -59,6 +59,12 @@ def test_ordinary_words_are_not_outlets_unless_the_question_speaks_of_outlets(ou
     assert names(outlets, "Fortune favours whom in the playoffs?") == []  # capitalised, but no report
     assert names(outlets, "What did Fortune report about the bank?") == ["Fortune"]
     assert names(outlets, "Who is the founder, according to Fortune and the Verge?") == ["Fortune", "The Verge"]
+    # A name in quotes is a title; a reporting verb after a name makes it a publisher.
+    assert names(outlets, "Did 'Fortune' and 'The Verge' agree on the founder?") == ["Fortune", "The Verge"]
+    assert names(outlets, "a club named in 'Sporting News', 'Fortune', and 'BBC News - Technology'?") == [
+        "Sporting News", "Fortune", "BBC News - Technology"]
+    assert names(outlets, "Did Fortune recommend the fund after The Verge suggested it?") == ["Fortune", "The Verge"]
+    assert names(outlets, "Did the 'fortune' cookie app win?") == []  # quoted, but not written as a name
 
 
 def test_dates_are_read_with_and_without_years():
