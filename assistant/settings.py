@@ -49,11 +49,12 @@ class Settings(BaseSettings):
         default=None, ge=1, description="openai: ask for vectors this long (models that can shorten them)."
     )
     # Texts per onnxruntime run. Its memory grows with the batch (attention is batch x 256 x 256 per
-    # head, and onnxruntime's arena keeps its peak): embedding 192 chunks peaked at 1.58 GB RSS at 32
-    # against 1.11 GB at 16 (2026-12-06, issue 23), at about the same throughput (bench/ingest
-    # --batch-sizes, commit 35d38a3: 16 at 0.993 of 32, within noise). bench/ingest --rss
-    # --rss-batch-sizes 16,32 measures it over whole ingests.
-    embed_batch_size: int = Field(default=16, ge=1, description="Texts per embedding call (per request to a server).")
+    # head, and onnxruntime's arena keeps its peak), and on 2 cores smaller batches of length-sorted
+    # texts are no slower: 1,200 dev chunks embedded alone peaked at 882 MB RSS at 16 against 589 MB
+    # at 8, and bench/ingest --batch-sizes 4,8,16 --limit 150 (2026-12-06, load 1.6) gave 4: 1.085,
+    # 8: 1.049 of 16's chunks/s. 8, not 4: for a server it is also the texts per request.
+    # bench/ingest --rss --rss-batch-sizes 8,16 measures it over whole ingests.
+    embed_batch_size: int = Field(default=8, ge=1, description="Texts per embedding call (per request to a server).")
     # A GPU server is kept busy only if the next batch is already waiting when one finishes.
     embed_batches_in_flight: int = Field(
         default=4, ge=1, description="openai/ollama: embedding requests sent at once while ingesting."
