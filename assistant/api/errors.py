@@ -3,7 +3,8 @@
 Validation errors (422) name the field (``"question: must not be empty"``) and list each problem in
 ``error.details``; HTTP errors keep their headers (``WWW-Authenticate``, ``Allow``); a Chroma server
 or an embedding server that does not answer is a 503 naming it, with ``Retry-After`` (an outage, not
-a fault of the request); anything unexpected becomes a 500 whose message carries the request id that the log line carries too.
+a fault of the request); anything unexpected becomes a 500 whose message carries the request id
+that the log line carries too.
 """
 
 from __future__ import annotations
