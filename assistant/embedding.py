@@ -9,7 +9,6 @@ torch, on onnxruntime (which chromadb already needs). ``openai`` and ``ollama`` 
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -204,13 +203,6 @@ def build_embedding(settings: Settings) -> BaseEmbedding:
     raise ValueError(f"unknown NEWSDESK_EMBEDDING={settings.embedding!r}")
 
 
-def embedding_server(settings: Settings) -> str | None:
-    """The URL of the server that embeds, or None when the embedder runs in this process."""
-    return {"openai": settings.embedding_base_url or OPENAI_URL, "ollama": settings.embedding_base_url or OLLAMA_URL}.get(
-        settings.embedding
-    )
-
-
 def embed_nodes(embed_model: BaseEmbedding, nodes: Sequence[BaseNode]) -> Sequence[BaseNode]:
     """Set each node's embedding, as llama-index's pipeline step does (the text as indexed: title and
     date included), with up to ``embed_model.num_workers`` batches in flight at once.
@@ -232,56 +224,38 @@ def embed_nodes(embed_model: BaseEmbedding, nodes: Sequence[BaseNode]) -> Sequen
 
 class EmbeddingFailed(RuntimeError):
     """A server embedder failed: an outage, not a fault of the request. ``str()`` is one line naming
-    the server, how it failed, and what became of the work (mid-ingest: nothing of the group being
-    embedded was written)."""
+    the server, how it failed, and what became of the work."""
 
     service = "embedding server"  # what Slack's notice says is not answering
 
-    def __init__(self, server: str, reason: str, consequence: str):
+    def __init__(self, server: str, reason: str, consequence: str = "nothing was embedded; try again once it answers"):
         self.server, self.reason = server, reason
         super().__init__(f"the embedding server {server} failed ({reason}): {consequence}")
 
-
-def embedding_failure(settings: Settings, exc: BaseException, consequence: str) -> EmbeddingFailed:
-    """One line naming the server that failed, how, and ``consequence``: what became of the work."""
-    server = embedding_server(settings) or settings.embedding
-    reason = exc.reason if isinstance(exc, EmbeddingFailed) else " ".join(str(exc).split()) or exc.__class__.__name__
-    return EmbeddingFailed(server, reason, consequence)
+    def because(self, consequence: str) -> "EmbeddingFailed":
+        """The same failure, saying what became of the caller's work (an ingest: what was not written)."""
+        return EmbeddingFailed(self.server, self.reason, consequence)
 
 
-SERVER_CALLS = ("_get_query_embedding", "_aget_query_embedding", "_get_text_embedding", "_aget_text_embedding",
-                "_get_text_embeddings", "_aget_text_embeddings")
+# The calls that reach the server: llama-index's sync paths, which are all Newsdesk uses (an ingest
+# puts batches in flight with threads, :func:`embed_nodes`).
+SERVER_CALLS = ("_get_query_embedding", "_get_text_embedding", "_get_text_embeddings")
 
 
 @lru_cache(maxsize=None)
 def _failing_in_one_line(embedding_class: type[BaseEmbedding]) -> type[BaseEmbedding]:
-    """``embedding_class`` whose calls to its server raise :class:`EmbeddingFailed` naming the server,
-    so that a question asked while the server is away is an outage (the API's 503), not a traceback.
-    An ingest rewords the consequence (:func:`embedding_failure`)."""
+    """``embedding_class`` whose calls to its server raise :class:`EmbeddingFailed` naming the server
+    (its ``api_base`` or ``base_url``), so that a question asked while the server is away is an outage
+    (the API's 503), not a traceback."""
 
-    def server_of(model: BaseEmbedding) -> str:
-        return str(getattr(model, "api_base", None) or getattr(model, "base_url", None) or model.model_name)
-
-    def failed(model: BaseEmbedding, exc: Exception) -> EmbeddingFailed:
-        reason = " ".join(str(exc).split()) or exc.__class__.__name__
-        return EmbeddingFailed(server_of(model), reason, "nothing was embedded; try again once it answers")
-
-    def reporting(name: str):
-        call = getattr(embedding_class, name)
-        if inspect.iscoroutinefunction(call):
-            async def wrapped_async(self, *args, **kwargs):
-                try:
-                    return await call(self, *args, **kwargs)
-                except Exception as exc:
-                    raise failed(self, exc) from exc
-            return wrapped_async
-
+    def reporting(call):
         def wrapped(self, *args, **kwargs):
             try:
                 return call(self, *args, **kwargs)
             except Exception as exc:
-                raise failed(self, exc) from exc
+                server = getattr(self, "api_base", None) or getattr(self, "base_url", None) or self.model_name
+                raise EmbeddingFailed(str(server), " ".join(str(exc).split()) or type(exc).__name__) from exc
         return wrapped
 
-    methods = {name: reporting(name) for name in SERVER_CALLS if hasattr(embedding_class, name)}
+    methods = {name: reporting(getattr(embedding_class, name)) for name in SERVER_CALLS}
     return type(embedding_class.__name__, (embedding_class,), {"__module__": __name__, **methods})

@@ -10,9 +10,9 @@ stored value it is made from: "The Independent" is its sports, travel and lifest
 Some outlets are ordinary words ("Fortune", "The Age", "Wired", "Polygon"), so a mention counts only
 where the question speaks of outlets: a name in quotes, one followed by "article", "report" or a
 reporting verb ("said", "suggested", "describes" ...), or one preceded by "by", "from", "according
-to" ... makes every outlet mention in the question count. A name
-that cannot be an ordinary word (an inner capital, a dot or digit, two words besides "The": "TechCrunch",
-"CBSSports.com", "Sporting News") counts anywhere, as long as it is written with a capital.
+to" ... makes every outlet mention in the question count. A name that cannot be an ordinary word (an
+inner capital, a dot or digit, two words besides "The": "TechCrunch", "CBSSports.com", "Sporting
+News") counts anywhere, as long as it is written with a capital.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _REPORT_AFTER = re.compile(
     re.I,
 )
 # A name set in quotes ("'The Age'", "“Fortune”") is a title, not an ordinary word.
-_QUOTE_OPEN, _QUOTE_CLOSE = "'‘\"“", "'’\"”"
+_QUOTE_OPEN, _QUOTE_CLOSE = ("'", "‘", '"', "“"), ("'", "’", '"', "”")
 _REPORT_BEFORE = re.compile(r"\b(?:by|from|per|according to|in|on|at)\s+(?:both\s+)?(?:the\s+)?['‘\"“]?$", re.I)
 
 
@@ -125,7 +125,7 @@ class OutletDirectory:
             if not named[:1].isupper() and not named[:1].isdigit():
                 continue  # "the verge of", "a fortune": not a publisher
             alias = text.lower()
-            quoted = question[match.start() - 1 : match.start()] in tuple(_QUOTE_OPEN) and question[match.end() : match.end() + 1] in tuple(_QUOTE_CLOSE)
+            quoted = question[match.start() - 1 : match.start()] in _QUOTE_OPEN and question[match.end() : match.end() + 1] in _QUOTE_CLOSE
             context = (quoted or bool(_REPORT_AFTER.search(question[match.end() :]))
                        or bool(_REPORT_BEFORE.search(question[: match.start()])))
             found.append((Mention(self.outlets[alias], match.start(), match.end()), self.distinctive[alias], context))

@@ -41,7 +41,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, TransformComponent
 
 from assistant.bm25 import build_bm25
-from assistant.embedding import count_word_pieces, embed_nodes, embedding_failure, embedding_server
+from assistant.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
 from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
@@ -474,12 +474,10 @@ class Ingester:
             nodes = self.pipeline.run(nodes=nodes, show_progress=False)
             try:
                 embed_nodes(self.embed_model, nodes)
-            except Exception as exc:
-                if embedding_server(self.settings) is None:
-                    raise
+            except EmbeddingFailed as exc:
                 # The group's records stay pending: the next run clears and redoes them.
-                raise embedding_failure(
-                    self.settings, exc, f"the {len(group)} article(s) being embedded were not all written; run the same ingest again"
+                raise exc.because(
+                    f"the {len(group)} article(s) being embedded were not all written; run the same ingest again"
                 ) from exc
             claim_embedder(self.store, self.embed_model, len(nodes[0].embedding))
             self.store.vector_store().add(nodes)

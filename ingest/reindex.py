@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from assistant.bm25 import build_bm25
-from assistant.embedding import embed_nodes, embedding_failure, embedding_server
+from assistant.embedding import EmbeddingFailed, embed_nodes
 from assistant.settings import Settings
 from assistant.store import ArticleStore, switch_collection
 from assistant.store_embedder import (
@@ -91,7 +91,7 @@ def reindex(
     # The manifest's hashes are copied: the model name they were computed with goes with them.
     hashed = str(source.get(HASHED_AS_KEY) or (stored.model if stored else UNRECORDED_MODEL))
     try:
-        chunks, embedder = _copy_chunks(old, new, embed_model, settings, hashed, progress)
+        chunks, embedder = _copy_chunks(old, new, embed_model, hashed, progress)
         for ids, metas in old._pages(old.manifest, include=["metadatas"]):
             new.manifest.upsert(ids=ids, embeddings=[[1.0]] * len(ids), metadatas=metas)
         if old.version() != started:
@@ -109,7 +109,7 @@ def reindex(
     return ReindexSummary(settings.collection, old.name, new.name, articles, chunks, embedder or Embedder(embed_model.model_name))
 
 
-def _copy_chunks(old: ArticleStore, new: ArticleStore, embed_model, settings: Settings, hashed: str, progress):
+def _copy_chunks(old: ArticleStore, new: ArticleStore, embed_model, hashed: str, progress):
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
     chunks, embedder, page = 0, None, []
@@ -120,10 +120,8 @@ def _copy_chunks(old: ArticleStore, new: ArticleStore, embed_model, settings: Se
         nodes = [metadata_dict_to_node(meta, text=doc or "") for _id, doc, meta in page]
         try:
             embed_nodes(embed_model, nodes)
-        except Exception as exc:
-            if embedding_server(settings) is None:
-                raise
-            raise embedding_failure(settings, exc, "nothing was switched, the old collection still serves") from exc
+        except EmbeddingFailed as exc:
+            raise exc.because("nothing was switched, the old collection still serves") from exc
         if embedder is None:
             embedder = Embedder(embed_model.model_name, len(nodes[0].embedding))
             record_embedder(new, embedder, {}, **{HASHED_AS_KEY: hashed})

@@ -87,8 +87,8 @@ def build_bolt_app(settings, engine, client: WebClient | None = None, *, verify_
 
 
 def failure_notice(exc: Exception, what: str, request_id: str) -> str:
-    """Logged (called in the ``except``), and what the asker is told: a store that does not answer is
-    (or an embedding server that does not) is an outage to wait out, said so; anything else, an apology with the request id."""
+    """Logged (called in the ``except``), and what the asker is told: a store or an embedding server
+    that does not answer is an outage to wait out, said so; anything else, an apology with the request id."""
     if isinstance(exc, OUTAGES):
         log.warning("%s: %s", what, exc)
         return blocks.unavailable_text(request_id, exc.service)
