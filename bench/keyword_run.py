@@ -1,0 +1,248 @@
+"""The keyword index on tantivy against Newsdesk's bm25s index, on the same synthetic chunks and the
+same tokens, in one run (issue 24's first measurements).
+
+For each size: the time to index the analysed chunks (bm25s: ``BM25.index`` over token ids, as
+``assistant.bm25_build`` scores them; tantivy: add and commit), query p50 unfiltered and under a
+one-week window (bm25s through the retriever Newsdesk answers from, a weight mask for the window;
+tantivy, a range clause), and what one more article (10 chunks) costs before a query finds it
+(tantivy: add, commit, search; bm25s can only be rebuilt whole, so its figure is the build's).
+With ``--store``, the rankings of both over a real store's chunks for the questions of ``--questions``:
+how many of bm25s's first 10 tantivy also returns.
+
+    bench/keyword [--sizes 10000,100000] [--queries 200]
+    bench/keyword --store DATA_DIR --collection NAME --questions Q.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import read_jsonl
+from bench.synthetic_text import sentence
+
+SOURCES = [f"Outlet {i}" for i in range(20)]
+DAYS = 180
+CHUNK_SENTENCES = 7
+K = 40
+
+
+def synthetic_chunks(n: int, seed: int = 24) -> list[tuple[str, str, str, int, str]]:
+    """(chunk id, article id, text, day, source): articles of 10 chunks over DAYS days."""
+    rng = random.Random(seed)
+    start = 20230101
+    out = []
+    for i in range(n):
+        article = i // 10
+        day_offset = (article * 7919) % DAYS
+        day = _yyyymmdd(start, day_offset)
+        text = " ".join(sentence(rng) for _ in range(CHUNK_SENTENCES))
+        out.append((f"a{article}::{i % 10}", f"a{article}", text, day, SOURCES[article % len(SOURCES)]))
+    return out
+
+
+def corpus_chunks(corpus: Path, n: int, words: int = 120) -> list[tuple[str, str, str, int, str]]:
+    """(chunk id, article id, text, day, source) from a corpus's articles, ``words`` words a chunk;
+    past the corpus's own chunks, copies of its articles with 15 % of their words replaced by corpus
+    words (``bench.scale_corpus.vary_text``: a copy reads like a re-edited story)."""
+    import numpy as np
+
+    from bench.scale_corpus import WORD, vary_text
+
+    originals = []
+    for item in read_jsonl(corpus):
+        text = (item.get("text") or item.get("body") or "").split()
+        day = int((item.get("published_at") or "0")[:10].replace("-", "") or 0)
+        pieces = [" ".join(text[i:i + words]) for i in range(0, len(text), words)] or [item.get("title", "")]
+        originals.append((str(item["id"]), pieces, day, str(item.get("source") or "")))
+    pool = [w.lower() for _a, pieces, _d, _s in originals[:300] for p in pieces for w in WORD.findall(p)]
+    out: list[tuple[str, str, str, int, str]] = []
+    copy = 0
+    while len(out) < n:
+        rng = np.random.default_rng(copy)
+        for article_id, pieces, day, source in originals:
+            new_id = article_id if copy == 0 else f"{article_id}~{copy}"
+            for position, piece in enumerate(pieces):
+                text = piece if copy == 0 else vary_text(piece, pool, rng)
+                out.append((f"{new_id}::{position}", new_id, text, day, source))
+                if len(out) >= n:
+                    return out
+        copy += 1
+    return out
+
+
+def _yyyymmdd(start: int, offset: int) -> int:
+    import datetime as dt
+
+    base = dt.date(start // 10000, start // 100 % 100, start % 100) + dt.timedelta(days=offset)
+    return base.year * 10000 + base.month * 100 + base.day
+
+
+def _bm25s_retriever(tokens: list[list[str]]):
+    """Newsdesk's retriever class over a bm25s index of ``tokens`` (ids as bm25_build gives them)."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    from assistant.bm25 import store_retriever_class
+
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
+    started = time.perf_counter()
+    bm25 = bm25s.BM25()
+    bm25.index(Tokenized(ids=ids, vocab=dict(vocab)), show_progress=False)
+    seconds = time.perf_counter() - started
+    retriever = store_retriever_class()(bm25, version="bench", store=None, filter_keys=None, top_k=K,
+                                        superseded=threading.Event())
+    return retriever, seconds
+
+
+def _p50_ms(fn, queries) -> float:
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        fn(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def run_size(n: int, queries: int, work: Path, corpus: Path | None = None, questions: Path | None = None) -> dict:
+    from assistant.keyword_tantivy import ChunkDoc, KeywordIndex, analyse
+
+    chunks = corpus_chunks(corpus, n) if corpus else synthetic_chunks(n)
+    started = time.perf_counter()
+    tokens = analyse([text for _c, _a, text, _d, _s in chunks])
+    analysed_s = time.perf_counter() - started
+    docs = [ChunkDoc(c, a, t, d, s) for (c, a, _text, d, s), t in zip(chunks, tokens)]
+
+    path = work / f"tantivy-{n}"
+    shutil.rmtree(path, ignore_errors=True)
+    started = time.perf_counter()
+    index = KeywordIndex(path)
+    index.add(docs)
+    index.commit()
+    tantivy_build_s = time.perf_counter() - started
+
+    retriever, bm25s_build_s = _bm25s_retriever(tokens)
+    days = np.array([d for _c, _a, _t, d, _s in chunks])
+
+    rng = random.Random(7)
+    if questions:
+        asked = [item["question"] for item in read_jsonl(questions, queries)]
+    else:
+        asked = [" ".join(sentence(rng).split()[:12]) for _ in range(queries)]
+    # A week in the middle of the store's days.
+    dated = sorted(d for d in days if d)
+    middle = str(dated[len(dated) // 2]) if dated else "20230301"
+    first = _yyyymmdd(int(middle), -3)
+    week = (first, _yyyymmdd(first, 6))
+
+    def bm25s_week(q):
+        # As Newsdesk narrows: a 0/1 weight per document, made for the query, then scored under it.
+        mask = ((days >= week[0]) & (days <= week[1])).astype(np.float32)
+        return _masked(retriever, mask)._top(q)
+
+    out = {
+        "chunks": n,
+        "analyse_s": round(analysed_s, 2),
+        "bm25s_build_s": round(bm25s_build_s, 2),
+        "tantivy_build_s": round(tantivy_build_s, 2),
+        "bm25s_p50_ms": round(_p50_ms(retriever._top, asked), 3),
+        "tantivy_p50_ms": round(_p50_ms(lambda q: index.search(q, K), asked), 3),
+        "bm25s_week_p50_ms": round(_p50_ms(bm25s_week, asked), 3),
+        "tantivy_week_p50_ms": round(_p50_ms(lambda q: index.search(q, K, since=week[0], until=week[1]), asked), 3),
+    }
+    # One more article: how long before a query finds it.
+    rng_new = random.Random(99)
+    fresh = [ChunkDoc(f"fresh::{i}", "fresh", analyse([" ".join(sentence(rng_new) for _ in range(CHUNK_SENTENCES))
+                                                       + " zanzibarquay"])[0], 20230702, SOURCES[0]) for i in range(10)]
+    started = time.perf_counter()
+    index.add(fresh)
+    index.commit()
+    found = index.search("zanzibarquay", 5)
+    out["tantivy_add_article_s"] = round(time.perf_counter() - started, 4)
+    out["tantivy_add_found"] = len(found)
+    started = time.perf_counter()
+    index.delete_articles(["fresh"])
+    index.commit()
+    out["tantivy_delete_article_s"] = round(time.perf_counter() - started, 4)
+    out["tantivy_after_delete_found"] = len(index.search("zanzibarquay", 5))
+    index.close()
+    return out
+
+
+def _masked(retriever, mask):
+    import copy
+
+    view = copy.copy(retriever)
+    view.weight_mask = mask
+    view.admitted = int(mask.sum())
+    view.similarity_top_k = min(retriever.similarity_top_k, view.admitted)
+    return view
+
+
+def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -> dict:
+    """bm25s's and tantivy's first 10 chunks over a real store, question by question."""
+    import os
+
+    os.environ["NEWSDESK_DATA_DIR"] = str(data_dir)
+    from llama_index.core.schema import QueryBundle
+
+    from assistant.engine import Engine
+    from assistant.keyword_tantivy import build_from_store
+    from assistant.settings import Settings
+
+    engine = Engine(Settings(collection=collection))
+    started = time.perf_counter()
+    index = build_from_store(engine.store, work / "tantivy-store")
+    built_s = time.perf_counter() - started
+    bm25 = engine.bm25.get()
+    overlaps, same_first = [], 0
+    items = read_jsonl(questions)
+    for item in items:
+        ours = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(item["question"]))][:10]
+        theirs = [chunk_id for chunk_id, _score in index.search(item["question"], 10)]
+        if ours:
+            overlaps.append(len(set(ours) & set(theirs)) / len(ours))
+            same_first += bool(theirs) and ours[0] == theirs[0]
+    return {"questions": len(items), "chunks": index.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
+            "top10_overlap": round(statistics.mean(overlaps), 3), "same_first": round(same_first / len(overlaps), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000", help="synthetic store sizes, in chunks")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--corpus", type=Path, help="chunks from this corpus (JSONL articles) instead of synthetic sentences")
+    parser.add_argument("--store", type=Path, help="a data dir whose collection to diff rankings on")
+    parser.add_argument("--collection")
+    parser.add_argument("--questions", type=Path, help="questions (JSONL): the queries, and with --store the diff's")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-keyword-"))
+    try:
+        if args.store:
+            if not (args.collection and args.questions):
+                parser.error("--store needs --collection and --questions")
+            print(ranking_diff(args.store, args.collection, args.questions, work))
+            return
+        rows = [run_size(int(n), args.queries, work, args.corpus, args.questions) for n in args.sizes.split(",")]
+        print("| chunks | analyse s | bm25s build s | tantivy build s | p50 ms bm25s / tantivy | one-week window p50 ms bm25s / tantivy | one article added, found (s) | deleted (s) |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['chunks']:,} | {r['analyse_s']} | {r['bm25s_build_s']} | {r['tantivy_build_s']} | "
+                  f"{r['bm25s_p50_ms']} / {r['tantivy_p50_ms']} | {r['bm25s_week_p50_ms']} / {r['tantivy_week_p50_ms']} | "
+                  f"{r['tantivy_add_article_s']} ({r['tantivy_add_found']} found) | {r['tantivy_delete_article_s']} "
+                  f"({r['tantivy_after_delete_found']} left) |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
