@@ -53,13 +53,17 @@ def _stemmer(module):
 
 @dataclass(frozen=True)
 class ChunkDoc:
-    """What the index keeps of a chunk: its id, its article, its tokens, its day and source."""
+    """What the index keeps of a chunk (or of a whole article: ``chunk_id`` is then the article's id):
+    its id, its article, its tokens, its day and source. ``header`` counts the leading tokens that are
+    the chunk's metadata (title, source), which an article's document holds once."""
 
     chunk_id: str
     article_id: str
     tokens: list[str]
     day: int
     source: str
+    header: int = 0
+    position: int = 0  # the chunk's place in its article
 
 
 def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = 2000) -> Iterator[ChunkDoc]:
@@ -79,11 +83,29 @@ def _analysed(batch: list[tuple[str, str, dict]]) -> Iterator[ChunkDoc]:
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
     nodes = [metadata_dict_to_node(meta, text=text or "") for _id, text, meta in batch]
-    tokens = analyse([node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes])
-    for node, words in zip(nodes, tokens):
+    headers, bodies = [], []
+    for node in nodes:
+        embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
+        # llama-index's template puts the metadata before the text (as assistant.bm25_build splits it).
+        split = len(embedded) - len(node.text) if node.text and embedded.endswith(node.text) else len(embedded)
+        headers.append(embedded[:split])
+        bodies.append(embedded[split:])
+    tokens = analyse(headers + bodies)
+    for i, node in enumerate(nodes):
         meta = node.metadata
-        yield ChunkDoc(node.node_id, str(meta.get("article_id", node.node_id)), words,
-                       int(meta.get("published_day") or 0), str(meta.get("source") or ""))
+        header, body = tokens[i], tokens[len(nodes) + i]
+        yield ChunkDoc(node.node_id, str(meta.get("article_id", node.node_id)), header + body,
+                       int(meta.get("published_day") or 0), str(meta.get("source") or ""), header=len(header),
+                       position=int(meta.get("position", 0) or 0))
+
+
+def article_doc(chunks: Sequence[ChunkDoc]) -> ChunkDoc:
+    """One article's document from its chunks: the first chunk's header once, then every chunk's text
+    (as the bm25s article index joins them)."""
+    ordered = sorted(chunks, key=lambda c: c.position)
+    first = ordered[0]
+    tokens = first.tokens[: first.header] + [t for c in ordered for t in c.tokens[c.header:]]
+    return ChunkDoc(first.article_id, first.article_id, tokens, first.day, first.source, header=first.header)
 
 
 class KeywordIndex:
@@ -188,11 +210,50 @@ def _day(value: dt.date | int | None) -> int | None:
     return value.year * 10000 + value.month * 100 + value.day
 
 
-def build_from_store(store, path: Path) -> KeywordIndex:
-    """A keyword index of every chunk ``store`` holds, written at ``path`` (a streamed pass: memory
-    bounded by a page of chunks and the writer's heap)."""
-    index = KeywordIndex(path)
-    index.add(chunk_docs(store.iter_chunks()))
-    index.commit()
-    index.close()
-    return index
+@dataclass
+class StoreKeywords:
+    """The keyword indexes of one store: its chunks, and its whole articles (one document each)."""
+
+    chunks: KeywordIndex
+    articles: KeywordIndex
+
+    def close(self) -> None:
+        self.chunks.close()
+        self.articles.close()
+
+
+def build_from_store(store, path: Path) -> StoreKeywords:
+    """Keyword indexes of every chunk and article ``store`` holds, written under ``path`` (``chunks/``,
+    ``articles/``) in one streamed pass: memory bounded by a page of chunks, one article's tokens and the
+    writers' heaps.
+
+    An ingest writes an article's chunks together, so the store yields them together; an article met
+    again after its document was written (chunks written apart) is re-read whole and replaced."""
+    built = StoreKeywords(KeywordIndex(path / "chunks"), KeywordIndex(path / "articles"))
+    written: set[str] = set()
+    current: list[ChunkDoc] = []
+
+    def flush() -> None:
+        if not current:
+            return
+        article_id = current[0].article_id
+        if article_id in written:
+            built.articles.delete_articles([article_id])
+            current[:] = list(chunk_docs(store.iter_chunks(where={"article_id": article_id})))
+        built.articles.add([article_doc(current)])
+        written.add(article_id)
+        current.clear()
+
+    def chunks_seen() -> Iterator[ChunkDoc]:
+        for doc in chunk_docs(store.iter_chunks()):
+            if current and doc.article_id != current[0].article_id:
+                flush()
+            current.append(doc)
+            yield doc
+
+    built.chunks.add(chunks_seen())
+    flush()
+    built.chunks.commit()
+    built.articles.commit()
+    built.close()
+    return built

@@ -28,6 +28,7 @@ import numpy as np
 
 from bench.common import read_jsonl
 from bench.synthetic_text import sentence
+from eval.metrics import first_fact_rank
 
 SOURCES = [f"Outlet {i}" for i in range(20)]
 DAYS = 180
@@ -201,19 +202,48 @@ def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -
 
     engine = Engine(Settings(collection=collection))
     started = time.perf_counter()
-    index = build_from_store(engine.store, work / "tantivy-store")
+    built = build_from_store(engine.store, work / "tantivy-store")
+    index = built.chunks
     built_s = time.perf_counter() - started
     bm25 = engine.bm25.get()
-    overlaps, same_first = [], 0
+    overlaps, same_first, article_overlaps = [], 0, []
+    ranks: dict[str, list] = {"bm25s": [], "tantivy": []}
     items = read_jsonl(questions)
     for item in items:
-        ours = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(item["question"]))][:10]
+        hits = bm25.retrieve(QueryBundle(item["question"]))[:10]
+        ours = [hit.node.node_id for hit in hits]
         theirs = [chunk_id for chunk_id, _score in index.search(item["question"], 10)]
         if ours:
             overlaps.append(len(set(ours) & set(theirs)) / len(ours))
             same_first += bool(theirs) and ours[0] == theirs[0]
-    return {"questions": len(items), "chunks": index.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
-            "top10_overlap": round(statistics.mean(overlaps), 3), "same_first": round(same_first / len(overlaps), 3)}
+        articles = [article_id for article_id, _score in bm25.articles.ranked_ids(item["question"])][:10]
+        if articles:
+            found = {article_id for article_id, _score in built.articles.search(item["question"], 10)}
+            article_overlaps.append(len(set(articles) & found) / len(articles))
+        facts = [fact["fact"] for fact in item.get("gold_facts") or []]
+        if facts and item.get("answerable", True):
+            # The benchmark's chunk rule (eval.metrics.first_fact_rank) on each list's texts.
+            texts = dict(zip(*_texts(engine.store, theirs)))
+            ranks["bm25s"].append(first_fact_rank([hit.node.get_content() for hit in hits], facts))
+            ranks["tantivy"].append(first_fact_rank([texts[c] for c in theirs if c in texts], facts))
+    out = {"questions": len(items), "chunks": index.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
+           "top10_overlap": round(statistics.mean(overlaps), 3), "same_first": round(same_first / len(overlaps), 3),
+           "article_top10_overlap": round(statistics.mean(article_overlaps), 3)}
+    for name, found in ranks.items():
+        if found:
+            out[f"chunk_mrr@10 {name}"] = round(sum(1 / r for r in found if r) / len(found), 3)
+            out[f"chunk_hits@10 {name}"] = round(sum(1 for r in found if r) / len(found), 3)
+    return out
+
+
+def _texts(store, chunk_ids: list[str]) -> tuple[list[str], list[str]]:
+    """(ids, contents as the evaluator reads them) of ``chunk_ids`` as the store holds them."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    if not chunk_ids:
+        return [], []
+    got = store.chunks.get(ids=chunk_ids, include=["documents", "metadatas"])
+    return got["ids"], [metadata_dict_to_node(meta, text=doc).get_content() for doc, meta in zip(got["documents"], got["metadatas"])]
 
 
 def main() -> None:

@@ -17,8 +17,9 @@ QUESTIONS = ["When did the lighthouse keeper retire?", "walrus on the slipway", 
 
 def test_built_from_the_store_it_ranks_as_the_bm25s_index(ingester, store, tmp_path):
     _ingest(ingester, tmp_path, ARTICLES)
-    index = build_from_store(store, tmp_path / "keywords")
-    assert index.num_docs == store.count_chunks()
+    built = build_from_store(store, tmp_path / "keywords")
+    index = built.chunks
+    assert index.num_docs == store.count_chunks() and built.articles.num_docs == len(ARTICLES)
     bm25 = BM25Cache(store, top_k=40).get()
     for question in QUESTIONS:
         ours = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(question))]
@@ -26,6 +27,9 @@ def test_built_from_the_store_it_ranks_as_the_bm25s_index(ingester, store, tmp_p
         # The same chunks hold the question's tokens; only k1 differs (1.2 against bm25s's 1.5).
         assert set(theirs) == set(ours), question
         assert theirs[0] == ours[0], question
+        # And the same whole articles.
+        articles = [article_id for article_id, _score in bm25.articles.ranked_ids(question)]
+        assert [a for a, _ in built.articles.search(question, 40)][:1] == articles[:1] and articles, question
     assert index.search("zzqx nothing matches this", 10) == []
     assert index.search("", 10) == [] and index.search("the of and", 10) == []  # stop words only
     # Document frequencies are the analysed tokens' ("retired" and "retire" share one stem).
@@ -34,7 +38,7 @@ def test_built_from_the_store_it_ranks_as_the_bm25s_index(ingester, store, tmp_p
 
 def test_a_day_window_and_a_source_narrow_the_query(ingester, store, tmp_path):
     _ingest(ingester, tmp_path, ARTICLES)
-    index = build_from_store(store, tmp_path / "keywords")
+    index = build_from_store(store, tmp_path / "keywords").chunks
     question = "thirty pence prize Millgate lighthouse walrus"
     every = index.search(question, 10)
     assert {cid.split("::")[0] for cid, _ in every} >= {"ledger/lighthouse-keeper", "courier/bakery-award"}
@@ -54,8 +58,8 @@ def test_a_day_window_and_a_source_narrow_the_query(ingester, store, tmp_path):
 
 def test_an_article_added_or_deleted_is_seen_at_the_next_commit(ingester, store, tmp_path):
     _ingest(ingester, tmp_path, ARTICLES)
-    path = tmp_path / "keywords"
-    index = build_from_store(store, path)
+    index = build_from_store(store, tmp_path / "built").chunks
+    index = KeywordIndex(tmp_path / "built" / "chunks")
     before = index.num_docs
 
     # The new article through the store, then into the index as the store holds it.
@@ -75,9 +79,34 @@ def test_an_article_added_or_deleted_is_seen_at_the_next_commit(ingester, store,
     index.close()
 
     # Committed work is on disk: a new reader sees it, and a new writer can take over.
-    reopened = KeywordIndex(path)
+    reopened = KeywordIndex(tmp_path / "built" / "chunks")
     assert reopened.num_docs == before
     reopened.add([ChunkDoc("x::0", "x", ["zanzibarquay"], 20250401, "Northern Ledger")])
     reopened.commit()
     assert [cid for cid, _ in reopened.search("zanzibarquay", 5)] == ["x::0"]
     reopened.close()
+
+
+def test_an_article_whose_chunks_the_store_holds_apart_is_one_document(ingester, store, tmp_path):
+    long_article = dict(ARTICLES[0], text=" ".join([ARTICLES[0]["text"]] * 12))
+    _ingest(ingester, tmp_path, [long_article, ARTICLES[1]])
+    got = store.chunks.get(include=["documents", "metadatas", "embeddings"])
+    rows = list(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]))
+    keeper = [r for r in rows if r[2]["article_id"] == long_article["id"]]
+    assert len(keeper) >= 2
+    # Written again with the walrus story between the keeper's first chunk and the rest: the store
+    # now yields them apart.
+    store.chunks.delete(ids=[r[0] for r in rows])
+    walrus = [r for r in rows if r not in keeper]
+    for part in ([keeper[0]], walrus, keeper[1:]):
+        store.chunks.add(ids=[r[0] for r in part], documents=[r[1] for r in part], metadatas=[r[2] for r in part],
+                         embeddings=[r[3] for r in part])
+    order = [meta["article_id"] for _id, _doc, meta in store.iter_chunks()]
+    assert order.index(ARTICLES[1]["id"]) < len(order) - 1 - order[::-1].index(long_article["id"])
+
+    built = build_from_store(store, tmp_path / "keywords")
+    assert built.chunks.num_docs == len(rows) and built.articles.num_docs == 2
+    # Its document holds every chunk's words: the last chunk's count as much as the first's.
+    ranked = built.articles.search("lighthouse keeper Skerry", 5)
+    assert [a for a, _ in ranked][0] == long_article["id"]
+    assert BM25Cache(store, top_k=40).get().articles.ranked_ids("lighthouse keeper Skerry")[0][0] == long_article["id"]
