@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -54,6 +55,11 @@ def corpus_chunks(corpus: Path, n: int, words: int = 120) -> list[tuple[str, str
     """(chunk id, article id, text, day, source) from a corpus's articles, ``words`` words a chunk;
     past the corpus's own chunks, copies of its articles with 15 % of their words replaced by corpus
     words (``bench.scale_corpus.vary_text``: a copy reads like a re-edited story)."""
+    return list(iter_corpus_chunks(corpus, n, words))
+
+
+def iter_corpus_chunks(corpus: Path, n: int, words: int = 120) -> Iterator[tuple[str, str, str, int, str]]:
+    """:func:`corpus_chunks` one at a time."""
     import numpy as np
 
     from bench.scale_corpus import WORD, vary_text
@@ -65,19 +71,18 @@ def corpus_chunks(corpus: Path, n: int, words: int = 120) -> list[tuple[str, str
         pieces = [" ".join(text[i:i + words]) for i in range(0, len(text), words)] or [item.get("title", "")]
         originals.append((str(item["id"]), pieces, day, str(item.get("source") or "")))
     pool = [w.lower() for _a, pieces, _d, _s in originals[:300] for p in pieces for w in WORD.findall(p)]
-    out: list[tuple[str, str, str, int, str]] = []
-    copy = 0
-    while len(out) < n:
+    made = copy = 0
+    while made < n:
         rng = np.random.default_rng(copy)
         for article_id, pieces, day, source in originals:
             new_id = article_id if copy == 0 else f"{article_id}~{copy}"
             for position, piece in enumerate(pieces):
                 text = piece if copy == 0 else vary_text(piece, pool, rng)
-                out.append((f"{new_id}::{position}", new_id, text, day, source))
-                if len(out) >= n:
-                    return out
+                yield f"{new_id}::{position}", new_id, text, day, source
+                made += 1
+                if made >= n:
+                    return
         copy += 1
-    return out
 
 
 def _yyyymmdd(start: int, offset: int) -> int:
@@ -179,6 +184,34 @@ def run_size(n: int, queries: int, work: Path, corpus: Path | None = None, quest
     return out
 
 
+def streamed_build(corpus: Path, n: int, path: Path, page: int = 2000) -> dict:
+    """Build the keyword index of ``n`` corpus chunks as a store's would be built: streamed a page at a
+    time (analysed, added), committed once; the seconds and this process's peak RSS."""
+    import resource
+
+    from assistant.keyword_tantivy import ChunkDoc, KeywordIndex, analyse
+
+    started = time.perf_counter()
+    index = KeywordIndex(path)
+    batch: list = []
+
+    def flush() -> None:
+        tokens = analyse([text for _c, _a, text, _d, _s in batch])
+        index.add(ChunkDoc(c, a, t, d, s) for (c, a, _text, d, s), t in zip(batch, tokens))
+        batch.clear()
+
+    for chunk in iter_corpus_chunks(corpus, n):
+        batch.append(chunk)
+        if len(batch) >= page:
+            flush()
+    if batch:
+        flush()
+    index.commit()
+    index.close()
+    return {"chunks": index.num_docs, "seconds": round(time.perf_counter() - started, 1),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
 def _masked(retriever, mask):
     import copy
 
@@ -208,6 +241,7 @@ def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -
     bm25 = engine.bm25.get()
     overlaps, same_first, article_overlaps = [], 0, []
     ranks: dict[str, list] = {"bm25s": [], "tantivy": []}
+    article_ranks: dict[str, list] = {"bm25s": [], "tantivy": []}
     items = read_jsonl(questions)
     for item in items:
         hits = bm25.retrieve(QueryBundle(item["question"]))[:10]
@@ -220,6 +254,13 @@ def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -
         if articles:
             found = {article_id for article_id, _score in built.articles.search(item["question"], 10)}
             article_overlaps.append(len(set(articles) & found) / len(articles))
+        gold = set(item.get("gold_sources") or [])
+        if gold and item.get("answerable", True):
+            # Article-level, as the dev sets are scored: articles in the order their chunks first come.
+            deep = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(item["question"]))]
+            for name, ids in (("bm25s", deep), ("tantivy", [c for c, _s in index.search(item["question"], K)])):
+                order = list(dict.fromkeys(chunk_id.split("::")[0] for chunk_id in ids))
+                article_ranks[name].append(next((i + 1 for i, a in enumerate(order[:10]) if a in gold), None))
         facts = [fact["fact"] for fact in item.get("gold_facts") or []]
         if facts and item.get("answerable", True):
             # The benchmark's chunk rule (eval.metrics.first_fact_rank) on each list's texts.
@@ -229,6 +270,16 @@ def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -
     out = {"questions": len(items), "chunks": index.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
            "top10_overlap": round(statistics.mean(overlaps), 3), "same_first": round(same_first / len(overlaps), 3),
            "article_top10_overlap": round(statistics.mean(article_overlaps), 3)}
+    for name, found in article_ranks.items():
+        if found:
+            out[f"mrr@10 {name}"] = round(sum(1 / r for r in found if r) / len(found), 3)
+            out[f"recall@5 {name}"] = round(sum(1 for r in found if r and r <= 5) / len(found), 3)
+    if article_ranks["bm25s"]:
+        # How the first gold article's rank (None: not in the first 10) moved from bm25s to tantivy.
+        pairs = list(zip(*article_ranks.values()))
+        rank = lambda r: r or 11  # noqa: E731
+        out["first_gold_rank up / same / down"] = (sum(rank(b) < rank(a) for a, b in pairs),
+                                                  sum(a == b for a, b in pairs), sum(rank(b) > rank(a) for a, b in pairs))
     for name, found in ranks.items():
         if found:
             out[f"chunk_mrr@10 {name}"] = round(sum(1 / r for r in found if r) / len(found), 3)
@@ -251,12 +302,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="synthetic store sizes, in chunks")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--corpus", type=Path, help="chunks from this corpus (JSONL articles) instead of synthetic sentences")
+    parser.add_argument("--build-rss", type=int, metavar="N",
+                        help="with --corpus: build the index of N chunks streamed, and print its time and peak RSS")
     parser.add_argument("--store", type=Path, help="a data dir whose collection to diff rankings on")
     parser.add_argument("--collection")
     parser.add_argument("--questions", type=Path, help="questions (JSONL): the queries, and with --store the diff's")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-keyword-"))
     try:
+        if args.build_rss:
+            if not args.corpus:
+                parser.error("--build-rss needs --corpus")
+            print(streamed_build(args.corpus, args.build_rss, work / "streamed"))
+            return
         if args.store:
             if not (args.collection and args.questions):
                 parser.error("--store needs --collection and --questions")
