@@ -87,17 +87,10 @@ class StreamedCorpus:
 
     def _take(self, page: list, out) -> None:
         import orjson
-        from llama_index.core.schema import MetadataMode
         from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
         nodes = [metadata_dict_to_node(meta, text=text or "") for _id, text, meta in page]
-        headers, bodies = [], []
-        for node in nodes:
-            embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
-            # The library's template puts the metadata before the text: tokens never cross the two.
-            split = len(embedded) - len(node.text) if node.text and embedded.endswith(node.text) else len(embedded)
-            headers.append(embedded[:split])
-            bodies.append(embedded[split:])
+        headers, bodies = headers_and_bodies(nodes)
         ids = self.tokenizer.tokenize(headers + bodies, update_vocab=True, return_as="ids", show_progress=False)
         for i, node in enumerate(nodes):
             header, body = self._run(ids[i]), self._run(ids[len(nodes) + i])
@@ -123,6 +116,20 @@ class StreamedCorpus:
     @property
     def vocab(self) -> dict[str, int]:
         return self.tokenizer.get_vocab_dict()
+
+
+def headers_and_bodies(nodes: list) -> tuple[list[str], list[str]]:
+    """Each node's content as embedded, split into its metadata header and its text. The library's
+    template puts the metadata before the text, so tokens never cross the two."""
+    from llama_index.core.schema import MetadataMode
+
+    headers, bodies = [], []
+    for node in nodes:
+        embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
+        split = len(embedded) - len(node.text) if node.text and embedded.endswith(node.text) else len(embedded)
+        headers.append(embedded[:split])
+        bodies.append(embedded[split:])
+    return headers, bodies
 
 
 def _article_line(node, article_id: str) -> dict:

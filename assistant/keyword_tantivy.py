@@ -20,8 +20,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llama_index.core.schema import MetadataMode
-
 TOKENS = "tokens"
 CHUNK_ID = "chunk_id"
 ARTICLE_ID = "article_id"
@@ -82,14 +80,10 @@ def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = 2000) -> Iter
 def _analysed(batch: list[tuple[str, str, dict]]) -> Iterator[ChunkDoc]:
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
+    from assistant.bm25_build import headers_and_bodies
+
     nodes = [metadata_dict_to_node(meta, text=text or "") for _id, text, meta in batch]
-    headers, bodies = [], []
-    for node in nodes:
-        embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
-        # llama-index's template puts the metadata before the text (as assistant.bm25_build splits it).
-        split = len(embedded) - len(node.text) if node.text and embedded.endswith(node.text) else len(embedded)
-        headers.append(embedded[:split])
-        bodies.append(embedded[split:])
+    headers, bodies = headers_and_bodies(nodes)
     tokens = analyse(headers + bodies)
     for i, node in enumerate(nodes):
         meta = node.metadata
