@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 TOKENS = "tokens"
@@ -31,22 +32,18 @@ WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
 def analyse(texts: Sequence[str]) -> list[list[str]]:
     """The stemmed tokens of each text, stop words left out: the analyser of :mod:`assistant.bm25_build`."""
     import bm25s
-    import Stemmer
 
     from assistant.bm25_build import TOKEN_PATTERN
 
     return bm25s.tokenize(list(texts), lower=True, token_pattern=TOKEN_PATTERN, stopwords="english",
-                          stemmer=_stemmer(Stemmer), return_ids=False, show_progress=False)
+                          stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-_STEMMER = None
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
 
-
-def _stemmer(module):
-    global _STEMMER
-    if _STEMMER is None:
-        _STEMMER = module.Stemmer("english")
-    return _STEMMER
+    return Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True)
