@@ -25,6 +25,7 @@ from pathlib import Path
 from assistant.store import ArticleStore
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # the library's default token pattern
+LANGUAGE = "english"  # of the stop words and the stemmer: the analyser every keyword index shares
 PAGE = 2000  # chunks tokenized together
 Run = tuple[int, int]  # a slice of the flat token array
 
@@ -66,7 +67,7 @@ class StreamedCorpus:
         import Stemmer
         from bm25s.tokenization import Tokenizer
 
-        self.tokenizer = Tokenizer(lower=True, splitter=TOKEN_PATTERN, stopwords="english", stemmer=Stemmer.Stemmer("english"))
+        self.tokenizer = Tokenizer(lower=True, splitter=TOKEN_PATTERN, stopwords=LANGUAGE, stemmer=Stemmer.Stemmer(LANGUAGE))
         self.tokens = array("i")
         self.chunk_runs: list[list[Run]] = []
         self.chunk_ids: list[str] = []

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.answer import day_number
+
 TOKENS = "tokens"
 CHUNK_ID = "chunk_id"
 ARTICLE_ID = "article_id"
@@ -33,9 +35,9 @@ def analyse(texts: Sequence[str]) -> list[list[str]]:
     """The stemmed tokens of each text, stop words left out: the analyser of :mod:`assistant.bm25_build`."""
     import bm25s
 
-    from assistant.bm25_build import TOKEN_PATTERN
+    from assistant.bm25_build import LANGUAGE, TOKEN_PATTERN
 
-    return bm25s.tokenize(list(texts), lower=True, token_pattern=TOKEN_PATTERN, stopwords="english",
+    return bm25s.tokenize(list(texts), lower=True, token_pattern=TOKEN_PATTERN, stopwords=LANGUAGE,
                           stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
@@ -43,7 +45,9 @@ def analyse(texts: Sequence[str]) -> list[list[str]]:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    from assistant.bm25_build import LANGUAGE
+
+    return Stemmer.Stemmer(LANGUAGE)
 
 
 @dataclass(frozen=True)
@@ -181,8 +185,8 @@ class KeywordIndex:
         terms = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, TOKENS, t)) for t in tokens]
         filters = []
         if since is not None or until is not None:
-            filters.append(tantivy.Query.range_query(self.schema, DAY, tantivy.FieldType.Integer,
-                                                     _day(since), _day(until)))
+            since, until = (day_number(d) if isinstance(d, dt.date) else d for d in (since, until))
+            filters.append(tantivy.Query.range_query(self.schema, DAY, tantivy.FieldType.Integer, since, until))
         if sources:
             filters.append(tantivy.Query.term_set_query(self.schema, SOURCE, list(sources)))
         query_ = tantivy.Query.boolean_query(terms)
@@ -193,12 +197,6 @@ class KeywordIndex:
         searcher = self.index.searcher()
         hits = searcher.search(query_, k, count=False).hits
         return [(searcher.doc(address).get_first(CHUNK_ID), float(score)) for score, address in hits]
-
-
-def _day(value: dt.date | int | None) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    return value.year * 10000 + value.month * 100 + value.day
 
 
 @dataclass

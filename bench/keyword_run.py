@@ -27,9 +27,10 @@ from typing import Iterator
 
 import numpy as np
 
+from assistant.answer import SearchFilters, day_date, day_number
 from bench.common import read_jsonl
 from bench.synthetic_text import sentence
-from eval.metrics import first_fact_rank
+from eval.metrics import chunk_metrics, first_fact_rank, first_gold_rank, retrieval_metrics
 
 SOURCES = [f"Outlet {i}" for i in range(20)]
 DAYS = 180
@@ -60,8 +61,6 @@ def corpus_chunks(corpus: Path, n: int, words: int = 120) -> list[tuple[str, str
 
 def iter_corpus_chunks(corpus: Path, n: int, words: int = 120) -> Iterator[tuple[str, str, str, int, str]]:
     """:func:`corpus_chunks` one at a time."""
-    import numpy as np
-
     from bench.scale_corpus import WORD, vary_text
 
     originals = []
@@ -86,18 +85,20 @@ def iter_corpus_chunks(corpus: Path, n: int, words: int = 120) -> Iterator[tuple
 
 
 def _yyyymmdd(start: int, offset: int) -> int:
+    """The day ``offset`` days from ``start`` (both YYYYMMDD)."""
     import datetime as dt
 
-    base = dt.date(start // 10000, start // 100 % 100, start % 100) + dt.timedelta(days=offset)
-    return base.year * 10000 + base.month * 100 + base.day
+    return day_number(day_date(start) + dt.timedelta(days=offset))
 
 
-def _bm25s_retriever(tokens: list[list[str]]):
-    """Newsdesk's retriever class over a bm25s index of ``tokens`` (ids as bm25_build gives them)."""
+def _bm25s_retriever(tokens: list[list[str]], chunks: list[tuple[str, str, str, int, str]]):
+    """Newsdesk's retriever class over a bm25s index of ``tokens`` (ids as bm25_build gives them), with
+    the filter keys (day, source) of ``chunks``, as ``assistant.bm25_mapped.FilterKeys`` writes them."""
     import bm25s
     from bm25s.tokenization import Tokenized
 
     from assistant.bm25 import store_retriever_class
+    from assistant.bm25_mapped import FilterKeys
 
     vocab: dict[str, int] = {}
     ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in tokens]
@@ -105,8 +106,11 @@ def _bm25s_retriever(tokens: list[list[str]]):
     bm25 = bm25s.BM25()
     bm25.index(Tokenized(ids=ids, vocab=dict(vocab)), show_progress=False)
     seconds = time.perf_counter() - started
-    retriever = store_retriever_class()(bm25, version="bench", store=None, filter_keys=None, top_k=K,
-                                        superseded=threading.Event())
+    pairs: dict[tuple[int, str], int] = {}
+    key_of_doc = np.asarray([pairs.setdefault((day, source), len(pairs)) for _c, _a, _t, day, source in chunks],
+                            dtype=np.int32)
+    retriever = store_retriever_class()(bm25, version="bench", store=None, filter_keys=FilterKeys(list(pairs), key_of_doc),
+                                        top_k=K, superseded=threading.Event())
     return retriever, seconds
 
 
@@ -136,8 +140,7 @@ def run_size(n: int, queries: int, work: Path, corpus: Path | None = None, quest
     index.commit()
     tantivy_build_s = time.perf_counter() - started
 
-    retriever, bm25s_build_s = _bm25s_retriever(tokens)
-    days = np.array([d for _c, _a, _t, d, _s in chunks])
+    retriever, bm25s_build_s = _bm25s_retriever(tokens, chunks)
 
     rng = random.Random(7)
     if questions:
@@ -145,15 +148,16 @@ def run_size(n: int, queries: int, work: Path, corpus: Path | None = None, quest
     else:
         asked = [" ".join(sentence(rng).split()[:12]) for _ in range(queries)]
     # A week in the middle of the store's days.
-    dated = sorted(d for d in days if d)
+    dated = sorted(d for _c, _a, _t, d, _s in chunks if d)
     middle = str(dated[len(dated) // 2]) if dated else "20230301"
     first = _yyyymmdd(int(middle), -3)
     week = (first, _yyyymmdd(first, 6))
 
+    window = SearchFilters(since=day_date(week[0]), until=day_date(week[1]))
+
     def bm25s_week(q):
-        # As Newsdesk narrows: a 0/1 weight per document, made for the query, then scored under it.
-        mask = ((days >= week[0]) & (days <= week[1])).astype(np.float32)
-        return _masked(retriever, mask)._top(q)
+        # As Newsdesk narrows (retrieval._masked): a view masked for the query, then scored under it.
+        return retriever.masked(window.admits)._top(q)
 
     out = {
         "chunks": n,
@@ -220,89 +224,67 @@ def streamed_build(corpus: Path, n: int, path: Path, page: int = 2000) -> dict:
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
-def _masked(retriever, mask):
-    import copy
-
-    view = copy.copy(retriever)
-    view.weight_mask = mask
-    view.admitted = int(mask.sum())
-    view.similarity_top_k = min(retriever.similarity_top_k, view.admitted)
-    return view
-
-
 def ranking_diff(data_dir: Path, collection: str, questions: Path, work: Path) -> dict:
-    """bm25s's and tantivy's first 10 chunks over a real store, question by question."""
-    import os
-
-    os.environ["NEWSDESK_DATA_DIR"] = str(data_dir)
+    """bm25s's and tantivy's rankings over a real store, question by question: how much of the first
+    10 chunks and articles they share, and both scored as ``newsdesk eval`` scores a baseline."""
     from llama_index.core.schema import QueryBundle
 
     from assistant.engine import Engine
     from assistant.keyword_tantivy import build_from_store
     from assistant.settings import Settings
 
-    engine = Engine(Settings(collection=collection))
+    engine = Engine(Settings(data_dir=data_dir, collection=collection))
     started = time.perf_counter()
     built = build_from_store(engine.store, work / "tantivy-store")
-    index = built.chunks
     built_s = time.perf_counter() - started
     bm25 = engine.bm25.get()
-    overlaps, same_first, article_overlaps = [], 0, []
-    ranks: dict[str, list] = {"bm25s": [], "tantivy": []}
-    article_ranks: dict[str, list] = {"bm25s": [], "tantivy": []}
+    overlaps, same_first, article_overlaps, rows = [], 0, [], []
     items = read_jsonl(questions)
     for item in items:
-        hits = bm25.retrieve(QueryBundle(item["question"]))[:10]
-        ours = [hit.node.node_id for hit in hits]
-        theirs = [chunk_id for chunk_id, _score in index.search(item["question"], 10)]
-        if ours:
-            overlaps.append(len(set(ours) & set(theirs)) / len(ours))
-            same_first += bool(theirs) and ours[0] == theirs[0]
-        articles = [article_id for article_id, _score in bm25.articles.ranked_ids(item["question"])][:10]
+        question = item["question"]
+        ours = bm25.retrieve(QueryBundle(question))
+        # Tantivy returns ids: its chunks as the store holds them (article, text) in one read.
+        found = [chunk_id for chunk_id, _score in built.chunks.search(question, K)]
+        nodes = bm25.live_nodes(found)
+        theirs = [nodes[chunk_id] for chunk_id in found if chunk_id in nodes]
+        ours_ids, theirs_ids = [h.node.node_id for h in ours[:10]], [n.node_id for n in theirs[:10]]
+        if ours_ids:
+            overlaps.append(len(set(ours_ids) & set(theirs_ids)) / len(ours_ids))
+            same_first += bool(theirs_ids) and ours_ids[0] == theirs_ids[0]
+        articles = [article_id for article_id, _score in bm25.articles.ranked_ids(question)][:10]
         if articles:
-            found = {article_id for article_id, _score in built.articles.search(item["question"], 10)}
-            article_overlaps.append(len(set(articles) & found) / len(articles))
-        gold = set(item.get("gold_sources") or [])
-        if gold and item.get("answerable", True):
-            # Article-level, as the dev sets are scored: articles in the order their chunks first come.
-            deep = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(item["question"]))]
-            for name, ids in (("bm25s", deep), ("tantivy", [c for c, _s in index.search(item["question"], K)])):
-                order = list(dict.fromkeys(chunk_id.split("::")[0] for chunk_id in ids))
-                article_ranks[name].append(next((i + 1 for i, a in enumerate(order[:10]) if a in gold), None))
+            found_articles = {article_id for article_id, _score in built.articles.search(question, 10)}
+            article_overlaps.append(len(set(articles) & found_articles) / len(articles))
+        answerable = item.get("answerable", True)
+        row = {"answerable": answerable, "gold_sources": item.get("gold_sources") or [],
+               # Articles in the order their chunks first come, as a baseline's retrieval is read.
+               "retrieved": list(dict.fromkeys(h.node.metadata["article_id"] for h in ours)),
+               "baselines": {"tantivy": list(dict.fromkeys(n.metadata["article_id"] for n in theirs))}}
         facts = [fact["fact"] for fact in item.get("gold_facts") or []]
-        if facts and item.get("answerable", True):
-            # The benchmark's chunk rule (eval.metrics.first_fact_rank) on each list's texts.
-            texts = dict(zip(*_texts(engine.store, theirs)))
-            ranks["bm25s"].append(first_fact_rank([hit.node.get_content() for hit in hits], facts))
-            ranks["tantivy"].append(first_fact_rank([texts[c] for c in theirs if c in texts], facts))
-    out = {"questions": len(items), "chunks": index.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
+        if facts and answerable:
+            # The benchmark's chunk rule on each list's texts.
+            row["chunk_rank"] = first_fact_rank([h.node.get_content() for h in ours], facts)
+            row["baselines_chunk_rank"] = {"tantivy": first_fact_rank([n.get_content() for n in theirs], facts)}
+        rows.append(row)
+    out = {"questions": len(items), "chunks": built.chunks.num_docs, "tantivy_build_from_store_s": round(built_s, 2),
            "top10_overlap": round(statistics.mean(overlaps), 3), "same_first": round(same_first / len(overlaps), 3),
            "article_top10_overlap": round(statistics.mean(article_overlaps), 3)}
-    for name, found in article_ranks.items():
-        if found:
-            out[f"mrr@10 {name}"] = round(sum(1 / r for r in found if r) / len(found), 3)
-            out[f"recall@5 {name}"] = round(sum(1 for r in found if r and r <= 5) / len(found), 3)
-    if article_ranks["bm25s"]:
-        # How the first gold article's rank (None: not in the first 10) moved from bm25s to tantivy.
-        pairs = list(zip(*article_ranks.values()))
-        rank = lambda r: r or 11  # noqa: E731
-        out["first_gold_rank up / same / down"] = (sum(rank(b) < rank(a) for a, b in pairs),
-                                                  sum(a == b for a, b in pairs), sum(rank(b) > rank(a) for a, b in pairs))
-    for name, found in ranks.items():
-        if found:
-            out[f"chunk_mrr@10 {name}"] = round(sum(1 / r for r in found if r) / len(found), 3)
-            out[f"chunk_hits@10 {name}"] = round(sum(1 for r in found if r) / len(found), 3)
+    if any(r["answerable"] and r["gold_sources"] for r in rows):
+        for name, key in (("bm25s", None), ("tantivy", "tantivy")):
+            scores = retrieval_metrics(rows, key)
+            out[f"mrr@10 {name}"], out[f"recall@5 {name}"] = round(scores["mrr@10"], 3), round(scores["recall@5"], 3)
+        # How the first gold article's rank (11: not in the first 10) moved from bm25s to tantivy.
+        scored = [r for r in rows if r["answerable"] and r["gold_sources"]]
+        pairs = [tuple(first_gold_rank(ranking[:10], set(r["gold_sources"])) or 11
+                       for ranking in (r["retrieved"], r["baselines"]["tantivy"])) for r in scored]
+        out["first_gold_rank up / same / down"] = (sum(b < a for a, b in pairs), sum(a == b for a, b in pairs),
+                                                  sum(b > a for a, b in pairs))
+    for name, key in (("bm25s", None), ("tantivy", "tantivy")):
+        scores = chunk_metrics(rows, key)
+        if scores:
+            out[f"chunk_mrr@10 {name}"] = round(scores["chunk_mrr@10"], 3)
+            out[f"chunk_hits@10 {name}"] = round(scores["chunk_hits@10"], 3)
     return out
-
-
-def _texts(store, chunk_ids: list[str]) -> tuple[list[str], list[str]]:
-    """(ids, contents as the evaluator reads them) of ``chunk_ids`` as the store holds them."""
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-    if not chunk_ids:
-        return [], []
-    got = store.chunks.get(ids=chunk_ids, include=["documents", "metadatas"])
-    return got["ids"], [metadata_dict_to_node(meta, text=doc).get_content() for doc, meta in zip(got["documents"], got["metadatas"])]
 
 
 def main() -> None:
