@@ -93,10 +93,10 @@ def _retriever_class():
             """Whether the store's version has moved past this index (seen by the cache)."""
             return self._superseded.is_set()
 
-        def masked(self, admits):
-            """A view of this retriever over the documents ``admits`` (a predicate on metadata) passes,
+        def masked(self, filters):
+            """A view of this retriever over the documents ``filters`` (``SearchFilters``) admit,
             sharing the index (None when none passes)."""
-            mask = self.filter_keys.mask(admits)
+            mask = self.filter_keys.mask(filters.admits)  # one filter test per (day, source) pair
             admitted = int(mask.sum())
             if not admitted:
                 return None
@@ -177,13 +177,11 @@ def _retriever_class():
         def live_nodes(self, chunk_ids: list[str]) -> dict[str, BaseNode]:
             """The chunks among ``chunk_ids`` that the store still holds, as it holds them now (one
             Chroma read): what a stale index's hits are checked against."""
-            from llama_index.core.vector_stores.utils import metadata_dict_to_node
+            return self.store.chunk_nodes(chunk_ids)
 
-            if not chunk_ids:
-                return {}
-            got = self.store.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-            docs = got.get("documents") or [None] * len(got["ids"])
-            return {cid: metadata_dict_to_node(meta, text=doc) for cid, doc, meta in zip(got["ids"], docs, got["metadatas"])}
+        def sources(self) -> set[str]:
+            """Every source of the indexed chunks."""
+            return {source for _day, source in self.filter_keys.keys}
 
     return StoreBM25Retriever
 

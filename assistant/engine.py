@@ -31,12 +31,12 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 
 from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
-from assistant.bm25 import BM25Cache
 from assistant.condense import Condenser, KeywordCondenser
 from assistant.conversation import small_talk_reply
 from assistant.embedding import build_embedding
 from assistant.store_embedder import check_embedder
 from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
+from assistant.keyword_component import keyword_cache
 from assistant.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
 from assistant.llm import LLMError, build_llm, model_name
 from assistant.multipart import (PART_EMBEDDED, absent_outlets, asks_verdict, combined_judgement, covering, decline_absent,
@@ -127,7 +127,7 @@ class Engine:
         self.store = store or ArticleStore(self.settings)
         self.embed_model = embed_model or build_embedding(self.settings)
         check_embedder(self.store, self.embed_model)  # a question embedded by another model finds nothing
-        self.bm25 = BM25Cache(self.store, self.settings.candidate_k)
+        self.bm25 = keyword_cache(self.settings, self.store)  # the keyword side, as the settings choose it
         # BM25 runs beside the question's embedding and dense query (retrieval.HybridRetriever).
         self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newsdesk-retrieval")
         # The parts of a question across articles are searched side by side; each search hands its BM25
@@ -461,8 +461,7 @@ class Engine:
         version = getattr(bm25, "version", None)
         with self._outlets_lock:
             if self._outlet_directory is None or self._outlet_directory[0] != version:
-                keys = bm25.filter_keys.keys if bm25 is not None else []
-                self._outlet_directory = (version, OutletDirectory(source for _day, source in keys))
+                self._outlet_directory = (version, OutletDirectory(bm25.sources() if bm25 is not None else ()))
             return self._outlet_directory[1]
 
     def _reference_day(self) -> dt.date:

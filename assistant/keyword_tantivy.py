@@ -1,21 +1,26 @@
 """A keyword index of the store's chunks in tantivy: BM25 over Newsdesk's own tokens, with the
 published day and the source as indexed fields, updated in place.
 
-The first step of moving the keyword side off bm25s (issue 24): bm25s scores a frozen matrix, so
-every ingest rebuilds it whole; tantivy adds and deletes documents in segments, and a day range or a
-source is a clause of the query rather than a mask over every document. Nothing answers from this
-index yet; ``bench/keyword`` measures it against the bm25s index on the same tokens.
+bm25s scores a frozen matrix, so every ingest rebuilt it whole; tantivy adds and deletes documents in
+segments, and a day range or a source is a clause of the query rather than a mask over every document.
+This module is the index itself (schema, documents, queries); :mod:`assistant.keyword` keeps it in step
+with the store and answers from it.
 
 What is indexed is what :mod:`assistant.bm25_build` indexes: a chunk's content as embedded (its
 visible metadata, then its text), through the same analyser (bm25s's tokenizer, English stop words
 and stemmer). The tokens are joined by spaces into a field whose tokenizer splits on whitespace only,
 so tantivy indexes exactly those tokens, and a query is analysed the same way. BM25's parameters are
 tantivy's (k1 1.2, b 0.75; bm25s's default is k1 1.5), so scores differ a little and rankings barely.
+
+A chunk's document also stores its node as Chroma holds it (text and metadata), so a keyword hit costs
+no read of the store; an article's document stores its chunks' ids (what a date window admits, handed
+to the dense query) and the manifest's content hash (what a repair compares).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +33,9 @@ CHUNK_ID = "chunk_id"
 ARTICLE_ID = "article_id"
 DAY = "day"  # published day as YYYYMMDD; 0 when the article is undated
 SOURCE = "source"
+NODE = "node"  # a chunk's stored [text, metadata], as Chroma holds them
+MEMBERS = "members"  # an article's stored chunk ids (a JSON list)
+CONTENT_HASH = "content_hash"  # an article's manifest hash when indexed
 WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
 
 
@@ -63,6 +71,9 @@ class ChunkDoc:
     source: str
     header: int = 0
     position: int = 0  # the chunk's place in its article
+    node: str = ""  # a chunk's [text, metadata] as JSON (empty for an article)
+    members: tuple[str, ...] = ()  # an article's chunk ids
+    content_hash: str = ""  # an article's manifest hash
 
 
 def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = 2000) -> Iterator[ChunkDoc]:
@@ -89,18 +100,37 @@ def _analysed(batch: list[tuple[str, str, dict]]) -> Iterator[ChunkDoc]:
     for i, node in enumerate(nodes):
         meta = node.metadata
         header, body = tokens[i], tokens[len(nodes) + i]
+        _id, text, stored = batch[i]
         yield ChunkDoc(node.node_id, str(meta.get("article_id", node.node_id)), header + body,
                        int(meta.get("published_day") or 0), str(meta.get("source") or ""), header=len(header),
-                       position=int(meta.get("position", 0) or 0))
+                       position=int(meta.get("position", 0) or 0), node=json.dumps([text or "", stored]))
 
 
-def article_doc(chunks: Sequence[ChunkDoc]) -> ChunkDoc:
+def stored_node(node: str):
+    """The llama-index node a chunk's stored ``[text, metadata]`` makes (as the vector store makes it)."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    text, meta = json.loads(node)
+    return metadata_dict_to_node(meta, text=text)
+
+
+def article_doc(chunks: Sequence[ChunkDoc], content_hash: str = "") -> ChunkDoc:
     """One article's document from its chunks: the first chunk's header once, then every chunk's text
-    (as the bm25s article index joins them)."""
+    (as the bm25s article index joins them), its chunks' ids and ``content_hash`` (the manifest's)."""
     ordered = sorted(chunks, key=lambda c: c.position)
     first = ordered[0]
     tokens = first.tokens[: first.header] + [t for c in ordered for t in c.tokens[c.header:]]
-    return ChunkDoc(first.article_id, first.article_id, tokens, first.day, first.source, header=first.header)
+    return ChunkDoc(first.article_id, first.article_id, tokens, first.day, first.source, header=first.header,
+                    members=tuple(c.chunk_id for c in ordered), content_hash=content_hash)
+
+
+def since_until(since: dt.date | int | None, until: dt.date | int | None) -> tuple[int, int] | None:
+    """Inclusive day numbers of a window (None: no window). An upper bound alone starts at day 1:
+    undated chunks (day 0) are outside any window, as ``SearchFilters.admits`` has it."""
+    if since is None and until is None:
+        return None
+    low, high = (day_number(d) if isinstance(d, dt.date) else d for d in (since, until))
+    return (low if low is not None else 1), (high if high is not None else 99991231)
 
 
 class KeywordIndex:
@@ -118,6 +148,9 @@ class KeywordIndex:
         builder.add_text_field(ARTICLE_ID, tokenizer_name="raw", index_option="basic")
         builder.add_integer_field(DAY, indexed=True, fast=True)
         builder.add_text_field(SOURCE, tokenizer_name="raw", index_option="basic")
+        builder.add_bytes_field(NODE, stored=True, indexed=False)
+        builder.add_bytes_field(MEMBERS, stored=True, indexed=False)
+        builder.add_text_field(CONTENT_HASH, stored=True, tokenizer_name="raw", index_option="basic")
         self.schema = builder.build()
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._writer = None
@@ -142,6 +175,12 @@ class KeywordIndex:
             document.add_text(ARTICLE_ID, doc.article_id)
             document.add_integer(DAY, doc.day)
             document.add_text(SOURCE, doc.source)
+            if doc.node:
+                document.add_bytes(NODE, doc.node.encode("utf-8"))
+            if doc.members:
+                document.add_bytes(MEMBERS, json.dumps(list(doc.members)).encode("utf-8"))
+            if doc.content_hash:
+                document.add_text(CONTENT_HASH, doc.content_hash)
             writer.add_document(document)
             n += 1
         return n
@@ -173,30 +212,65 @@ class KeywordIndex:
         """How many chunks hold ``token`` (an analysed token)."""
         return self.index.searcher().doc_freq(TOKENS, token)
 
+    def searcher(self):
+        """A point-in-time view of the last commit this process has loaded."""
+        return self.index.searcher()
+
+    def reload(self) -> None:
+        """See the last commit, whichever process made it."""
+        self.index.reload()
+
+    def query(self, tokens: Sequence[str], filters=None):
+        """The BM25 query of ``tokens`` (analysed), narrowed by ``filters`` (a :meth:`filter_clauses`
+        list): the filters are ``Must`` clauses scored 0, so the order is BM25's alone."""
+        import tantivy
+
+        terms = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, TOKENS, t)) for t in tokens])
+        if not filters:
+            return terms
+        narrowed = [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, terms), *narrowed])
+
+    def filter_clauses(self, *, since=None, until=None, sources: Sequence[str] | None = None) -> list:
+        """The clauses a day window (inclusive) and a set of sources make; each one must hold."""
+        import tantivy
+
+        clauses = []
+        window = since_until(since, until)
+        if window is not None:
+            clauses.append(tantivy.Query.range_query(self.schema, DAY, tantivy.FieldType.Integer, *window))
+        if sources is not None:
+            clauses.append(tantivy.Query.term_set_query(self.schema, SOURCE, list(sources)))
+        return clauses
+
+    def filter_query(self, clauses: list):
+        """The documents every clause admits, all scored alike."""
+        import tantivy
+
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
+
     def search(self, query: str | Sequence[str], k: int, *, since: dt.date | int | None = None,
                until: dt.date | int | None = None, sources: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the ``k`` best chunks holding a token of ``query`` (text, or tokens
         already analysed), best first; ``since``/``until`` (inclusive days) and ``sources`` narrow them."""
-        import tantivy
-
         tokens = analyse([query])[0] if isinstance(query, str) else list(query)
         if not tokens or k <= 0:
             return []
-        terms = [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, TOKENS, t)) for t in tokens]
-        filters = []
-        if since is not None or until is not None:
-            since, until = (day_number(d) if isinstance(d, dt.date) else d for d in (since, until))
-            filters.append(tantivy.Query.range_query(self.schema, DAY, tantivy.FieldType.Integer, since, until))
-        if sources:
-            filters.append(tantivy.Query.term_set_query(self.schema, SOURCE, list(sources)))
-        query_ = tantivy.Query.boolean_query(terms)
-        if filters:
-            # A filter narrows and does not score: the chunks' order is their BM25 alone.
-            narrowed = [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
-            query_ = tantivy.Query.boolean_query([(tantivy.Occur.Must, query_), *narrowed])
-        searcher = self.index.searcher()
+        query_ = self.query(tokens, self.filter_clauses(since=since, until=until, sources=sources or None))
+        searcher = self.searcher()
         hits = searcher.search(query_, k, count=False).hits
         return [(searcher.doc(address).get_first(CHUNK_ID), float(score)) for score, address in hits]
+
+    def stored(self, searcher=None) -> Iterator[dict]:
+        """Every document's stored fields (a repair's listing; not for the request path)."""
+        import tantivy
+
+        searcher = searcher or self.searcher()
+        if not searcher.num_docs:
+            return
+        for _score, address in searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits:
+            yield searcher.doc(address).to_dict()
 
 
 @dataclass
@@ -213,12 +287,23 @@ class StoreKeywords:
 
 def build_from_store(store, path: Path) -> StoreKeywords:
     """Keyword indexes of every chunk and article ``store`` holds, written under ``path`` (``chunks/``,
-    ``articles/``) in one streamed pass: memory bounded by a page of chunks, one article's tokens and the
-    writers' heaps.
+    ``articles/``) and committed (see :func:`write_store`)."""
+    built = StoreKeywords(KeywordIndex(path / "chunks"), KeywordIndex(path / "articles"))
+    write_store(built, store)
+    built.chunks.commit()
+    built.articles.commit()
+    built.close()
+    return built
+
+
+def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = None) -> int:
+    """Add every chunk and article of ``store`` to ``keywords`` (not committed) in one streamed pass:
+    memory bounded by a page of chunks, one article's tokens and the writers' heaps. ``hashes``
+    (article id -> manifest content hash): only those articles (complete ones), their hashes kept.
+    Returns the number of chunks added.
 
     An ingest writes an article's chunks together, so the store yields them together; an article met
     again after its document was written (chunks written apart) is re-read whole and replaced."""
-    built = StoreKeywords(KeywordIndex(path / "chunks"), KeywordIndex(path / "articles"))
     written: set[str] = set()
     current: list[ChunkDoc] = []
 
@@ -227,22 +312,39 @@ def build_from_store(store, path: Path) -> StoreKeywords:
             return
         article_id = current[0].article_id
         if article_id in written:
-            built.articles.delete_articles([article_id])
+            keywords.articles.delete_articles([article_id])
             current[:] = list(chunk_docs(store.iter_chunks(where={"article_id": article_id})))
-        built.articles.add([article_doc(current)])
+        keywords.articles.add([article_doc(current, (hashes or {}).get(article_id, ""))])
         written.add(article_id)
         current.clear()
 
     def chunks_seen() -> Iterator[ChunkDoc]:
         for doc in chunk_docs(store.iter_chunks()):
+            if hashes is not None and doc.article_id not in hashes:
+                continue  # pending: mid-ingest, or left by a crash
             if current and doc.article_id != current[0].article_id:
                 flush()
             current.append(doc)
             yield doc
 
-    built.chunks.add(chunks_seen())
+    added = keywords.chunks.add(chunks_seen())
     flush()
-    built.chunks.commit()
-    built.articles.commit()
-    built.close()
-    return built
+    return added
+
+
+def write_articles(keywords: StoreKeywords, store, hashes: dict[str, str]) -> int:
+    """Replace the documents of the articles in ``hashes`` (article id -> manifest content hash) by
+    their chunks as the store holds them now (not committed); an article the store no longer holds is
+    only deleted. Returns the number of chunks added."""
+    ids = list(hashes)
+    keywords.chunks.delete_articles(ids)
+    keywords.articles.delete_articles(ids)
+    added = 0
+    for start in range(0, len(ids), 200):
+        by_article: dict[str, list[ChunkDoc]] = {}
+        for doc in chunk_docs(store.iter_chunks(where={"article_id": {"$in": ids[start : start + 200]}})):
+            by_article.setdefault(doc.article_id, []).append(doc)
+        for article_id, docs in by_article.items():
+            added += keywords.chunks.add(docs)
+            keywords.articles.add([article_doc(docs, hashes[article_id])])
+    return added

@@ -257,7 +257,7 @@ def _masked(bm25, filters: SearchFilters | None):
     """The BM25 retriever restricted to what ``filters`` admit (None when nothing is admitted)."""
     if bm25 is None or filters is None:
         return bm25
-    return bm25.masked(filters.admits)  # one filter test per (day, source) pair
+    return bm25.masked(filters)
 
 
 def _vector_filters(filters: SearchFilters | None) -> MetadataFilters | None:

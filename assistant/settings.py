@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # --- retrieval -------------------------------------------------------------------------------
     top_k: int = Field(default=5, description="Chunks handed to the answerer (one article each at most twice).")
     candidate_k: int = Field(default=40, description="Chunks each retriever contributes before fusion.")
+    keyword_index: Literal["tantivy", "bm25s"] = Field(
+        default="tantivy",
+        description="The keyword (BM25) index: tantivy, updated in place by every ingest, or bm25s, rebuilt whole "
+        "for every store version (docs/keyword-index.md).",
+    )
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

@@ -215,6 +215,17 @@ class ArticleStore:
             return None
         return ArticleRecord.from_metadata(article_id, got["metadatas"][0])
 
+    def complete_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """article id -> content hash of those among ``article_ids`` whose records are complete (read by id)."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), _PAGE):
+            got = self.manifest.get(ids=ids[start : start + _PAGE], include=["metadatas"])
+            for article_id, meta in zip(got["ids"], got["metadatas"]):
+                if meta.get("kind") == "article" and meta.get("status") == COMPLETE:
+                    out[article_id] = str(meta.get("content_hash", ""))
+        return out
+
     def write_records(self, records: Iterable[ArticleRecord]) -> None:
         records = list(records)
         if not records:
@@ -283,6 +294,17 @@ class ArticleStore:
     # --- reading chunks ---------------------------------------------------------------------------
     def count_chunks(self) -> int:
         return self.chunks.count()
+
+    def chunk_nodes(self, chunk_ids: Iterable[str]) -> dict[str, Any]:
+        """The chunks among ``chunk_ids`` the store holds, as llama-index nodes (one read by id)."""
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        ids = list(chunk_ids)
+        if not ids:
+            return {}
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        docs = got.get("documents") or [None] * len(got["ids"])
+        return {cid: metadata_dict_to_node(meta, text=doc) for cid, doc, meta in zip(got["ids"], docs, got["metadatas"])}
 
     def iter_chunks(self, include: list[str] | None = None, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
         """(id, document, metadata) of every chunk, in pages."""

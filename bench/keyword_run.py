@@ -157,7 +157,7 @@ def run_size(n: int, queries: int, work: Path, corpus: Path | None = None, quest
 
     def bm25s_week(q):
         # As Newsdesk narrows (retrieval._masked): a view masked for the query, then scored under it.
-        return retriever.masked(window.admits)._top(q)
+        return retriever.masked(window)._top(q)
 
     out = {
         "chunks": n,

@@ -30,6 +30,7 @@ import hashlib
 import logging
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -40,7 +41,8 @@ from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, TransformComponent
 
-from assistant.bm25 import build_bm25
+from assistant import keyword
+from assistant.keyword_component import refresh_keywords
 from assistant.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
 from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
 from assistant.text import split_sentences
@@ -268,6 +270,20 @@ class Ingester:
         """Write what changed among ``articles`` (see the module docstring). With a ``shard``, only the
         articles, records, failures and warnings that fall to it are this run's: the other shards
         report the rest, so that their summaries add up to one unsharded run's."""
+        with self._keyword_writer(shard) as writer:
+            return self._ingest_articles(articles, failures, prune_roots, progress, warnings, shard, writer)
+
+    @contextmanager
+    def _keyword_writer(self, shard: Shard = WHOLE):
+        """The store's tantivy keyword writer, held for the whole run, so that no repair publishes half
+        of it (None with bm25s, and for a shard: the index is ``ingest.shard.finish``'s to bring up)."""
+        if self.settings.keyword_index != "tantivy" or not shard.is_whole:
+            yield None
+            return
+        with keyword.writing(self.store) as writer:
+            yield writer
+
+    def _ingest_articles(self, articles, failures, prune_roots, progress, warnings, shard, writer) -> IngestSummary:
         articles, oversized = self._refuse_oversized(articles)
         failures = list(failures or []) + oversized
         # A refused file's other news (say, that it is undated) is moot; a JSON file's rows are told apart by line only.
@@ -284,9 +300,11 @@ class Ingester:
         # Another shard's records are written by that shard alone, maybe at this very moment: left out.
         records = {i: r for i, r in self.store.records().items() if shard.owns(i)}
         changed = False
+        touched: set[str] = set()  # the articles whose chunks or metadata this run rewrites or deletes
 
         # Recover from a killed run: pending records may have partial chunks.
         pending = [r.id for r in records.values() if r.status != COMPLETE]
+        touched.update(pending)
         if pending:
             log.info("clearing %d article(s) left pending by an interrupted ingest", len(pending))
             self.store.bump_version()
@@ -311,6 +329,8 @@ class Ingester:
                     relabel.append((record, article))  # the same article read from elsewhere: the record follows it
         progress("articles_total", len(unique))
         progress("articles", summary.unchanged)
+        touched.update(a.id for a in todo)
+        touched.update(a.id for _r, a in relabel)
 
         if todo and not changed:
             self.store.bump_version()  # before the first write: a crash leaves BM25 visibly stale
@@ -340,6 +360,7 @@ class Ingester:
                     self.store.bump_version()
                     changed = True
                 self.store.delete_articles(gone)
+                touched.update(gone)
                 summary.deleted += len(gone)
 
         moved = self.cluster_updates({a.id: a.text for a in unique}, shard)
@@ -348,9 +369,9 @@ class Ingester:
                 self.store.bump_version()  # readers cache clusters by version: they must see the move
                 changed = True
             self.store.write_records(moved)
-        if changed:
+        if changed or (writer is not None and writer.found_behind):
             if shard.is_whole:
-                self.refresh_bm25()
+                self._refresh_keywords(writer, touched)
             else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
                 self.store.bump_version()
         return summary
@@ -419,15 +440,28 @@ class Ingester:
         known = [i for i in ids if i in records]
         unknown = [i for i in ids if i not in records]
         if known:
-            self.store.bump_version()
-            self.store.delete_articles(known)
-            self.store.write_records(self.cluster_updates())  # the copies left may form new clusters
-            self.refresh_bm25()
+            with self._keyword_writer() as writer:
+                self.store.bump_version()
+                self.store.delete_articles(known)
+                self.store.write_records(self.cluster_updates())  # the copies left may form new clusters
+                self._refresh_keywords(writer, known)
         return known, unknown
 
-    def refresh_bm25(self) -> None:
-        version = self.store.bump_version()
-        build_bm25(self.store, version, self.settings.candidate_k)
+    def refresh_keywords(self) -> None:
+        """Bring the keyword index up to the whole store (after sharded runs, say)."""
+        refresh_keywords(self.settings, self.store)
+
+    def _refresh_keywords(self, writer, touched: Iterable[str]) -> None:
+        """After a write: tantivy rewrites the touched articles (or repairs what a dead run left) and
+        publishes, in the writer this run holds; bm25s rebuilds for a new version."""
+        if writer is None:
+            refresh_keywords(self.settings, self.store)
+            return
+        if writer.found_behind:
+            writer.repair()
+        else:
+            writer.update(touched)
+        writer.publish()
 
     def embedding_hash(self, article: Article) -> str:
         """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""

@@ -19,7 +19,8 @@ import shutil
 from dataclasses import dataclass
 from typing import Callable
 
-from assistant.bm25 import build_bm25
+from assistant.keyword import keyword_dir
+from assistant.keyword_component import refresh_keywords
 from assistant.embedding import EmbeddingFailed, embed_nodes
 from assistant.settings import Settings
 from assistant.store import ArticleStore, switch_collection
@@ -61,7 +62,7 @@ def generations(client, collection: str) -> dict[str, int]:
 
 
 def drop(store: ArticleStore) -> None:
-    """Delete a Chroma collection with its manifest and its BM25 indexes."""
+    """Delete a Chroma collection with its manifest and its keyword indexes."""
     from chromadb.errors import NotFoundError
 
     for name in (store.name, f"{store.name}__articles"):
@@ -70,6 +71,7 @@ def drop(store: ArticleStore) -> None:
         except NotFoundError:
             pass
     shutil.rmtree(store.bm25_dir, ignore_errors=True)
+    shutil.rmtree(keyword_dir(store), ignore_errors=True)
 
 
 def reindex(
@@ -99,7 +101,8 @@ def reindex(
                 f"collection {settings.collection!r} changed while it was reindexed (an ingest or delete ran): "
                 "nothing was switched; run `newsdesk reindex` again"
             )
-        build_bm25(new, new.bump_version(), settings.candidate_k)
+        new.bump_version()
+        refresh_keywords(settings, new)
     except BaseException:
         drop(new)  # a reindex that fails leaves nothing behind (a killed one: the next one drops it)
         raise

@@ -119,6 +119,6 @@ def finish(ingester) -> FinishSummary:
     if moved:
         store.bump_version()  # readers cache clusters by version: they must see the move
         store.write_records(moved)
-    ingester.refresh_bm25()
+    ingester.refresh_keywords()
     summary.reclustered = len(moved)
     return summary

@@ -19,9 +19,16 @@ import pytest
 from assistant.answer import SearchFilters
 from assistant.bm25 import BM25Cache, build_lock, load_bm25
 from assistant.bm25_mapped import MappedCorpus, MappedVocab
+from assistant.settings import Settings
 from assistant.store import ArticleStore
 from ingest.pipeline import Ingester
 from tests.conftest import write
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """These are tests of the bm25s index, the ``keyword_index`` setting's other choice."""
+    return Settings(data_dir=tmp_path / "data", keyword_index="bm25s", _env_file=None)
 
 ARTICLES = [
     {
@@ -152,11 +159,11 @@ def test_mapped_index_answers_as_the_librarys_in_memory_one(ingester, store, tmp
     ):
         lib_mask = [int(filters.admits(doc)) for doc in library["chunks"].corpus]
         lib = BM25Retriever(existing_bm25=library["chunks"].bm25, similarity_top_k=sum(lib_mask), corpus_weight_mask=lib_mask)
-        view = mapped.chunks.masked(filters.admits)
+        view = mapped.chunks.masked(filters)
         assert int(view.weight_mask.sum()) == sum(lib_mask) > 0
         for question in QUESTIONS:
             assert _ranked(view, question) == [(i, s) for i, s in _ranked(lib, question) if s > 0], (filters, question)
-    assert mapped.chunks.masked(SearchFilters(source="Nobody's Gazette").admits) is None
+    assert mapped.chunks.masked(SearchFilters(source="Nobody's Gazette")) is None
 
     # Term statistics: newest day from meta.json, document frequencies from the mapped column pointers.
     assert mapped.stats.newest_day == 20250320 == in_memory.stats.newest_day

@@ -100,6 +100,7 @@ def test_whole_article_bm25_adds_its_rank_to_the_articles_chunks(ingester, store
 
 
 def test_bm25_indexes_persist_per_version_and_old_layouts_are_rebuilt(ingester, store, tmp_path):
+    store.settings.keyword_index = "bm25s"  # the bm25s index, the setting's other choice
     _ingest(ingester, tmp_path, [REGATTA_OLD, REGATTA_NEW])
     version = store.version()
     folder = store.settings.bm25_dir / version

@@ -63,7 +63,7 @@ WINDOWS = [
 @pytest.mark.parametrize("window", WINDOWS, ids=["ten-months", "one-month", "since", "until"])
 def test_every_way_of_filtering_gives_chromas_own_filtered_hits(dated_engine, monkeypatch, window):
     retriever = dated_engine.retriever
-    bm25 = dated_engine.bm25.get().masked(window.admits)
+    bm25 = dated_engine.bm25.get().masked(window)
     bundle = QueryBundle("When does the library open?", embedding=dated_engine.embed_model.get_query_embedding("library hours"))
     chroma_filtered = _ids(retriever._nearest(bundle, retriever.candidate_k, filters=_vector_filters(window)))
     assert chroma_filtered, "the window admits some chunks"
@@ -93,8 +93,8 @@ def test_a_stale_index_leaves_the_filtering_to_chroma(dated_engine, monkeypatch)
     retriever = dated_engine.retriever
     indexes = dated_engine.bm25.indexes()
     window = WINDOWS[1]
-    bm25 = indexes.chunks.masked(window.admits)
-    indexes.superseded.set()  # the store moved past this index: it may not know every chunk
+    bm25 = indexes.chunks.masked(window)
+    indexes.chunks.stale = True  # the store moved past this view: it may not know every chunk
     calls = []
     nearest = retriever._nearest
     monkeypatch.setattr(retriever, "_nearest", lambda b, k, filters=None, ids=None: calls.append((filters, ids)) or nearest(b, k, filters, ids))
@@ -107,7 +107,7 @@ def test_a_window_the_index_says_is_empty_asks_chroma_nothing(dated_engine, monk
     retriever = dated_engine.retriever
     source = dated_engine.bm25.get()
     window = SearchFilters(since=dt.date(1996, 1, 1), until=dt.date(1996, 12, 31))  # nothing published then
-    assert source.masked(window.admits) is None
+    assert source.masked(window) is None
     monkeypatch.setattr(retriever, "_nearest", lambda *a, **k: pytest.fail("Chroma was asked"))
     assert retriever._dense(QueryBundle("cloned sheep", embedding=[0.1] * 384), window, source, None) == []
     # The engine then searches without the window, whose dates were the event's, not the reports'.

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.keyword import indexed_chunk_ids
 from assistant.settings import Settings
+from assistant.store import ArticleStore
 from ingest.shard import Shard, parse_shard, shard_of
 from tests.conftest import REPO, assert_store_consistent, chroma_server, write
 
@@ -196,8 +198,6 @@ def finished(proc: subprocess.Popen, timeout: float = 300) -> dict:
 
 
 def server_store(port: int, collection: str, tmp: Path):
-    from assistant.store import ArticleStore
-
     settings = Settings(
         data_dir=tmp / f"reader-{collection}", chroma_host="127.0.0.1", chroma_port=port, collection=collection, _env_file=None
     )
@@ -266,7 +266,10 @@ def test_three_shard_processes_at_once_build_what_one_ingest_builds(server, corp
     store = server_store(port, "sharded", tmp_path)
     assert_store_consistent(store)
     assert snapshot(store) == single  # same ids, hashes, chunk counts, chunk texts and clusters
-    assert (tmp_path / "data-finish" / "bm25" / "sharded").is_dir(), "--finish built the BM25 index"
+    assert (tmp_path / "data-finish" / "keyword" / "sharded" / "state.json").is_file(), "--finish built the keyword index"
+    finisher = ArticleStore(Settings(data_dir=tmp_path / "data-finish", chroma_host="127.0.0.1", chroma_port=port,
+                                     collection="sharded", _env_file=None))
+    assert sorted(indexed_chunk_ids(finisher)) == sorted(single["chunks"]), "every chunk, once"
 
     # Run again: every shard finds its own articles unchanged and embeds nothing.
     again = [newsdesk("ingest", "--shard", f"{i}/3", str(corpus), "--json", env=shard_env(tmp_path, port, f"w{i}")) for i in (1, 2, 3)]

@@ -1,0 +1,454 @@
+"""The keyword side of hybrid retrieval in tantivy (:mod:`assistant.keyword_tantivy`): kept in step
+with the store by whoever writes it, read by every worker at one store version.
+
+Layout: ``<data_dir>/keyword/<collection>/{chunks/, articles/, state.json, .writer.lock}``.
+
+**Writing** is one process at a time (:func:`writing` holds an ``flock`` on ``.writer.lock``; the
+kernel lets go if the holder dies). An ingest takes it before its first write to Chroma and keeps it
+to the end. After its writes it replaces the documents of the articles it touched, commits both
+indexes, and only then replaces ``state.json`` (atomically): the store version the indexes now
+reflect, with what workers read once per version (newest day, sources, syndication clusters).
+
+**Repair.** A run killed between its Chroma writes and its state leaves the state behind the store.
+The next writer sees that (:attr:`KeywordWriter.found_behind`) and repairs by comparing the article
+index with the manifest: each indexed article's content hash against its complete record's. Articles
+that differ, are missing or are gone are rewritten from Chroma; nothing else is read. An empty index
+is built whole in one streamed pass.
+
+**Reading** (:class:`KeywordCache`). For each question: the state (re-read, and the searchers
+reloaded, only when its file changes), then the store's version. Equal: the question reads the
+keyword index and Chroma at one version. Not equal: the index is behind (a writer is between its
+Chroma write and its commit, or died there). Its hits are then checked against the store (``stale``,
+as :mod:`assistant.retrieval` does), and, when no writer holds the lock, a background thread repairs
+it. Workers on one host share the segment files through the page cache.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.answer import SearchFilters, day_number
+from assistant.bm25 import TermStats
+from assistant.clusters import Clusters
+from assistant.keyword_tantivy import (
+    CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, stored_node,
+    write_articles, write_store,
+)
+from assistant.store import ArticleStore
+from assistant.store_http import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+STATE = "state.json"
+LOCK = ".writer.lock"
+RETRY_AFTER_FAILURE_S = 10.0  # a failed background repair is retried by a question after this long
+
+
+# --- the state a commit is published with ------------------------------------------------------------
+@dataclass(frozen=True)
+class KeywordState:
+    """What the indexes reflect (a store version) and what workers read once per version."""
+
+    version: str
+    newest_day: int = 0  # YYYYMMDD of the newest dated article; 0 when none is dated
+    sources: tuple[str, ...] = ()
+    clusters: Clusters = field(default_factory=Clusters, compare=False)
+
+    @classmethod
+    def of(cls, version: str, records) -> "KeywordState":
+        """The state of ``version`` from its complete manifest records."""
+        records = list(records)
+        days = [_day(r.published_at) for r in records]
+        return cls(version, max(days, default=0), tuple(sorted({r.source for r in records if r.source})),
+                   Clusters.from_records(records))
+
+    def write(self, root: Path) -> None:
+        tmp = root / f".{STATE}.{os.getpid()}"
+        self.clusters.write(tmp)
+        data = json.loads(tmp.read_text(encoding="utf-8"))
+        data.update(version=self.version, newest_day=self.newest_day, sources=list(self.sources))
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, root / STATE)  # atomic: a reader sees the old state or the new one
+
+    @classmethod
+    def read(cls, root: Path) -> "KeywordState | None":
+        path = root / STATE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return cls(str(data.get("version", "")), int(data.get("newest_day") or 0), tuple(data.get("sources", ())),
+                   Clusters.read(path))
+
+
+def _day(published_at: str) -> int:
+    import datetime as dt
+
+    try:
+        return day_number(dt.date.fromisoformat((published_at or "")[:10]))
+    except ValueError:
+        return 0
+
+
+def keyword_dir(store: ArticleStore) -> Path:
+    """The keyword indexes of this Chroma collection."""
+    return store.settings.data_dir / "keyword" / store.name
+
+
+def open_indexes(root: Path) -> StoreKeywords:
+    return StoreKeywords(KeywordIndex(root / "chunks"), KeywordIndex(root / "articles"))
+
+
+# --- writing -----------------------------------------------------------------------------------------
+class KeywordWriter:
+    """The one writer of a store's keyword indexes (made by :func:`writing`, which holds the lock)."""
+
+    def __init__(self, store: ArticleStore, root: Path):
+        self.store, self.root = store, root
+        self.keywords = open_indexes(root)
+        state = KeywordState.read(root)
+        # Behind when first taken: the last writer died before its state, or wrote Chroma without it.
+        self.found_behind = state is None or state.version != store.version()
+
+    def update(self, article_ids: Iterable[str]) -> int:
+        """Rewrite the documents of ``article_ids`` as the store holds them now (deleted when it holds
+        none, or only a pending record); not visible before :meth:`publish`. Chunks added."""
+        hashes = self.store.complete_hashes(article_ids)
+        gone = [i for i in dict.fromkeys(article_ids) if i not in hashes]
+        self.keywords.chunks.delete_articles(gone)
+        self.keywords.articles.delete_articles(gone)
+        return write_articles(self.keywords, self.store, hashes) if hashes else 0
+
+    def repair(self) -> dict[str, int]:
+        """Bring the indexes to the store's complete articles (not visible before :meth:`publish`):
+        an empty index is built whole; else what differs from the manifest is rewritten."""
+        hashes = {r.id: r.content_hash for r in self.store.complete_records()}
+        if self.keywords.articles.num_docs == 0:
+            self.keywords.chunks.writer().delete_all_documents()  # chunks of articles never completed
+            return {"built": write_store(self.keywords, self.store, hashes)}
+        indexed = {doc[CHUNK_ID][0]: (doc.get(CONTENT_HASH) or [""])[0] for doc in self.keywords.articles.stored()}
+        differ = [i for i, h in hashes.items() if indexed.get(i) != h]
+        gone = [i for i in indexed if i not in hashes]
+        self.update([*differ, *gone])
+        return {"rewritten": len(differ), "deleted": len(gone)}
+
+    def publish(self) -> KeywordState:
+        """Commit both indexes, then say which store version they reflect."""
+        self.keywords.chunks.commit()
+        self.keywords.articles.commit()
+        state = KeywordState.of(self.store.version(), self.store.complete_records())
+        state.write(self.root)
+        self.found_behind = False
+        return state
+
+    def close(self) -> None:
+        self.keywords.close()
+
+
+@contextmanager
+def writing(store: ArticleStore, wait: bool = True) -> Iterator[KeywordWriter | None]:
+    """The store's keyword writer, its lock held until the block ends. ``wait=False``: None at once
+    when another process (or thread) holds it."""
+    root = keyword_dir(store)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield None
+            return
+        try:
+            writer = KeywordWriter(store, root)
+            try:
+                yield writer
+            finally:
+                writer.close()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def refresh(store: ArticleStore, article_ids: Iterable[str] | None = None) -> KeywordState:
+    """Bring the keyword indexes up to the store and publish them: ``article_ids`` rewritten, or, when
+    None or the indexes were found behind, a repair against the manifest."""
+    with writing(store) as writer:
+        if article_ids is None or writer.found_behind:
+            writer.repair()
+        else:
+            writer.update(article_ids)
+        return writer.publish()
+
+
+# --- reading -----------------------------------------------------------------------------------------
+class KeywordStats(TermStats):
+    """Term statistics read from one searcher: document frequencies by term, asked one at a time."""
+
+    def __init__(self, searcher=None, newest_day: int = 0):
+        super().__init__(newest_day=newest_day)
+        self._searcher = searcher
+        self.num_docs = searcher.num_docs if searcher is not None else 0
+
+    def df(self, term: str) -> int:
+        return self._searcher.doc_freq(TOKENS, term) if self._searcher is not None else 0
+
+
+class KeywordRetriever(BaseRetriever):
+    """BM25 over one searcher of a keyword index (chunks, or whole articles), as the hybrid retriever
+    reads it: nodes from the stored chunks, a view narrowed by a question's filters, and the ids that
+    view admits (for the dense query)."""
+
+    def __init__(self, index: KeywordIndex, searcher, *, store: ArticleStore, top_k: int, version: str,
+                 stale: bool, state: KeywordState, articles: "KeywordRetriever | None" = None):
+        super().__init__()
+        self.index, self.searcher, self.store = index, searcher, store
+        self.num_docs = searcher.num_docs
+        self.similarity_top_k = min(top_k, self.num_docs)
+        self.version, self.stale, self.state = version, stale, state
+        self.articles = articles  # the whole-article sibling of the same version (chunks only)
+        self.filters: SearchFilters | None = None
+        self.admitted = self.num_docs  # how many documents the filters let through
+
+    def masked(self, filters: SearchFilters):
+        """A view over what ``filters`` admit, sharing the searcher (None when nothing passes)."""
+        clauses = self._clauses(filters)
+        admitted = self.searcher.search(self.index.filter_query(clauses), 1, count=True).count
+        if not admitted:
+            return None
+        view = copy.copy(self)
+        view.filters, view.admitted = filters, admitted
+        view.similarity_top_k = min(self.similarity_top_k, admitted)
+        return view
+
+    def _clauses(self, filters: SearchFilters | None) -> list:
+        if filters is None:
+            return []
+        clauses = self.index.filter_clauses(since=filters.since, until=filters.until)
+        for sources in ([filters.source] if filters.source else None, filters.sources):
+            if sources is not None:
+                clauses += self.index.filter_clauses(sources=list(sources))
+        return clauses
+
+    def admitted_ids(self) -> list[str]:
+        """The chunk ids this view admits, read from the article index (an article's day and source are
+        its chunks'): one stored document per admitted article, none per chunk."""
+        articles = self.articles
+        query = articles.index.filter_query(articles._clauses(self.filters))
+        found = articles.searcher.search(query, articles.num_docs or 1, count=False).hits
+        return [cid for _score, address in found for cid in json.loads(articles.searcher.doc(address).get_first(MEMBERS) or b"[]")]
+
+    def _hits(self, query: str):
+        tokens = analyse([query])[0]
+        if not tokens or self.similarity_top_k <= 0:
+            return []
+        query_ = self.index.query(tokens, self._clauses(self.filters))
+        return self.searcher.search(query_, self.similarity_top_k, count=False).hits
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        doc = self.searcher.doc
+        return [NodeWithScore(node=stored_node(doc(address).get_first(NODE).decode("utf-8")), score=float(score))
+                for score, address in self._hits(query_bundle.query_str)]
+
+    def ranked_ids(self, query: str) -> list[tuple[str, float]]:
+        """(document id, score) of the best documents for ``query``, best first: the ranking alone."""
+        doc = self.searcher.doc
+        return [(doc(address).get_first(CHUNK_ID), float(score)) for score, address in self._hits(query)]
+
+    def live_nodes(self, chunk_ids: list[str]):
+        """The chunks among ``chunk_ids`` the store still holds, as it holds them now."""
+        return self.store.chunk_nodes(chunk_ids)
+
+    def sources(self) -> tuple[str, ...]:
+        """Every source of the version this index reflects."""
+        return self.state.sources
+
+
+@dataclass(frozen=True)
+class KeywordIndexes:
+    """One question's keyword view: both retrievers, their statistics and clusters, of one state."""
+
+    chunks: KeywordRetriever
+    articles: KeywordRetriever
+    stats: KeywordStats
+    version: str
+    clusters: Clusters
+
+    @property
+    def stale(self) -> bool:
+        return self.chunks.stale
+
+
+@dataclass(frozen=True)
+class _Opened:
+    key: tuple | None  # the state file's (inode, mtime, size) when read
+    state: KeywordState | None
+    chunk_searcher: object = None
+    article_searcher: object = None
+
+
+class KeywordCache:
+    """Follows the store's keyword indexes for the engine (the interface of ``bm25.BM25Cache``).
+
+    ``stats()``, ``clusters()`` and ``version`` describe the view that the last ``indexes()`` *in the
+    calling thread* returned, so that one answer reads one version while another thread moves on."""
+
+    def __init__(self, store: ArticleStore, top_k: int):
+        self.store, self.top_k = store, top_k
+        self.root = keyword_dir(store)
+        self._keywords: StoreKeywords | None = None
+        self._opened: _Opened | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._repair_lock = threading.Lock()
+        self._repairing = False
+        self._failed_at = 0.0
+        self._repaired = threading.Event()
+        self._repaired.set()
+        self.builds = 0  # indexes this cache built whole or repaired (tests and benches read them)
+
+    # --- what a question reads ------------------------------------------------------------------------
+    def indexes(self) -> KeywordIndexes | None:
+        """The view to answer this question from (None for an empty store); pinned for this thread."""
+        opened = self._current()
+        version = self.store.version()  # after the searchers: a commit they hold was preceded by a bump
+        if opened.state is None:
+            if self.store.count_chunks() == 0:
+                self._local.view = None
+                return None
+            opened = self._build_now()
+            version = self.store.version()
+        stale = opened.state.version != version
+        if stale:
+            self._repair_in_background()
+        view = self._view(opened, version, stale)
+        self._local.view = view
+        return view
+
+    def get(self):
+        view = self.indexes()
+        return view.chunks if view else None
+
+    def get_articles(self):
+        view = self.indexes()
+        return view.articles if view else None
+
+    def stats(self) -> TermStats:
+        view = self._pinned()
+        return view.stats if view else TermStats()
+
+    def clusters(self) -> Clusters:
+        view = self._pinned()
+        return view.clusters if view else Clusters()
+
+    @property
+    def version(self) -> str | None:
+        view = self._pinned()
+        return view.version if view else None
+
+    def _pinned(self) -> KeywordIndexes | None:
+        return getattr(self._local, "view", None)
+
+    def _view(self, opened: _Opened, version: str, stale: bool) -> KeywordIndexes:
+        keywords, state = self._keywords, opened.state
+        common = {"store": self.store, "top_k": self.top_k, "version": state.version, "stale": stale, "state": state}
+        articles = KeywordRetriever(keywords.articles, opened.article_searcher, **common)
+        chunks = KeywordRetriever(keywords.chunks, opened.chunk_searcher, articles=articles, **common)
+        return KeywordIndexes(chunks, articles, KeywordStats(opened.chunk_searcher, state.newest_day), state.version,
+                              state.clusters)
+
+    # --- following the writer -------------------------------------------------------------------------
+    def _current(self) -> _Opened:
+        key = _stat_key(self.root / STATE)
+        opened = self._opened
+        if opened is not None and opened.key == key:
+            return opened
+        with self._lock:
+            if self._opened is not None and self._opened.key == key:
+                return self._opened
+            self._opened = self._open(key)
+            return self._opened
+
+    def _open(self, key) -> _Opened:
+        """The state and searchers as published now: the state first, then the searchers, so that they
+        hold at least what the state says (see the module docstring)."""
+        state = KeywordState.read(self.root)
+        if state is None:
+            return _Opened(key, None)
+        if self._keywords is None:
+            self._keywords = open_indexes(self.root)
+        keywords = self._keywords
+        keywords.chunks.reload()
+        keywords.articles.reload()
+        return _Opened(key, state, keywords.chunks.searcher(), keywords.articles.searcher())
+
+    def _build_now(self) -> _Opened:
+        """No index yet: this question waits while one is built (or while the writer at work ends)."""
+        with writing(self.store) as writer:
+            if writer.found_behind:
+                writer.repair()
+                writer.publish()
+                self.builds += 1
+        with self._lock:
+            self._opened = self._open(_stat_key(self.root / STATE))
+            return self._opened
+
+    # --- repairing what a dead writer left --------------------------------------------------------------
+    @property
+    def refreshing(self) -> bool:
+        return not self._repaired.is_set()
+
+    def wait_refreshed(self, timeout: float | None = None) -> bool:
+        return self._repaired.wait(timeout)
+
+    def _repair_in_background(self) -> None:
+        with self._repair_lock:
+            if self._repairing or time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+                return
+            self._repairing = True
+            self._repaired.clear()
+        threading.Thread(target=self._repair, name="keyword-repair", daemon=True).start()
+
+    def _repair(self) -> None:
+        """Repair the indexes unless a writer is at work (its own publish will catch them up)."""
+        try:
+            with writing(self.store, wait=False) as writer:
+                if writer is not None and writer.found_behind:
+                    writer.repair()
+                    writer.publish()
+                    self.builds += 1
+        except Exception as exc:  # the index held keeps answering (stale); a later question retries
+            if isinstance(exc, StoreUnavailable):
+                log.warning("keyword index: repair failed (%s); answering from the index held", exc)
+            else:
+                log.exception("keyword index: repair failed; answering from the index held")
+            self._failed_at = time.monotonic()
+        finally:
+            with self._repair_lock:
+                self._repairing = False
+                self._repaired.set()
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def indexed_chunk_ids(store: ArticleStore) -> list[str]:
+    """Every chunk id the store's published keyword index holds (tests and checks; not for answering)."""
+    index = KeywordIndex(keyword_dir(store) / "chunks")
+    return [doc[CHUNK_ID][0] for doc in index.stored()]
+
