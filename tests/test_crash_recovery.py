@@ -1,4 +1,5 @@
-"""SIGKILL half-way through an ingest, then ingest again: the store is consistent, every article once."""
+"""SIGKILL half-way through an ingest, then ingest again: the store is consistent, every article once,
+and the keyword index holds exactly the store's chunks (issue 24: the two stores agree)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 import time
 from collections import Counter
 
+from assistant.keyword import KeywordState, indexed_chunk_ids, keyword_dir
+from assistant.keyword_tantivy import KeywordIndex
 from assistant.settings import Settings
 from assistant.store import ArticleStore
 from tests.conftest import REPO, assert_store_consistent
@@ -17,14 +20,15 @@ from tests.conftest import REPO, assert_store_consistent
 TOPICS = ["harbour", "railway", "library", "festival", "museum", "council", "weather", "school", "market", "bridge"]
 
 
-def make_corpus(path, n=120):
+def make_corpus(path, n=120, first_draft=False):
+    """``n`` articles; ``first_draft``: their texts before an edit (every one says "zeppelin")."""
     with path.open("w") as f:
         for i in range(n):
             topic = TOPICS[i % len(TOPICS)]
             body = " ".join(
                 f"Report {i} on the {topic}: officials said item {j} of the {topic} plan costs {i * 7 + j} thousand dollars."
                 for j in range(25)
-            )
+            ) + (" A zeppelin was spotted overhead." if first_draft else "")
             f.write(json.dumps({"id": f"a{i:03d}", "title": f"{topic.title()} update {i}", "text": body}) + "\n")
 
 
@@ -37,8 +41,12 @@ def run_ingest(corpus, env, stderr=subprocess.PIPE):
 
 def test_sigkill_mid_ingest_then_rerun(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
-    make_corpus(corpus)
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_INGEST_GROUP_ARTICLES": "10"}
+    # A published keyword index first: 20 articles in a first draft, which the killed run rewrites.
+    make_corpus(corpus, n=20, first_draft=True)
+    first = run_ingest(corpus, env)
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    make_corpus(corpus)
 
     log = tmp_path / "killed.log"
     with log.open("w") as stderr:
@@ -65,6 +73,8 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
 
     probe = ArticleStore(settings)
     records = probe.records()
+    # The killed run wrote Chroma, not its keyword state: readers see the index behind the store.
+    assert KeywordState.read(keyword_dir(probe)).version != probe.version()
     probe.close()  # let go of the local store (assistant.store_lock): the rerun below takes it
     complete = [r for r in records.values() if r.status == "complete"]
     assert 0 < len(complete) < 120, "the kill landed half-way"
@@ -79,6 +89,13 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
     store = ArticleStore(settings)
     assert len(store.records()) == 120
     assert_store_consistent(store)
+    # The rerun repaired the keyword index: the same chunk ids as Chroma, each once, published at the
+    # store's version; no first-draft text is left in it.
+    stored = sorted(chunk_id for chunk_id, _text, _meta in store.iter_chunks())
+    assert sorted(indexed_chunk_ids(store)) == stored
+    assert KeywordState.read(keyword_dir(store)).version == store.version()
+    assert KeywordIndex(keyword_dir(store) / "articles").num_docs == 120
+    assert KeywordIndex(keyword_dir(store) / "chunks").search("zeppelin", 5) == []
     store.close()
     # A third run finds nothing to do.
     third = run_ingest(corpus, env)
