@@ -105,8 +105,8 @@ class Worker:
             raise RuntimeError(f"worker {self.proc.pid} ended:\n{Path(self.log.name).read_text()[-3000:]}")
         return json.loads(line)
 
-    def call(self, cmd: str, question: str) -> dict:
-        self.proc.stdin.write(json.dumps({"cmd": cmd, "question": question}) + "\n")
+    def call(self, cmd: str, question: str, **extra) -> dict:
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "question": question, **extra}) + "\n")
         self.proc.stdin.flush()
         return self._read()
 
@@ -199,7 +199,9 @@ def write_and_build(store, source, size: int, sigma: float, questions: list[dict
         result["bm25"] = built
         print(f"  [{size_label(size)}] BM25 build failed: {built['error']}", file=sys.stderr, flush=True)
         return result
-    result["bm25"] = {**built, "disk_mb": du_mb(store.settings.bm25_dir)}
+    from assistant.keyword import keyword_dir
+
+    result["bm25"] = {**built, "disk_mb": du_mb(store.settings.bm25_dir) + du_mb(keyword_dir(store))}
     print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr, flush=True)
     return result
 
@@ -216,7 +218,7 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
     started_at = dt.datetime.now().isoformat(timespec="seconds")
     load_before = loadavg()
     result: dict = {"size": size, "label": size_label(size), "started_at": started_at, "load_before": load_before,
-                    "code": code_state()}
+                    "code": code_state(), "keyword_index": Settings(_env_file=None).keyword_index}
     if built is not None:
         result.update({key: built[key] for key in ("write", "chunks", "chroma", "manifest_read", "bm25") if key in built})
         result["store_built_at"] = built.get("store_built_at", built["started_at"])
@@ -244,6 +246,7 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
             print(f"  [{size_label(size)}] worker up; {len(questions)} questions x {args.repeat}", file=sys.stderr,
                   flush=True)
             result.update(latency(one, questions, args.repeat, retrieval_metrics))
+            result["window"] = window_latency(one, questions, args.repeat)
             result["worker1_warm"] = memory_mb(one.proc.pid)
             # The second worker beside the first: at its start, and warm (after the same questions),
             # since index pages read through memory maps are resident only once a question touched them.
@@ -257,6 +260,7 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
                 result["worker1_warm_beside_second"] = memory_mb(one.proc.pid)
             finally:
                 two.close()
+            result["freshness"] = freshness(one, env, work)
         finally:
             one.close()
         # What a second worker adds to the host: its private pages (what it shares with the first is
@@ -313,6 +317,61 @@ def latency(worker: Worker, questions: list[dict], repeat: int, retrieval_metric
     out["retrieval_over_fusion_p50"] = round(out["ask_retrieval"]["p50_ms"] / out["fusion"]["p50_ms"], 3)
     out["mrr10_paired"] = paired_mrr(rows)
     out["mrr10_story_paired"] = paired_mrr(stories)
+    return out
+
+
+def window_latency(worker: Worker, questions: list[dict], repeat: int) -> dict:
+    """Warm ``ask`` latency under a one-week date window ending at the store's newest day (what "this
+    week" means over it), against the unfiltered figures measured just before."""
+    newest = dt.date(worker.ready["newest_day"] // 10000, worker.ready["newest_day"] // 100 % 100,
+                     worker.ready["newest_day"] % 100)
+    window = {"since": (newest - dt.timedelta(days=6)).isoformat(), "until": newest.isoformat()}
+    ask_ms, retrieve_ms = [], []
+    for _ in range(repeat):
+        for q in questions:
+            got = worker.call("ask", q["question"], **window)
+            ask_ms.append(got["ms"])
+            retrieve_ms.append(got["retrieve_ms"])
+    return {**window, "ask": {"p50_ms": round(percentile(ask_ms, 50), 2), "p95_ms": round(percentile(ask_ms, 95), 2)},
+            "ask_retrieval": {"p50_ms": round(percentile(retrieve_ms, 50), 2),
+                              "p95_ms": round(percentile(retrieve_ms, 95), 2)}}
+
+
+FRESH_QUESTION = "What did Quorndale open beside its harbour to watch the zephyrine kestrels?"
+
+
+def freshness(worker: Worker, env: dict, work: Path, timeout_s: float = 1800.0) -> dict:
+    """One new article ingested by ``newsdesk ingest`` on this host while the worker answers: seconds
+    from the command's start until the worker's keyword list holds it, and until its answer retrieves
+    it (the dense list may find it first: Chroma has it before the keyword index does), polled
+    question by question. The article is new in every run (its id names the time)."""
+    article_id = f"scale-fresh-{int(time.time())}"
+    newest = worker.ready["newest_day"]
+    day = f"{newest // 10000:04d}-{newest // 100 % 100:02d}-{newest % 100:02d}"
+    path = work / "fresh.jsonl"
+    path.write_text(json.dumps({
+        "id": article_id, "title": "Quorndale opens a harbour hide for zephyrine kestrels", "published_at": day,
+        "source": "Scale Bench Wire", "url": f"https://example.org/{article_id}",
+        "text": "Quorndale opened a timber bird hide beside its harbour on Saturday so that visitors can watch the "
+                "zephyrine kestrels that nest on the old grain pier. The hide seats twenty people.",
+    }) + "\n")
+    log = (work / "fresh-ingest.log").open("w")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(path), "--json"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    out: dict = {"article": article_id}
+    while time.perf_counter() - started < timeout_s and not ("keyword_s" in out and "answer_s" in out):
+        if "keyword_s" not in out and article_id in worker.call("keyword", FRESH_QUESTION)["retrieved"]:
+            out["keyword_s"] = round(time.perf_counter() - started, 2)
+        if "answer_s" not in out and article_id in worker.call("ask", FRESH_QUESTION)["retrieved"]:
+            out["answer_s"] = round(time.perf_counter() - started, 2)
+        if proc.poll() is not None and "ingest_s" not in out:
+            out["ingest_s"] = round(time.perf_counter() - started, 2)
+        time.sleep(0.1)
+    proc.wait()
+    log.close()
+    out.setdefault("ingest_s", round(time.perf_counter() - started, 2))
+    out["ingest_exit"] = proc.returncode
     return out
 
 
@@ -404,20 +463,34 @@ def targets(results: list[dict]) -> dict:
     return out
 
 
+def _window_cell(r: dict) -> str:
+    w = r.get("window")
+    return f"{w['ask_retrieval']['p50_ms']:.0f} ({w['ask_retrieval']['p50_ms'] / r['ask_retrieval']['p50_ms']:.2f}x)" if w else "-"
+
+
+def _fresh_cell(r: dict) -> str:
+    f = r.get("freshness")
+    if not f:
+        return "-"
+    return f"{f.get('keyword_s', 'not found')} / {f.get('answer_s', 'not found')}"
+
+
 def table(report: dict) -> str:
-    head = ("| chunks | write chunks/s | BM25 build s | BM25 MB | worker RSS MB start / warm | 2nd worker adds MB (ratio, warm) "
+    head = ("| chunks | keyword index | write chunks/s | BM25 build s | BM25 MB | worker RSS MB start / warm | 2nd worker adds MB (ratio, warm) "
             "| start to 1st answer s | ask p50 / p95 ms | retrieval p50 ms | fusion p50 / p95 ms "
-            "| retrieval / fusion p50 | MRR@10 newsdesk / fusion | story MRR@10 | load (1 min) |")
+            "| retrieval / fusion p50 | MRR@10 newsdesk / fusion | story MRR@10 | one-week window: retrieval p50 ms "
+            "| one article ingested: keyword list / answer s | load (1 min) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in measured(report["results"]):
         lines.append(
-            f"| {r['chunks']:,} | {r['write']['write_chunks_per_s']:,.0f} | {r['bm25']['build_s']:.1f} "
+            f"| {r['chunks']:,} | {r.get('keyword_index', 'bm25s')} | {r['write']['write_chunks_per_s']:,.0f} | {r['bm25']['build_s']:.1f} "
             f"| {r['bm25']['disk_mb']:,.0f} | {r['worker1_after_start']['rss']:,.0f} / {r['worker1_warm']['rss']:,.0f} "
             f"| {r['worker2_warm']['private']:,.0f} ({r['second_worker_added_ratio']:.2f}) "
             f"| {r['startup']['start_to_first_answer_s']:.1f} | {r['ask']['p50_ms']:.0f} / {r['ask']['p95_ms']:.0f} "
             f"| {r['ask_retrieval']['p50_ms']:.0f} | {r['fusion']['p50_ms']:.0f} / {r['fusion']['p95_ms']:.0f} "
             f"| {r['retrieval_over_fusion_p50']:.2f} | {r['mrr10_newsdesk']:.3f} / {r['mrr10_fusion']:.3f} "
             f"| {r['mrr10_story_newsdesk']:.3f} / {r['mrr10_story_fusion']:.3f} "
+            f"| {_window_cell(r)} | {_fresh_cell(r)} "
             f"| {r['load_before'][0]:.1f}-{r['load_after'][0]:.1f} |"
         )
     t = report["targets"]
@@ -463,10 +536,14 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help=f"drop earlier sizes' results from {OUT.name}")
     parser.add_argument("--min-free-gb", type=float, default=2.0,
                         help="stop a BM25 build when the host's available memory falls under this (GB)")
+    parser.add_argument("--keyword-index", choices=("tantivy", "bm25s"), default=None,
+                        help="the keyword index to build and answer from (default: the settings', tantivy)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    if args.keyword_index:
+        os.environ["NEWSDESK_KEYWORD_INDEX"] = args.keyword_index  # every process the bench starts reads it
     questions = read_jsonl(require(args.questions), args.limit_questions)
 
     from bench import scale_corpus

@@ -1,14 +1,15 @@
-"""The processes bench/scale starts against a store: a BM25 build, and a worker holding an Engine.
+"""The processes bench/scale starts against a store: a keyword-index build, and a worker holding an Engine.
 
-``python -m bench.scale_worker build``: ``assistant.bm25.build_bm25`` for the store as it is; prints
-one JSON line (seconds, peak RSS).
+``python -m bench.scale_worker build``: the keyword index the settings name (``NEWSDESK_KEYWORD_INDEX``:
+tantivy, or bm25s) built for the store as it is; prints one JSON line (seconds, peak RSS).
 
 ``python -m bench.scale_worker serve QUESTION``: builds an Engine (as ``newsdesk serve`` does per
 worker), answers QUESTION, prints ``{"event": "ready", ...}`` with wall-clock marks, then answers JSON
-lines on stdin (``{"cmd": "ask"|"fusion", "question": ...}``, ``{"cmd": "quit"}``), one JSON line each.
+lines on stdin (``{"cmd": "ask"|"fusion", "question": ...}``, with ``"since"``/``"until"`` for a date
+window; ``{"cmd": "quit"}``), one JSON line each.
 ``fusion`` is llama-index's own hybrid: ``QueryFusionRetriever`` over the engine's vector index and the
-library's ``BM25Retriever`` over the engine's chunk index (the same mapped objects, so it adds no
-memory), reciprocal rerank, one query.
+engine's chunk keyword index (with bm25s, the library's ``BM25Retriever`` over the same mapped objects),
+so it adds no memory; reciprocal rerank, one query.
 
 Both read the store from the environment (``NEWSDESK_CHROMA_HOST``/``PORT``, ``NEWSDESK_DATA_DIR``,
 ``NEWSDESK_COLLECTION``), never from a ``.env`` file.
@@ -34,17 +35,16 @@ def _peak_rss_mb() -> float:
 
 
 def build() -> None:
-    from assistant.bm25 import build_bm25
+    from assistant.keyword_component import refresh_keywords
     from assistant.settings import Settings
     from assistant.store import ArticleStore
 
     settings = Settings(_env_file=None)
     store = ArticleStore(settings)
-    version = store.version()
     start = time.perf_counter()
-    build_bm25(store, version, settings.candidate_k)
+    refresh_keywords(settings, store)
     _emit({"event": "built", "bm25_build_s": round(time.perf_counter() - start, 2), "peak_rss_mb": _peak_rss_mb(),
-           "version": version})
+           "version": store.version(), "keyword_index": settings.keyword_index})
 
 
 class Fusion:
@@ -74,15 +74,20 @@ class Fusion:
 
         bm25 = self.engine.bm25.get()  # follows the store's version, as the engine's does
         if self.retriever is None or self._version != self.engine.bm25.version:
-            # The library's own BM25Retriever over the same mapped index (the engine's subclass of it
-            # selects its top documents its own way: that is Newsdesk's side of the comparison).
-            library = BM25Retriever(existing_bm25=bm25.bm25, similarity_top_k=bm25.similarity_top_k)
+            # bm25s: the library's own BM25Retriever over the same mapped index (the engine's subclass of
+            # it selects its top documents its own way: that is Newsdesk's side of the comparison).
+            # tantivy: the engine's keyword retriever, a llama-index retriever itself.
+            library = BM25Retriever(existing_bm25=bm25.bm25, similarity_top_k=bm25.similarity_top_k) \
+                if hasattr(bm25, "bm25") else bm25
             self.retriever, self._version = self._make(library), self.engine.bm25.version
         return self.retriever.retrieve(question)
 
 
 def serve(first_question: str) -> None:
+    import datetime as dt
+
     from bench.common import forget_questions
+    from assistant.answer import SearchFilters
     from assistant.retrieval import article_ranking
     from assistant.settings import Settings
 
@@ -96,6 +101,7 @@ def serve(first_question: str) -> None:
     _emit({
         "event": "ready", "started": STARTED, "imported": imported, "engine": constructed, "first_answer": answered,
         "first_timings": answer.timings_ms, "chunks": engine.store.count_chunks(),
+        "newest_day": engine.bm25.stats().newest_day, "keyword_index": engine.settings.keyword_index,
     })
     fusion = None
     for line in sys.stdin:
@@ -105,11 +111,15 @@ def serve(first_question: str) -> None:
         question = request["question"]
         forget_questions(engine)  # each side embeds every question
         if request["cmd"] == "ask":
+            window = {k: dt.date.fromisoformat(request[k]) for k in ("since", "until") if request.get(k)}
             start = time.perf_counter()
-            answer = engine.ask(question)
+            answer = engine.ask(question, filters=SearchFilters(**window) if window else None)
             ms = (time.perf_counter() - start) * 1000
             _emit({"ms": ms, "retrieve_ms": answer.timings_ms.get("retrieve"), "retrieved": answer.retrieved,
                    "declined": answer.declined})
+        elif request["cmd"] == "keyword":  # the keyword list alone: whether the index has seen an article
+            hits = engine.retrieve(question, mode="bm25")
+            _emit({"retrieved": article_ranking(hits, 10), "stale": bool(engine.bm25.get().stale)})
         elif request["cmd"] == "fusion":
             if fusion is None:
                 fusion = Fusion(engine, top_n=30)  # 30 chunks: the hybrid's own cut before diversifying

@@ -89,3 +89,7 @@ def test_one_size_end_to_end(source, tmp_path):
     assert paired["questions"] == 1 and paired["diff"] == pytest.approx(result["mrr10_newsdesk"] - result["mrr10_fusion"], abs=2e-4)
     assert paired["ci95"][0] <= paired["diff"] <= paired["ci95"][1]
     assert "retrieval_over_fusion_p50" in result and len(result["load_after"]) == 3
+    # Under a one-week window, and one article ingested while the worker answers: found by both lists.
+    assert result["window"]["ask_retrieval"]["p50_ms"] > 0 and result["keyword_index"] == "tantivy"
+    fresh = result["freshness"]
+    assert fresh["ingest_exit"] == 0 and 0 < fresh["keyword_s"] and 0 < fresh["answer_s"], fresh
