@@ -132,10 +132,12 @@ class KeywordWriter:
         self.keywords.articles.delete_articles(gone)
         return write_articles(self.keywords, self.store, hashes) if hashes else 0
 
-    def repair(self) -> dict[str, int]:
-        """Bring the indexes to the store's complete articles (not visible before :meth:`publish`):
-        an empty index is built whole; else what differs from the manifest is rewritten."""
-        hashes = {r.id: r.content_hash for r in self.store.complete_records()}
+    def repair(self, complete=None) -> dict[str, int]:
+        """Bring the indexes to the store's complete articles (``complete``: their records, when the
+        caller has just read them; not visible before :meth:`publish`): an empty index is built whole;
+        else what differs from the manifest is rewritten."""
+        complete = self.store.complete_records() if complete is None else complete
+        hashes = {r.id: r.content_hash for r in complete}
         if self.keywords.articles.num_docs == 0:
             self.keywords.chunks.writer().delete_all_documents()  # chunks of articles never completed
             return {"built": write_store(self.keywords, self.store, hashes)}
@@ -145,11 +147,13 @@ class KeywordWriter:
         self.update([*differ, *gone])
         return {"rewritten": len(differ), "deleted": len(gone)}
 
-    def publish(self) -> KeywordState:
-        """Commit both indexes, then say which store version they reflect."""
+    def publish(self, complete=None) -> KeywordState:
+        """Commit both indexes, then say which store version they reflect (``complete``: the store's
+        complete records, when the caller holds them as they now stand)."""
         self.keywords.chunks.commit()
         self.keywords.articles.commit()
-        state = KeywordState.of(self.store.version(), self.store.complete_records())
+        complete = self.store.complete_records() if complete is None else complete
+        state = KeywordState.of(self.store.version(), complete)
         state.write(self.root)
         self.found_behind = False
         return state

@@ -363,7 +363,8 @@ class Ingester:
                 touched.update(gone)
                 summary.deleted += len(gone)
 
-        moved = self.cluster_updates({a.id: a.text for a in unique}, shard)
+        complete = self.store.complete_records()
+        moved = self.cluster_updates({a.id: a.text for a in unique}, shard, complete)
         if moved:
             if not changed:
                 self.store.bump_version()  # readers cache clusters by version: they must see the move
@@ -371,12 +372,15 @@ class Ingester:
             self.store.write_records(moved)
         if changed or (writer is not None and writer.found_behind):
             if shard.is_whole:
-                self._refresh_keywords(writer, touched)
+                # The records as they now stand, without reading the manifest once more to publish them.
+                final = {r.id: r for r in complete} | {r.id: r for r in moved}
+                self._refresh_keywords(writer, touched, list(final.values()))
             else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
                 self.store.bump_version()
         return summary
 
-    def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE) -> list[ArticleRecord]:
+    def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE,
+                        complete: list[ArticleRecord] | None = None) -> list[ArticleRecord]:
         """The complete records (of ``shard``) whose syndication cluster (or missing signature) must be rewritten.
 
         Clusters are recomputed from every stored signature, so they follow additions, edits and
@@ -384,7 +388,8 @@ class Ingester:
         signature (written before clustering existed) are signed from ``texts`` (article id -> body)
         when the article is at hand, else from its stored chunks. Every complete record takes part in
         the clustering; only ``shard``'s own are returned to be written."""
-        complete = [r for r in self.store.records().values() if r.status == COMPLETE]
+        if complete is None:
+            complete = self.store.complete_records()
         signatures = {r.id: syndication.decode(r.minhash) for r in complete}
         unsigned = [r.id for r in complete if signatures[r.id] is None and r.minhash != syndication.TOO_SHORT]
         texts = dict(texts or {})
@@ -451,17 +456,18 @@ class Ingester:
         """Bring the keyword index up to the whole store (after sharded runs, say)."""
         refresh_keywords(self.settings, self.store)
 
-    def _refresh_keywords(self, writer, touched: Iterable[str]) -> None:
+    def _refresh_keywords(self, writer, touched: Iterable[str], complete: list[ArticleRecord] | None = None) -> None:
         """After a write: tantivy rewrites the touched articles (or repairs what a dead run left) and
-        publishes, in the writer this run holds; bm25s rebuilds for a new version."""
+        publishes, in the writer this run holds; bm25s rebuilds for a new version. ``complete``: the
+        store's complete records now, when the caller holds them."""
         if writer is None:
             refresh_keywords(self.settings, self.store)
             return
         if writer.found_behind:
-            writer.repair()
+            writer.repair(complete)
         else:
             writer.update(touched)
-        writer.publish()
+        writer.publish(complete)
 
     def embedding_hash(self, article: Article) -> str:
         """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""
