@@ -29,6 +29,7 @@ import copy
 import fcntl
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -38,10 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.answer import SearchFilters, day_number
-from assistant.bm25 import TermStats
 from assistant.clusters import Clusters
 from assistant.keyword_tantivy import (
     CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, stored_node,
@@ -196,16 +196,27 @@ def refresh(store: ArticleStore, article_ids: Iterable[str] | None = None) -> Ke
 
 
 # --- reading -----------------------------------------------------------------------------------------
-class KeywordStats(TermStats):
-    """Term statistics read from one searcher: document frequencies by term, asked one at a time."""
+class KeywordStats:
+    """Inverse document frequencies of the index's (stemmed) terms over chunks, read from one searcher
+    when asked, and the day of the newest article (``newest_day``, YYYYMMDD; 0 when none is dated).
+
+    The answerer weighs question words by them: a rare name ("WWE") says more about which sentence
+    answers than a common word ("deal"). The retriever's recency prior measures age from the newest day."""
 
     def __init__(self, searcher=None, newest_day: int = 0):
-        super().__init__(newest_day=newest_day)
+        self.newest_day = int(newest_day or 0)
         self._searcher = searcher
         self.num_docs = searcher.num_docs if searcher is not None else 0
 
     def df(self, term: str) -> int:
+        """How many chunks hold ``term`` (an analysed token)."""
         return self._searcher.doc_freq(TOKENS, term) if self._searcher is not None else 0
+
+    def idf(self, term: str) -> float:
+        if not self.num_docs:
+            return 1.0
+        df = self.df(term)
+        return math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5))
 
 
 class KeywordRetriever(BaseRetriever):
@@ -260,9 +271,14 @@ class KeywordRetriever(BaseRetriever):
         return self.searcher.search(query_, self.similarity_top_k, count=False).hits
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        doc = self.searcher.doc
-        return [NodeWithScore(node=stored_node(doc(address).get_first(NODE).decode("utf-8")), score=float(score))
-                for score, address in self._hits(query_bundle.query_str)]
+        """Chunks as the store holds them; a whole article as a node of its id alone (it is ranked, not read)."""
+        out = []
+        for score, address in self._hits(query_bundle.query_str):
+            doc = self.searcher.doc(address)
+            node = doc.get_first(NODE)
+            node = stored_node(node.decode("utf-8")) if node else TextNode(id_=doc.get_first(CHUNK_ID), text="")
+            out.append(NodeWithScore(node=node, score=float(score)))
+        return out
 
     def ranked_ids(self, query: str) -> list[tuple[str, float]]:
         """(document id, score) of the best documents for ``query``, best first: the ranking alone."""
@@ -302,7 +318,7 @@ class _Opened:
 
 
 class KeywordCache:
-    """Follows the store's keyword indexes for the engine (the interface of ``bm25.BM25Cache``).
+    """Follows the store's keyword indexes for the engine.
 
     ``stats()``, ``clusters()`` and ``version`` describe the view that the last ``indexes()`` *in the
     calling thread* returned, so that one answer reads one version while another thread moves on."""
@@ -347,9 +363,9 @@ class KeywordCache:
         view = self.indexes()
         return view.articles if view else None
 
-    def stats(self) -> TermStats:
+    def stats(self) -> KeywordStats:
         view = self._pinned()
-        return view.stats if view else TermStats()
+        return view.stats if view else KeywordStats()
 
     def clusters(self) -> Clusters:
         view = self._pinned()

@@ -6,11 +6,12 @@ segments, and a day range or a source is a clause of the query rather than a mas
 This module is the index itself (schema, documents, queries); :mod:`assistant.keyword` keeps it in step
 with the store and answers from it.
 
-What is indexed is what :mod:`assistant.bm25_build` indexes: a chunk's content as embedded (its
-visible metadata, then its text), through the same analyser (bm25s's tokenizer, English stop words
-and stemmer). The tokens are joined by spaces into a field whose tokenizer splits on whitespace only,
-so tantivy indexes exactly those tokens, and a query is analysed the same way. BM25's parameters are
-tantivy's (k1 1.2, b 0.75; bm25s's default is k1 1.5), so scores differ a little and rankings barely.
+What is indexed is a chunk's content as embedded (its visible metadata, then its text), through
+Newsdesk's analyser: bm25s's tokenizer (the library llama-index's BM25 retriever uses), English stop
+words and the Snowball stemmer. The tokens are joined by spaces into a field whose tokenizer splits on
+whitespace only, so tantivy indexes exactly those tokens, and a query is analysed the same way. BM25's
+parameters are tantivy's (k1 1.2, b 0.75; the bm25s index this replaced used k1 1.5): rankings barely
+move (docs/keyword-index.md).
 
 A chunk's document also stores its node as Chroma holds it (text and metadata), so a keyword hit costs
 no read of the store; an article's document stores its chunks' ids (what a date window admits, handed
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from assistant.answer import day_number
@@ -37,25 +38,44 @@ NODE = "node"  # a chunk's stored [text, metadata], as Chroma holds them
 MEMBERS = "members"  # an article's stored chunk ids (a JSON list)
 CONTENT_HASH = "content_hash"  # an article's manifest hash when indexed
 WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # bm25s's default token pattern
+LANGUAGE = "english"  # of the stop words and the stemmer
+PAGE = 2000  # chunks analysed together
+
+# PyStemmer's stemmers are not safe to share between threads, and a question's parts are searched in
+# threads side by side: one stemmer per thread.
+_STEMMERS = threading.local()
 
 
 def analyse(texts: Sequence[str]) -> list[list[str]]:
-    """The stemmed tokens of each text, stop words left out: the analyser of :mod:`assistant.bm25_build`."""
+    """The stemmed tokens of each text, stop words left out."""
     import bm25s
-
-    from assistant.bm25_build import LANGUAGE, TOKEN_PATTERN
 
     return bm25s.tokenize(list(texts), lower=True, token_pattern=TOKEN_PATTERN, stopwords=LANGUAGE,
                           stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
-@lru_cache(maxsize=1)
 def _stemmer():
-    import Stemmer
+    stemmer = getattr(_STEMMERS, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
 
-    from assistant.bm25_build import LANGUAGE
+        stemmer = _STEMMERS.stemmer = Stemmer.Stemmer(LANGUAGE)
+    return stemmer
 
-    return Stemmer.Stemmer(LANGUAGE)
+
+def headers_and_bodies(nodes: list) -> tuple[list[str], list[str]]:
+    """Each node's content as embedded, split into its metadata header and its text. The library's
+    template puts the metadata before the text, so tokens never cross the two."""
+    from llama_index.core.schema import MetadataMode
+
+    headers, bodies = [], []
+    for node in nodes:
+        embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
+        split = len(embedded) - len(node.text) if node.text and embedded.endswith(node.text) else len(embedded)
+        headers.append(embedded[:split])
+        bodies.append(embedded[split:])
+    return headers, bodies
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,7 @@ class ChunkDoc:
     content_hash: str = ""  # an article's manifest hash
 
 
-def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = 2000) -> Iterator[ChunkDoc]:
+def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = PAGE) -> Iterator[ChunkDoc]:
     """:class:`ChunkDoc` of each (id, text, metadata) the store yields (``ArticleStore.iter_chunks``),
     analysed a page at a time."""
     batch: list[tuple[str, str, dict]] = []
@@ -91,8 +111,6 @@ def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = 2000) -> Iter
 
 def _analysed(batch: list[tuple[str, str, dict]]) -> Iterator[ChunkDoc]:
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-    from assistant.bm25_build import headers_and_bodies
 
     nodes = [metadata_dict_to_node(meta, text=text or "") for _id, text, meta in batch]
     headers, bodies = headers_and_bodies(nodes)
@@ -115,8 +133,8 @@ def stored_node(node: str):
 
 
 def article_doc(chunks: Sequence[ChunkDoc], content_hash: str = "") -> ChunkDoc:
-    """One article's document from its chunks: the first chunk's header once, then every chunk's text
-    (as the bm25s article index joins them), its chunks' ids and ``content_hash`` (the manifest's)."""
+    """One article's document from its chunks: the first chunk's header once, then every chunk's text,
+    its chunks' ids and ``content_hash`` (the manifest's)."""
     ordered = sorted(chunks, key=lambda c: c.position)
     first = ordered[0]
     tokens = first.tokens[: first.header] + [t for c in ordered for t in c.tokens[c.header:]]

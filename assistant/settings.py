@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_file=".env", extra="ignore")
 
     # --- store -----------------------------------------------------------------------------------
-    data_dir: Path = Field(default=Path(".newsdesk"), description="Chroma, BM25 index and logs live here.")
+    data_dir: Path = Field(default=Path(".newsdesk"), description="Chroma, the keyword index and logs live here.")
     collection: str = Field(default="articles", description="Chroma collection name for chunks.")
     chroma_host: str | None = Field(default=None, description="Use a Chroma server instead of the local store.")
     chroma_port: int = 8000
@@ -78,10 +78,10 @@ class Settings(BaseSettings):
     # --- retrieval -------------------------------------------------------------------------------
     top_k: int = Field(default=5, description="Chunks handed to the answerer (one article each at most twice).")
     candidate_k: int = Field(default=40, description="Chunks each retriever contributes before fusion.")
-    keyword_index: Literal["tantivy", "bm25s"] = Field(
+    keyword_index: Literal["tantivy"] = Field(
         default="tantivy",
-        description="The keyword (BM25) index: tantivy, updated in place by every ingest, or bm25s, rebuilt whole "
-        "for every store version (docs/keyword-index.md).",
+        description="The keyword (BM25) index: tantivy, under the data folder, updated in place by every ingest "
+        "(docs/keyword-index.md; docs/deploy.md says when another would take its place).",
     )
     rrf_k: int = 60
     dense_weight: float = 1.0
@@ -228,10 +228,6 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
-
-    @property
-    def bm25_dir(self) -> Path:
-        return self.data_dir / "bm25" / self.collection
 
 
 class SettingsError(ValueError):

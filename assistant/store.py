@@ -152,11 +152,6 @@ class ArticleStore:
         )
         self.manifest = self.client.get_or_create_collection(name=f"{self.name}__articles", embedding_function=None)
 
-    @property
-    def bm25_dir(self):
-        """The BM25 indexes of this Chroma collection (those of a collection reindexed away are not its)."""
-        return self.settings.data_dir / "bm25" / self.name
-
     def chunk_collection_metadata(self) -> dict[str, Any]:
         """The chunk collection's metadata as Chroma holds it now (another process may have changed it)."""
         return dict(self.client.get_collection(self.name, embedding_function=None).metadata or {})

@@ -3,13 +3,13 @@
 For each size, in a fresh ``chroma run`` on loopback:
 1. write a store of that many chunks built from the dev corpus's real chunks and vectors (copies
    varied to reach the size: bench/scale_corpus.py says how; the method is in the report);
-2. build the BM25 indexes (``assistant.bm25.build_bm25``, in a process of its own): time, peak RSS,
+2. build the keyword index (``assistant.keyword``, in a process of its own): time, peak RSS,
    size on disk;
 3. start a worker (a process holding an ``Engine``, as each ``newsdesk serve`` worker does): time from
    process start to its first answer, its memory (``/proc/<pid>/smaps_rollup``); then a second worker
    beside it: what the second adds (its private memory) as a share of the first's RSS;
 4. warm latency over the dev questions, interleaved question by question with llama-index's own
-   hybrid (``QueryFusionRetriever``, reciprocal rerank, vector index + ``BM25Retriever``, one query) on
+   hybrid (``QueryFusionRetriever``, reciprocal rerank, vector index + the engine's keyword retriever, one query) on
    the same store: ``ask`` p50/p95, its retrieval time (``Answer.timings``), the fusion's, and MRR@10 of
    both on the answerable questions (gold = the original articles; a copy is never gold).
 
@@ -148,7 +148,7 @@ def mem_available_gb() -> float:
 
 
 def build_bm25_guarded(env: dict, work: Path, min_free_gb: float) -> dict:
-    """``assistant.bm25.build_bm25`` in a process of its own, stopped if the host's available memory
+    """The keyword index built whole in a process of its own, stopped if the host's available memory
     falls under ``min_free_gb`` (the build holds the whole store in memory; other processes share the
     host). Returns its time and peak RSS, or ``{"error": ...}`` with how far it got."""
     log = (work / "bm25-build.log").open("w")
@@ -201,7 +201,7 @@ def write_and_build(store, source, size: int, sigma: float, questions: list[dict
         return result
     from assistant.keyword import keyword_dir
 
-    result["bm25"] = {**built, "disk_mb": du_mb(store.settings.bm25_dir) + du_mb(keyword_dir(store))}
+    result["bm25"] = {**built, "disk_mb": du_mb(keyword_dir(store))}
     print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr, flush=True)
     return result
 
@@ -536,14 +536,10 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help=f"drop earlier sizes' results from {OUT.name}")
     parser.add_argument("--min-free-gb", type=float, default=2.0,
                         help="stop a BM25 build when the host's available memory falls under this (GB)")
-    parser.add_argument("--keyword-index", choices=("tantivy", "bm25s"), default=None,
-                        help="the keyword index to build and answer from (default: the settings', tantivy)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--plot", type=Path, default=PLOT)
     args = parser.parse_args()
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
-    if args.keyword_index:
-        os.environ["NEWSDESK_KEYWORD_INDEX"] = args.keyword_index  # every process the bench starts reads it
     questions = read_jsonl(require(args.questions), args.limit_questions)
 
     from bench import scale_corpus

@@ -1,15 +1,14 @@
 """The processes bench/scale starts against a store: a keyword-index build, and a worker holding an Engine.
 
-``python -m bench.scale_worker build``: the keyword index the settings name (``NEWSDESK_KEYWORD_INDEX``:
-tantivy, or bm25s) built for the store as it is; prints one JSON line (seconds, peak RSS).
+``python -m bench.scale_worker build``: the keyword index built whole for the store as it is; prints
+one JSON line (seconds, peak RSS).
 
 ``python -m bench.scale_worker serve QUESTION``: builds an Engine (as ``newsdesk serve`` does per
 worker), answers QUESTION, prints ``{"event": "ready", ...}`` with wall-clock marks, then answers JSON
 lines on stdin (``{"cmd": "ask"|"fusion", "question": ...}``, with ``"since"``/``"until"`` for a date
 window; ``{"cmd": "quit"}``), one JSON line each.
 ``fusion`` is llama-index's own hybrid: ``QueryFusionRetriever`` over the engine's vector index and the
-engine's chunk keyword index (with bm25s, the library's ``BM25Retriever`` over the same mapped objects),
-so it adds no memory; reciprocal rerank, one query.
+engine's chunk keyword retriever (the same index, so it adds no memory); reciprocal rerank, one query.
 
 Both read the store from the environment (``NEWSDESK_CHROMA_HOST``/``PORT``, ``NEWSDESK_DATA_DIR``,
 ``NEWSDESK_COLLECTION``), never from a ``.env`` file.
@@ -70,16 +69,9 @@ class Fusion:
         )
 
     def retrieve(self, question: str):
-        from llama_index.retrievers.bm25 import BM25Retriever
-
         bm25 = self.engine.bm25.get()  # follows the store's version, as the engine's does
         if self.retriever is None or self._version != self.engine.bm25.version:
-            # bm25s: the library's own BM25Retriever over the same mapped index (the engine's subclass of
-            # it selects its top documents its own way: that is Newsdesk's side of the comparison).
-            # tantivy: the engine's keyword retriever, a llama-index retriever itself.
-            library = BM25Retriever(existing_bm25=bm25.bm25, similarity_top_k=bm25.similarity_top_k) \
-                if hasattr(bm25, "bm25") else bm25
-            self.retriever, self._version = self._make(library), self.engine.bm25.version
+            self.retriever, self._version = self._make(bm25), self.engine.bm25.version
         return self.retriever.retrieve(question)
 
 

@@ -275,9 +275,9 @@ class Ingester:
 
     @contextmanager
     def _keyword_writer(self, shard: Shard = WHOLE):
-        """The store's tantivy keyword writer, held for the whole run, so that no repair publishes half
-        of it (None with bm25s, and for a shard: the index is ``ingest.shard.finish``'s to bring up)."""
-        if self.settings.keyword_index != "tantivy" or not shard.is_whole:
+        """The store's keyword writer, held for the whole run, so that no repair publishes half of it
+        (None for a shard: the index is ``ingest.shard.finish``'s to bring up)."""
+        if not shard.is_whole:
             yield None
             return
         with keyword.writing(self.store) as writer:
@@ -457,12 +457,9 @@ class Ingester:
         refresh_keywords(self.settings, self.store)
 
     def _refresh_keywords(self, writer, touched: Iterable[str], complete: list[ArticleRecord] | None = None) -> None:
-        """After a write: tantivy rewrites the touched articles (or repairs what a dead run left) and
-        publishes, in the writer this run holds; bm25s rebuilds for a new version. ``complete``: the
-        store's complete records now, when the caller holds them."""
-        if writer is None:
-            refresh_keywords(self.settings, self.store)
-            return
+        """After a write: the touched articles rewritten in the keyword index (or what a dead run left
+        repaired) and published, in the writer this run holds. ``complete``: the store's complete
+        records now, when the caller holds them."""
         if writer.found_behind:
             writer.repair(complete)
         else:

@@ -70,7 +70,6 @@ def drop(store: ArticleStore) -> None:
             store.client.delete_collection(name)
         except NotFoundError:
             pass
-    shutil.rmtree(store.bm25_dir, ignore_errors=True)
     shutil.rmtree(keyword_dir(store), ignore_errors=True)
 
 

@@ -71,10 +71,12 @@ def serve(tmp: Path, name: str, chroma_port: int):
         yield f"http://127.0.0.1:{port}"
 
 
-def bm25_versions(data_dir: Path) -> list[str]:
-    """The store versions a worker's BM25 cache holds an index for."""
-    root = data_dir / "bm25" / "articles"
-    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) if root.is_dir() else []
+def keyword_versions(data_dir: Path) -> list[str]:
+    """The store version a host's keyword index reflects (none before one is published)."""
+    from assistant.keyword import KeywordState
+
+    state = KeywordState.read(data_dir / "keyword" / "articles")
+    return [state.version] if state else []
 
 
 def store_version(tmp: Path, chroma_port: int) -> str:
@@ -92,24 +94,25 @@ def test_an_article_ingested_through_one_worker_is_found_through_another(tmp_pat
 
         seeded = one.post("/v1/documents", json={"articles": SEED}).json()
         assert seeded["added"] == 2 and seeded["failed"] == []
-        # Worker B answers from the seed: its BM25 index is built and cached at this store version.
+        # Worker B answers from the seed: its host's keyword index is built at this store version.
         warm = other.post("/v1/ask", json={"question": "When does the harbour ferry night crossing leave?"}).json()
         assert warm["sources"][0]["article_id"] == "workers/harbour-ferry"
 
-        before = bm25_versions(tmp_path / "b")
+        before = keyword_versions(tmp_path / "b")
         assert before == [store_version(tmp_path, chroma_port)]
 
         added = one.post("/v1/documents", json={"articles": [NEW]}).json()
         assert added["added"] == 1
         answer = other.post("/v1/ask", json={"question": NEW_Q}).json()
         assert answer["sources"][0]["article_id"] == NEW["id"] and "seventeen" in answer["answer"]
-        # B noticed the new store version and rebuilds its own BM25 index for it in the background,
-        # answering meanwhile from the one it held (the new article came through the dense side).
+        # B noticed the new store version and repairs its host's keyword index in the background (the
+        # one new article), answering meanwhile from the one it held, its hits checked against the store
+        # (the new article came through the dense side).
         current = [store_version(tmp_path, chroma_port)]
         deadline = time.monotonic() + 60
-        while bm25_versions(tmp_path / "b") != current and time.monotonic() < deadline:
+        while keyword_versions(tmp_path / "b") != current and time.monotonic() < deadline:
             time.sleep(0.1)
-        after = bm25_versions(tmp_path / "b")
+        after = keyword_versions(tmp_path / "b")
         assert after == current and after != before
         assert other.get(f"/v1/documents/{NEW['id']}").json()["title"] == NEW["title"]
         assert other.get("/v1/documents").json()["total"] == 3

@@ -157,6 +157,7 @@ def test_an_unrecorded_collection_is_adopted_by_its_own_embedder_only(server, tm
 def test_reindex_moves_a_collection_to_the_server_embedder(server, tmp_path, embed_model):
     from assistant.embedding import build_embedding
     from assistant.engine import Engine
+    from assistant.keyword import KeywordState, keyword_dir
     from assistant.store import ArticleStore
     from ingest.pipeline import Ingester
     from ingest.reindex import reindex
@@ -166,8 +167,8 @@ def test_reindex_moves_a_collection_to_the_server_embedder(server, tmp_path, emb
     articles = write_articles(tmp_path / "in")
     Ingester(store, embed_model, minilm).ingest_paths([articles])
     texts = {chunk_id: doc for chunk_id, doc, _meta in store.iter_chunks()}
-    old_bm25 = store.bm25_dir
-    assert old_bm25.is_dir()
+    old_keywords = keyword_dir(store)
+    assert (old_keywords / "state.json").is_file()
 
     settings = server_settings(tmp_path, server)
     embedder = build_embedding(settings)
@@ -178,10 +179,10 @@ def test_reindex_moves_a_collection_to_the_server_embedder(server, tmp_path, emb
     )
     names = sorted(c.name for c in store.client.list_collections())
     assert names == ["articles__g2", "articles__g2__articles", "newsdesk__active"]
-    assert not old_bm25.exists()
+    assert not old_keywords.exists()
 
     moved = ArticleStore(settings, client=store.client)
-    assert moved.name == "articles__g2" and moved.bm25_dir.is_dir()
+    assert moved.name == "articles__g2" and KeywordState.read(keyword_dir(moved)).version == moved.version()
     assert {chunk_id: doc for chunk_id, doc, _meta in moved.iter_chunks()} == texts
     assert stored_vectors(moved).shape == (4, DIMENSION)
     assert_store_consistent(moved)

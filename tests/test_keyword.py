@@ -6,16 +6,78 @@ when no writer is at work; a date window's ids come from the index; one build ho
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import pytest
 
 from assistant.answer import SearchFilters
 from assistant.keyword import KeywordCache, KeywordState, indexed_chunk_ids, keyword_dir, writing
-from assistant.settings import Settings
 from assistant.store import ArticleStore
 from ingest.pipeline import Ingester
-from tests.test_bm25_scale import ARTICLES, NEW, _ingest
+from tests.conftest import write
+
+ARTICLES = [
+    {
+        "id": "ledger/lighthouse-keeper",
+        "title": "Last lighthouse keeper of Skerry Point retires",
+        "published_at": "2025-03-02",
+        "source": "Northern Ledger",
+        "text": "Agnes Holloway, the last keeper of the Skerry Point lighthouse, retired on Friday after "
+        "thirty-one years. The lamp has been automatic since 2019, but Holloway still climbed the 112 steps "
+        "every evening to check the lens. The harbour trust plans to open the tower to visitors in June.",
+    },
+    {
+        "id": "courier/walrus-sighting",
+        "title": "Walrus naps on the Harbour Courier's slipway",
+        "published_at": "2025-03-05",
+        "source": "Harbour Courier",
+        "text": "A young walrus spent Tuesday asleep on the slipway below the fish market, drawing a crowd of "
+        "about two hundred people. Coastguard volunteers kept onlookers thirty metres back. Marine biologist "
+        "Tomas Reyes said the animal was healthy and would likely swim north within days.",
+    },
+    {
+        "id": "ledger/tram-fares",
+        "title": "Tram fares rise by ten pence in April",
+        "published_at": "2025-03-20",
+        "source": "Northern Ledger",
+        "text": "Single tram fares across the city rise by ten pence from 1 April, the transport board said. "
+        "Day tickets stay at four pounds. The board blamed higher electricity prices and said the extra "
+        "money would pay for new ticket machines at Quayside and Millgate stops.",
+    },
+    {
+        "id": "courier/bakery-award",
+        "title": "Millgate bakery wins regional sourdough prize",
+        "published_at": "2025-02-11",
+        "source": "Harbour Courier",
+        "text": "The Flour Loft on Millgate won the regional sourdough prize for a rye loaf proved for "
+        "thirty-six hours. Owner Priya Natarajan said the starter came from her grandmother in 1987. "
+        "Judges praised the crust and the open crumb.",
+    },
+]
+NEW = {
+    "id": "courier/ferry-strike",
+    "title": "Island ferry crews call off Thursday strike",
+    "published_at": "2025-03-25",
+    "source": "Harbour Courier",
+    "text": "Ferry crews on the Kelp Island route called off Thursday's strike after the operator offered a "
+    "four per cent pay rise, the union said. Sailings will run to the normal timetable.",
+}
+QUESTIONS = [
+    "When did the lighthouse keeper retire?",
+    "walrus on the slipway",
+    "How much do tram fares rise?",
+    "sourdough prize rye loaf",
+    "ferry strike Kelp Island",
+    "zzqx nothing matches this",
+]
+
+
+def _ingest(ingester, tmp_path, articles, name="corpus.jsonl"):
+    path = write(tmp_path / name, "\n".join(json.dumps(a) for a in articles) + "\n")
+    summary = ingester.ingest_paths([path])
+    assert not summary.failed
+    return summary
 
 
 def _articles(hits) -> set[str]:
@@ -27,10 +89,11 @@ def _stored_ids(store) -> list[str]:
 
 
 def _other_writer(store, embed_model) -> Ingester:
-    """A writer of the same Chroma data that does not keep this host's keyword index (another host's,
-    or one that died before its keyword commit)."""
-    settings = Settings(data_dir=store.settings.data_dir, keyword_index="bm25s", _env_file=None)
-    return Ingester(ArticleStore(settings), embed_model)
+    """A writer of the same Chroma data that leaves this host's keyword index behind: it dies (here:
+    stops) after its Chroma writes, before its keyword commit, as another host's writer would look."""
+    other = Ingester(ArticleStore(store.settings), embed_model)
+    other._refresh_keywords = lambda *args, **kwargs: None
+    return other
 
 
 def test_an_ingest_is_found_by_the_next_question_and_nothing_old_stays(ingester, store, engine, tmp_path):

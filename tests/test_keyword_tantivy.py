@@ -1,35 +1,56 @@
-"""The keyword index on tantivy (issue 24, first step), over a real store: built from Chroma's chunks
-with Newsdesk's analyser it ranks as the bm25s index does; a day window and a source are clauses of
-the query; an article added or deleted is seen at the next commit, without a rebuild; a reopened
-index holds what was committed."""
+"""The keyword index on tantivy (issue 24), over a real store: built from Chroma's chunks with
+Newsdesk's analyser it finds what llama-index's own BM25 retriever finds over the same nodes in memory;
+a day window and a source are clauses of the query; an article added or deleted is seen at the next
+commit, without a rebuild; a reopened index holds what was committed."""
 
 from __future__ import annotations
 
 from llama_index.core.schema import QueryBundle
 
-from assistant.bm25 import BM25Cache
 from assistant.keyword_tantivy import ChunkDoc, KeywordIndex, analyse, build_from_store, chunk_docs
-from tests.test_bm25_scale import ARTICLES, NEW, _ingest
+from tests.test_keyword import ARTICLES, NEW, _ingest
 
 QUESTIONS = ["When did the lighthouse keeper retire?", "walrus on the slipway", "How much do tram fares rise?",
              "sourdough prize rye loaf"]
 
 
-def test_built_from_the_store_it_ranks_as_the_bm25s_index(ingester, store, tmp_path):
+def _library_retrievers(store):
+    """llama-index's ``BM25Retriever`` (bm25s, k1 1.5) over the store's chunks and over its whole
+    articles, every node in memory: the reference the index is checked against."""
+    import Stemmer
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    nodes = [metadata_dict_to_node(meta, text=text) for _id, text, meta in store.iter_chunks()]
+    by_article: dict[str, list] = {}
+    for node in nodes:
+        by_article.setdefault(node.metadata["article_id"], []).append(node)
+    articles = []
+    for article_id, parts in by_article.items():
+        parts.sort(key=lambda n: n.metadata.get("position", 0))
+        articles.append(TextNode(id_=article_id, text="\n".join(n.text for n in parts), metadata=dict(parts[0].metadata),
+                                 excluded_embed_metadata_keys=list(parts[0].excluded_embed_metadata_keys),
+                                 excluded_llm_metadata_keys=list(parts[0].excluded_llm_metadata_keys)))
+    return tuple(BM25Retriever.from_defaults(nodes=docs, similarity_top_k=40, stemmer=Stemmer.Stemmer("english"),
+                                             language="english") for docs in (nodes, articles))
+
+
+def test_built_from_the_store_it_ranks_as_the_librarys_bm25(ingester, store, tmp_path):
     _ingest(ingester, tmp_path, ARTICLES)
     built = build_from_store(store, tmp_path / "keywords")
     index = built.chunks
     assert index.num_docs == store.count_chunks() and built.articles.num_docs == len(ARTICLES)
-    bm25 = BM25Cache(store, top_k=40).get()
+    chunks, articles = _library_retrievers(store)
     for question in QUESTIONS:
-        ours = [hit.node.node_id for hit in bm25.retrieve(QueryBundle(question))]
-        theirs = [chunk_id for chunk_id, _score in index.search(question, 40)]
+        # Documents without a query term score 0: the library pads its 40 with them.
+        theirs = [r.node.node_id for r in chunks.retrieve(question) if r.score > 0]
+        ours = [chunk_id for chunk_id, _score in index.search(question, 40)]
         # The same chunks hold the question's tokens; only k1 differs (1.2 against bm25s's 1.5).
-        assert set(theirs) == set(ours), question
-        assert theirs[0] == ours[0], question
-        # And the same whole articles.
-        articles = [article_id for article_id, _score in bm25.articles.ranked_ids(question)]
-        assert [a for a, _ in built.articles.search(question, 40)][:1] == articles[:1] and articles, question
+        assert set(ours) == set(theirs) and ours[0] == theirs[0], question
+        # And the same first whole article.
+        first = [r.node.node_id for r in articles.retrieve(question) if r.score > 0][:1]
+        assert [a for a, _ in built.articles.search(question, 40)][:1] == first and first, question
     assert index.search("zzqx nothing matches this", 10) == []
     assert index.search("", 10) == [] and index.search("the of and", 10) == []  # stop words only
     # Document frequencies are the analysed tokens' ("retired" and "retire" share one stem).
@@ -109,4 +130,5 @@ def test_an_article_whose_chunks_the_store_holds_apart_is_one_document(ingester,
     # Its document holds every chunk's words: the last chunk's count as much as the first's.
     ranked = built.articles.search("lighthouse keeper Skerry", 5)
     assert [a for a, _ in ranked][0] == long_article["id"]
-    assert BM25Cache(store, top_k=40).get().articles.ranked_ids("lighthouse keeper Skerry")[0][0] == long_article["id"]
+    _chunks, library_articles = _library_retrievers(store)
+    assert library_articles.retrieve("lighthouse keeper Skerry")[0].node.node_id == long_article["id"]

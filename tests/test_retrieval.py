@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.bm25 import BM25Cache, load_bm25
+from assistant.keyword import KeywordCache
 from assistant.engine import Engine
 from assistant.retrieval import RecencyPrior
 from tests.conftest import write
@@ -85,7 +85,7 @@ def test_whole_article_bm25_adds_its_rank_to_the_articles_chunks(ingester, store
     assert store.get_record("ellery-ferry").chunks >= 3
     question = "Port Ellery ferry timetable pier winter repairs"
 
-    cache = BM25Cache(store, top_k=40)
+    cache = KeywordCache(store, top_k=40)
     articles = cache.get_articles()
     assert sorted(r.node.node_id for r in articles.retrieve(question)) == ["ellery-ferry", "pier-repairs"]
     assert articles.retrieve(question)[0].node.node_id == "ellery-ferry"
@@ -97,23 +97,3 @@ def test_whole_article_bm25_adds_its_rank_to_the_articles_chunks(ingester, store
     for hit in with_articles:
         gain = 1 / 61 if hit.node.metadata["article_id"] == "ellery-ferry" else 1 / 62
         assert hit.score - before[hit.node.node_id] == pytest.approx(gain)
-
-
-def test_bm25_indexes_persist_per_version_and_old_layouts_are_rebuilt(ingester, store, tmp_path):
-    store.settings.keyword_index = "bm25s"  # the bm25s index, the setting's other choice
-    _ingest(ingester, tmp_path, [REGATTA_OLD, REGATTA_NEW])
-    version = store.version()
-    folder = store.settings.bm25_dir / version
-    assert (folder / "chunks").is_dir() and (folder / "articles").is_dir(), "ingest publishes both indexes"
-    loaded = load_bm25(store, version, top_k=40)
-    assert len(loaded.chunks.corpus) == store.count_chunks() and len(loaded.articles.corpus) == 2
-
-    # A cache written by an older layout (one index straight under the version folder) is not trusted.
-    for part in ("chunks", "articles"):
-        for file in (folder / part).iterdir():
-            file.unlink()
-        (folder / part).rmdir()
-    assert load_bm25(store, version, top_k=40) is None
-    cache = BM25Cache(store, top_k=40)
-    assert cache.get_articles() is not None and (folder / "articles").is_dir()
-    assert cache.stats().newest_day == 20250614
