@@ -2,9 +2,9 @@
 
 Ingest clusters copies (:mod:`ingest.syndication`) and keeps each article's cluster in the manifest.
 Reading the manifest is what costs at scale (every record carries its MinHash signature: 2.75 s at
-300k chunks), so the clusters are read once per store version by the host's BM25 builder and
-published beside that version's indexes (``clusters.json``); a worker loads them with the indexes it
-maps, and an answer uses the clusters of the very version its BM25 hits come from.
+300k chunks), so the clusters are published by the keyword index's writer with the store version it
+reflects (:mod:`assistant.keyword`); a worker reads them once per version, and an answer uses the
+clusters of the very version its keyword hits come from.
 """
 
 from __future__ import annotations
@@ -51,20 +51,15 @@ class Clusters:
             out.cluster_of.update((c.article_id, cluster) for c in copies)
         return out
 
-    def write(self, path: Path) -> None:
-        data = {
+    def as_data(self) -> dict:
+        """A JSON-ready form (:meth:`from_data` reads it back)."""
+        return {
             "members": {cluster: [list(vars(c).values()) for c in copies] for cluster, copies in self.members.items()},
             "authors": {article: list(names) for article, names in self.authors.items()},
         }
-        path.write_text(json.dumps(data), encoding="utf-8")
 
     @classmethod
-    def read(cls, path: Path) -> "Clusters":
-        """The clusters written at ``path``; none when there is no file (an index of an older layout)."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls()
+    def from_data(cls, data: dict) -> "Clusters":
         out = cls(authors={article: tuple(names) for article, names in data.get("authors", {}).items()})
         for cluster, rows in data.get("members", {}).items():
             copies = [Copy(*row) for row in rows]

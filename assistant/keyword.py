@@ -77,21 +77,19 @@ class KeywordState:
 
     def write(self, root: Path) -> None:
         tmp = root / f".{STATE}.{os.getpid()}"
-        self.clusters.write(tmp)
-        data = json.loads(tmp.read_text(encoding="utf-8"))
-        data.update(version=self.version, newest_day=self.newest_day, sources=list(self.sources))
+        data = {"version": self.version, "newest_day": self.newest_day, "sources": list(self.sources),
+                **self.clusters.as_data()}
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, root / STATE)  # atomic: a reader sees the old state or the new one
 
     @classmethod
     def read(cls, root: Path) -> "KeywordState | None":
-        path = root / STATE
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads((root / STATE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         return cls(str(data.get("version", "")), int(data.get("newest_day") or 0), tuple(data.get("sources", ())),
-                   Clusters.read(path))
+                   Clusters.from_data(data))
 
 
 def _day(published_at: str) -> int:
@@ -126,8 +124,9 @@ class KeywordWriter:
     def update(self, article_ids: Iterable[str]) -> int:
         """Rewrite the documents of ``article_ids`` as the store holds them now (deleted when it holds
         none, or only a pending record); not visible before :meth:`publish`. Chunks added."""
-        hashes = self.store.complete_hashes(article_ids)
-        gone = [i for i in dict.fromkeys(article_ids) if i not in hashes]
+        ids = list(dict.fromkeys(article_ids))
+        hashes = self.store.complete_hashes(ids)
+        gone = [i for i in ids if i not in hashes]
         self.keywords.chunks.delete_articles(gone)
         self.keywords.articles.delete_articles(gone)
         return write_articles(self.keywords, self.store, hashes) if hashes else 0
@@ -343,10 +342,9 @@ class KeywordCache:
         opened = self._current()
         version = self.store.version()  # after the searchers: a commit they hold was preceded by a bump
         if opened.state is None:
-            if self.store.count_chunks() == 0:
+            if self.store.count_chunks() == 0 or (opened := self._build_now()).state is None:
                 self._local.view = None
                 return None
-            opened = self._build_now()
             version = self.store.version()
         stale = opened.state.version != version
         if stale:
@@ -413,9 +411,10 @@ class KeywordCache:
         return _Opened(key, state, keywords.chunks.searcher(), keywords.articles.searcher())
 
     def _build_now(self) -> _Opened:
-        """No index yet: this question waits while one is built (or while the writer at work ends)."""
-        with writing(self.store) as writer:
-            if writer.found_behind:
+        """No index yet: this question waits while one is built. While a writer is at work (a first
+        ingest, say) it does not wait: the question goes without keyword hits until that writer publishes."""
+        with writing(self.store, wait=False) as writer:
+            if writer is not None and writer.found_behind:
                 writer.repair()
                 writer.publish()
                 self.builds += 1

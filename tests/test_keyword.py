@@ -184,7 +184,9 @@ def test_a_window_admits_the_ids_chroma_would(ingester, store, engine, tmp_path)
 def test_no_index_yet_one_reader_builds_it_and_an_empty_store_has_none(store, ingester, embed_model, tmp_path):
     assert KeywordCache(store, top_k=40).indexes() is None  # an empty store
     _ingest(ingester, tmp_path, ARTICLES)
-    shutil.rmtree(keyword_dir(store))  # as if ingested with bm25s, or by another host
+    shutil.rmtree(keyword_dir(store))  # as if written before the keyword index, or by another host
+    with writing(store):  # a writer at work (a first ingest, say): no waiting for it, no keyword hits yet
+        assert KeywordCache(store, top_k=40).indexes() is None
     caches = [KeywordCache(ArticleStore(store.settings), top_k=40) for _ in range(2)]
     views = [cache.indexes() for cache in caches]
     assert [cache.builds for cache in caches] == [1, 0], "the second found what the first published"
