@@ -29,8 +29,8 @@ import copy
 import fcntl
 import json
 import logging
-import math
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -44,7 +44,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from assistant.answer import SearchFilters, day_number
 from assistant.clusters import Clusters
 from assistant.keyword_tantivy import (
-    CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, stored_node,
+    CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, bm25_idf, stored_node,
     write_articles, write_store,
 )
 from assistant.store import ArticleStore
@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 STATE = "state.json"
 LOCK = ".writer.lock"
+LAYOUT = 2  # of the documents (2: stored tokens and lengths); an index of another layout is rebuilt
 RETRY_AFTER_FAILURE_S = 10.0  # a failed background repair is retried by a question after this long
 
 
@@ -66,6 +67,7 @@ class KeywordState:
     newest_day: int = 0  # YYYYMMDD of the newest dated article; 0 when none is dated
     sources: tuple[str, ...] = ()
     clusters: Clusters = field(default_factory=Clusters, compare=False)
+    layout: int = LAYOUT
 
     @classmethod
     def of(cls, version: str, records) -> "KeywordState":
@@ -77,8 +79,8 @@ class KeywordState:
 
     def write(self, root: Path) -> None:
         tmp = root / f".{STATE}.{os.getpid()}"
-        data = {"version": self.version, "newest_day": self.newest_day, "sources": list(self.sources),
-                **self.clusters.as_data()}
+        data = {"layout": self.layout, "version": self.version, "newest_day": self.newest_day,
+                "sources": list(self.sources), **self.clusters.as_data()}
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, root / STATE)  # atomic: a reader sees the old state or the new one
 
@@ -89,7 +91,7 @@ class KeywordState:
         except (OSError, ValueError):
             return None
         return cls(str(data.get("version", "")), int(data.get("newest_day") or 0), tuple(data.get("sources", ())),
-                   Clusters.from_data(data))
+                   Clusters.from_data(data), int(data.get("layout") or 1))
 
 
 def _day(published_at: str) -> int:
@@ -116,8 +118,13 @@ class KeywordWriter:
 
     def __init__(self, store: ArticleStore, root: Path):
         self.store, self.root = store, root
-        self.keywords = open_indexes(root)
         state = KeywordState.read(root)
+        if state is not None and state.layout != LAYOUT:  # written by another version: built again
+            for part in ("chunks", "articles"):
+                shutil.rmtree(root / part, ignore_errors=True)
+            (root / STATE).unlink(missing_ok=True)
+            state = None
+        self.keywords = open_indexes(root)
         # Behind when first taken: the last writer died before its state, or wrote Chroma without it.
         self.found_behind = state is None or state.version != store.version()
 
@@ -212,10 +219,7 @@ class KeywordStats:
         return self._searcher.doc_freq(TOKENS, term) if self._searcher is not None else 0
 
     def idf(self, term: str) -> float:
-        if not self.num_docs:
-            return 1.0
-        df = self.df(term)
-        return math.log(1.0 + (self.num_docs - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.num_docs, self.df(term)) if self.num_docs else 1.0
 
 
 class KeywordRetriever(BaseRetriever):
@@ -224,9 +228,10 @@ class KeywordRetriever(BaseRetriever):
     view admits (for the dense query)."""
 
     def __init__(self, index: KeywordIndex, searcher, *, store: ArticleStore, top_k: int, version: str,
-                 stale: bool, state: KeywordState, articles: "KeywordRetriever | None" = None):
+                 stale: bool, state: KeywordState, mean_length: float, articles: "KeywordRetriever | None" = None):
         super().__init__()
         self.index, self.searcher, self.store = index, searcher, store
+        self.mean_length = mean_length  # of the searcher's documents, for BM25's length norm
         self.num_docs = searcher.num_docs
         self.similarity_top_k = min(top_k, self.num_docs)
         self.version, self.stale, self.state = version, stale, state
@@ -262,27 +267,23 @@ class KeywordRetriever(BaseRetriever):
         found = articles.searcher.search(query, articles.num_docs or 1, count=False).hits
         return [cid for _score, address in found for cid in json.loads(articles.searcher.doc(address).get_first(MEMBERS) or b"[]")]
 
-    def _hits(self, query: str):
-        tokens = analyse([query])[0]
-        if not tokens or self.similarity_top_k <= 0:
-            return []
-        query_ = self.index.query(tokens, self._clauses(self.filters))
-        return self.searcher.search(query_, self.similarity_top_k, count=False).hits
+    def _hits(self, query: str) -> list[tuple[float, object]]:
+        """(score, stored document) of the best documents for ``query``, best first."""
+        return self.index.ranked(self.searcher, analyse([query])[0], self._clauses(self.filters),
+                                 self.similarity_top_k, self.mean_length)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         """Chunks as the store holds them; a whole article as a node of its id alone (it is ranked, not read)."""
         out = []
-        for score, address in self._hits(query_bundle.query_str):
-            doc = self.searcher.doc(address)
+        for score, doc in self._hits(query_bundle.query_str):
             node = doc.get_first(NODE)
             node = stored_node(node.decode("utf-8")) if node else TextNode(id_=doc.get_first(CHUNK_ID), text="")
-            out.append(NodeWithScore(node=node, score=float(score)))
+            out.append(NodeWithScore(node=node, score=score))
         return out
 
     def ranked_ids(self, query: str) -> list[tuple[str, float]]:
         """(document id, score) of the best documents for ``query``, best first: the ranking alone."""
-        doc = self.searcher.doc
-        return [(doc(address).get_first(CHUNK_ID), float(score)) for score, address in self._hits(query)]
+        return [(doc.get_first(CHUNK_ID), score) for score, doc in self._hits(query)]
 
     def live_nodes(self, chunk_ids: list[str]):
         """The chunks among ``chunk_ids`` the store still holds, as it holds them now."""
@@ -314,6 +315,8 @@ class _Opened:
     state: KeywordState | None
     chunk_searcher: object = None
     article_searcher: object = None
+    chunk_mean_length: float = 1.0
+    article_mean_length: float = 1.0
 
 
 class KeywordCache:
@@ -380,8 +383,10 @@ class KeywordCache:
     def _view(self, opened: _Opened, version: str, stale: bool) -> KeywordIndexes:
         keywords, state = self._keywords, opened.state
         common = {"store": self.store, "top_k": self.top_k, "version": state.version, "stale": stale, "state": state}
-        articles = KeywordRetriever(keywords.articles, opened.article_searcher, **common)
-        chunks = KeywordRetriever(keywords.chunks, opened.chunk_searcher, articles=articles, **common)
+        articles = KeywordRetriever(keywords.articles, opened.article_searcher,
+                                    mean_length=opened.article_mean_length, **common)
+        chunks = KeywordRetriever(keywords.chunks, opened.chunk_searcher, articles=articles,
+                                  mean_length=opened.chunk_mean_length, **common)
         return KeywordIndexes(chunks, articles, KeywordStats(opened.chunk_searcher, state.newest_day), state.version,
                               state.clusters)
 
@@ -401,14 +406,15 @@ class KeywordCache:
         """The state and searchers as published now: the state first, then the searchers, so that they
         hold at least what the state says (see the module docstring)."""
         state = KeywordState.read(self.root)
-        if state is None:
+        if state is None or state.layout != LAYOUT:
             return _Opened(key, None)
         if self._keywords is None:
             self._keywords = open_indexes(self.root)
         keywords = self._keywords
         keywords.chunks.reload()
         keywords.articles.reload()
-        return _Opened(key, state, keywords.chunks.searcher(), keywords.articles.searcher())
+        chunks, articles = keywords.chunks.searcher(), keywords.articles.searcher()
+        return _Opened(key, state, chunks, articles, KeywordIndex.mean_length(chunks), KeywordIndex.mean_length(articles))
 
     def _build_now(self) -> _Opened:
         """No index yet: this question waits while one is built. While a writer is at work (a first

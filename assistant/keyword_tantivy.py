@@ -9,9 +9,13 @@ with the store and answers from it.
 What is indexed is a chunk's content as embedded (its visible metadata, then its text), through
 Newsdesk's analyser: bm25s's tokenizer (the library llama-index's BM25 retriever uses), English stop
 words and the Snowball stemmer. The tokens are joined by spaces into a field whose tokenizer splits on
-whitespace only, so tantivy indexes exactly those tokens, and a query is analysed the same way. BM25's
-parameters are tantivy's (k1 1.2, b 0.75; the bm25s index this replaced used k1 1.5): rankings barely
-move (docs/keyword-index.md).
+whitespace only, so tantivy indexes exactly those tokens, and a query is analysed the same way.
+
+Scores are BM25 as bm25s (and Lucene) computes it, with k1 1.5 and b 0.75: what Newsdesk's answers
+were measured with. tantivy fixes k1 at 1.2 and keeps document lengths to one byte, and on the
+RealTimeQA dev set its own order cost right answers (docs/keyword-index.md). So tantivy finds the
+candidates, twice as many as asked, and :meth:`KeywordIndex.ranked` scores them again from their
+stored tokens: the same documents and scores as llama-index's bm25s retriever (tested).
 
 A chunk's document also stores its node as Chroma holds it (text and metadata), so a keyword hit costs
 no read of the store; an article's document stores its chunks' ids (what a date window admits, handed
@@ -22,7 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,7 @@ CHUNK_ID = "chunk_id"
 ARTICLE_ID = "article_id"
 DAY = "day"  # published day as YYYYMMDD; 0 when the article is undated
 SOURCE = "source"
+LENGTH = "length"  # a document's number of tokens (fast: their sum gives the mean length)
 NODE = "node"  # a chunk's stored [text, metadata], as Chroma holds them
 MEMBERS = "members"  # an article's stored chunk ids (a JSON list)
 CONTENT_HASH = "content_hash"  # an article's manifest hash when indexed
@@ -41,6 +48,8 @@ WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # bm25s's default token pattern
 LANGUAGE = "english"  # of the stop words and the stemmer
 PAGE = 2000  # chunks analysed together
+K1, B = 1.5, 0.75  # BM25 as bm25s computes it (its "lucene" method)
+CANDIDATES = 2  # tantivy's hits per document asked for, scored again
 
 # PyStemmer's stemmers are not safe to share between threads, and a question's parts are searched in
 # threads side by side: one stemmer per thread.
@@ -142,6 +151,11 @@ def article_doc(chunks: Sequence[ChunkDoc], content_hash: str = "") -> ChunkDoc:
                     members=tuple(c.chunk_id for c in ordered), content_hash=content_hash)
 
 
+def bm25_idf(num_docs: int, df: int) -> float:
+    """BM25's inverse document frequency, as bm25s and Lucene compute it (never negative)."""
+    return math.log(1.0 + (num_docs - df + 0.5) / (df + 0.5))
+
+
 def since_until(since: dt.date | int | None, until: dt.date | int | None) -> tuple[int, int] | None:
     """Inclusive day numbers of a window (None: no window). An upper bound alone starts at day 1:
     undated chunks (day 0) are outside any window, as ``SearchFilters.admits`` has it."""
@@ -161,7 +175,8 @@ class KeywordIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         builder = tantivy.SchemaBuilder()
         # Frequencies without positions: BM25 needs no phrase matching, and positions double the postings.
-        builder.add_text_field(TOKENS, tokenizer_name="whitespace", index_option="freq")
+        builder.add_text_field(TOKENS, stored=True, tokenizer_name="whitespace", index_option="freq")
+        builder.add_integer_field(LENGTH, fast=True)
         builder.add_text_field(CHUNK_ID, stored=True, tokenizer_name="raw", index_option="basic")
         builder.add_text_field(ARTICLE_ID, tokenizer_name="raw", index_option="basic")
         builder.add_integer_field(DAY, indexed=True, fast=True)
@@ -189,6 +204,7 @@ class KeywordIndex:
         for doc in docs:
             document = tantivy.Document()
             document.add_text(TOKENS, " ".join(doc.tokens))
+            document.add_integer(LENGTH, len(doc.tokens))
             document.add_text(CHUNK_ID, doc.chunk_id)
             document.add_text(ARTICLE_ID, doc.article_id)
             document.add_integer(DAY, doc.day)
@@ -273,12 +289,45 @@ class KeywordIndex:
         """(chunk id, BM25 score) of the ``k`` best chunks holding a token of ``query`` (text, or tokens
         already analysed), best first; ``since``/``until`` (inclusive days) and ``sources`` narrow them."""
         tokens = analyse([query])[0] if isinstance(query, str) else list(query)
-        if not tokens or k <= 0:
-            return []
-        query_ = self.query(tokens, self.filter_clauses(since=since, until=until, sources=sources or None))
+        clauses = self.filter_clauses(since=since, until=until, sources=sources or None)
         searcher = self.searcher()
-        hits = searcher.search(query_, k, count=False).hits
-        return [(searcher.doc(address).get_first(CHUNK_ID), float(score)) for score, address in hits]
+        return [(doc.get_first(CHUNK_ID), score) for score, doc in self.ranked(searcher, tokens, clauses, k)]
+
+    def ranked(self, searcher, tokens: Sequence[str], clauses: list, k: int,
+               mean_length: float | None = None) -> list[tuple[float, object]]:
+        """(score, stored document) of the ``k`` best documents for ``tokens`` under ``clauses``, best
+        first, scored as bm25s scores them (:data:`K1`, :data:`B`, exact lengths): tantivy's best
+        ``CANDIDATES * k`` by its own BM25, scored again from their stored tokens. ``mean_length``:
+        the searcher's mean document length, when the caller keeps it (:meth:`mean_length`)."""
+        if not tokens or k <= 0 or not searcher.num_docs:
+            return []
+        hits = searcher.search(self.query(tokens, clauses), CANDIDATES * k, count=False).hits
+        if not hits:
+            return []
+        n = searcher.num_docs
+        mean = mean_length or self.mean_length(searcher)
+        idf = {t: bm25_idf(n, searcher.doc_freq(TOKENS, t)) for t in set(tokens)}
+        asked = Counter(tokens)  # a repeated word counts again, as bm25s counts it
+        scored = []
+        for order, (_score, address) in enumerate(hits):
+            doc = searcher.doc(address)
+            words = doc.get_first(TOKENS).split(" ")
+            counts = Counter(w for w in words if w in asked)
+            norm = K1 * (1.0 - B + B * len(words) / mean)
+            score = sum(times * idf[t] * counts[t] / (counts[t] + norm) for t, times in asked.items() if counts[t])
+            scored.append((score, order, doc))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [(float(score), doc) for score, _order, doc in scored[:k]]
+
+    @staticmethod
+    def mean_length(searcher) -> float:
+        """The mean number of tokens of the searcher's documents (1.0 for none)."""
+        import tantivy
+
+        if not searcher.num_docs:
+            return 1.0
+        total = searcher.aggregate(tantivy.Query.all_query(), {"length": {"sum": {"field": LENGTH}}})
+        return max(float(total["length"]["value"] or 0.0) / searcher.num_docs, 1.0)
 
     def stored(self, searcher=None) -> Iterator[dict]:
         """Every document's stored fields (a repair's listing; not for the request path)."""
