@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 STATE = "state.json"
 LOCK = ".writer.lock"
-LAYOUT = 2  # of the documents (2: stored token counts and lengths); an index of another layout is rebuilt
+LAYOUT = 3  # of the documents (3: stored token counts and lengths); an index of another layout is rebuilt
 RETRY_AFTER_FAILURE_S = 10.0  # a failed background repair is retried by a question after this long
 
 
