@@ -323,13 +323,15 @@ class KeywordCache:
     """Follows the store's keyword indexes for the engine.
 
     ``stats()``, ``clusters()`` and ``version`` describe the view that the last ``indexes()`` *in the
-    calling thread* returned, so that one answer reads one version while another thread moves on."""
+    calling thread* returned, so that one answer reads one version while another thread moves on (in a
+    thread that never called it, the latest view any thread got)."""
 
     def __init__(self, store: ArticleStore, top_k: int):
         self.store, self.top_k = store, top_k
         self.root = keyword_dir(store)
         self._keywords: StoreKeywords | None = None
         self._opened: _Opened | None = None
+        self._latest: KeywordIndexes | None = None  # the view the last indexes() in any thread returned
         self._lock = threading.Lock()
         self._local = threading.local()
         self._repair_lock = threading.Lock()
@@ -346,14 +348,14 @@ class KeywordCache:
         version = self.store.version()  # after the searchers: a commit they hold was preceded by a bump
         if opened.state is None:
             if self.store.count_chunks() == 0 or (opened := self._build_now()).state is None:
-                self._local.view = None
+                self._local.view = self._latest = None
                 return None
             version = self.store.version()
         stale = opened.state.version != version
         if stale:
             self._repair_in_background()
         view = self._view(opened, version, stale)
-        self._local.view = view
+        self._local.view = self._latest = view
         return view
 
     def get(self):
@@ -378,7 +380,8 @@ class KeywordCache:
         return view.version if view else None
 
     def _pinned(self) -> KeywordIndexes | None:
-        return getattr(self._local, "view", None)
+        # A thread that never asked (a question's part searched in a pool) reads the latest view.
+        return getattr(self._local, "view", None) or self._latest
 
     def _view(self, opened: _Opened, version: str, stale: bool) -> KeywordIndexes:
         keywords, state = self._keywords, opened.state

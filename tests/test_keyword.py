@@ -203,3 +203,14 @@ def test_a_question_reads_one_version_while_an_ingest_lands(ingester, store, eng
     # What the question holds is its own version's: statistics, clusters and documents alike.
     assert pinned.stats.num_docs == pinned.chunks.num_docs < engine.bm25.indexes().chunks.num_docs
     assert _articles(pinned.chunks.retrieve(question)) <= {a["id"] for a in ARTICLES}
+
+
+def test_a_thread_that_never_asked_reads_the_latest_view(ingester, engine, tmp_path):
+    # A question's parts are searched in a pool: their recency prior reads the newest day from there.
+    from concurrent.futures import ThreadPoolExecutor
+
+    _ingest(ingester, tmp_path, [*ARTICLES, NEW])
+    engine.bm25.indexes()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(lambda: engine.bm25.stats().newest_day).result() == 20250325
+        assert pool.submit(lambda: engine.bm25.version).result() == engine.bm25.version
