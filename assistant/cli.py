@@ -121,7 +121,7 @@ def ingest(
     ),
     finish: bool = typer.Option(
         False, "--finish", help="After a sharded ingest: cluster syndicated copies across shards and build the "
-        "BM25 index (no paths; embeds nothing)."
+        "keyword index (no paths; embeds nothing)."
     ),
     server: Optional[str] = typer.Option(
         None, "--server", metavar="URL", help="Send the articles to a running `newsdesk serve` at URL (POST /v1/documents, "

@@ -195,7 +195,7 @@ class HybridRetriever(BaseRetriever):
 
         Chroma evaluates a metadata filter by scanning its metadata table (a date range: ~0.4 s over
         100k chunks, ~2.3 s over 1M, whatever the range admits), so a filter is applied another way
-        when the BM25 index of the current version (``source``; ``admitted``: its view masked by the
+        when the keyword index of the current version (``source``; ``admitted``: its view masked by the
         same filters, None when nothing passes) knows which chunks pass: none, no query; a large
         share, a deeper unfiltered query read in order (its admitted hits are exactly the filtered
         query's first ones); else a query restricted to their ids. A stale index may not know every

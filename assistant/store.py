@@ -7,7 +7,7 @@ same truth:
 * ``<name>__articles`` is the article manifest: one record per article (content hash, status, the
   file it came from, chunk count, authors, and its syndication cluster with the MinHash signature that
   placed it there: :mod:`ingest.syndication`) plus one ``__state__`` record whose ``version`` changes
-  on every write. Caches kept beside Chroma (the BM25 index) are stamped with that version.
+  on every write. The keyword index beside Chroma says which version it reflects (:mod:`assistant.keyword`).
 
 Crash safety comes from the order of writes (see ``ingest.pipeline``): an article's manifest record
 is marked ``pending`` before its chunks change and ``complete`` after, so a run killed half-way

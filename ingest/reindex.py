@@ -5,10 +5,10 @@ Nothing is read again from files or the web: the chunks are copied as stored (id
 only their vectors are new, and the manifest is copied whole, so an unchanged article stays
 unchanged for the next ingest (:mod:`assistant.store_embedder`, ``embedder_hashed_as``).
 
-Crash safety: the new collection (``<collection>__g<N>``) and its BM25 index are complete before
+Crash safety: the new collection (``<collection>__g<N>``) and its keyword index are complete before
 the switch, which is one upsert in the registry (:func:`assistant.store.switch_collection`). A
 reindex killed before it leaves the old collection serving, untouched; the half-built one is
-dropped by the next reindex. After the switch the old collection and its BM25 indexes are dropped.
+dropped by the next reindex. After the switch the old collection and its keyword index are dropped.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ manifest records and chunks.** Hence
 * syndication clusters are computed from every complete record in the manifest, but a shard run
   writes only its own records' clusters. A copy in one shard of an article in another may therefore
   be left unclustered (or clustered with what was complete when its shard ended);
-* a shard run bumps the store version (readers see the change) but does not build the BM25 index:
+* a shard run bumps the store version (readers see the change) but does not write the keyword index:
   N runs would build it N times, racing on one data folder.
 
 :func:`finish` (``newsdesk ingest --finish``), run once after every shard has exited, closes the
 ingest: it re-clusters over the whole manifest, writing any record whose cluster moved, and builds
-the BM25 index. It embeds nothing; while any record is ``pending`` (a shard still running, or killed
+the keyword index. It embeds nothing; while any record is ``pending`` (a shard still running, or killed
 and not run again) it writes nothing at all and reports them, since a live shard may be writing its
 records that very moment. Every shard must use the same N: ownership of a
 record is its id's hash modulo N.
@@ -104,7 +104,7 @@ class FinishSummary:
 
 def finish(ingester) -> FinishSummary:
     """Close a sharded ingest (after every ``--shard`` run has exited): syndication clusters over the
-    whole manifest, and the BM25 index, built once. Embeds nothing; with ``pending`` records left it
+    whole manifest, and the keyword index, brought up to the store once. Embeds nothing; with ``pending`` records left it
     writes nothing and lists them (their shard must run again first)."""
     from assistant.store import COMPLETE
 
