@@ -115,6 +115,12 @@ def day_number(date: dt.date) -> int:
     return date.year * 10000 + date.month * 100 + date.day
 
 
+def published_day(iso_date: str) -> int:
+    """YYYYMMDD as an int (0 when unknown): Chroma compares numbers, not strings, in range filters."""
+    digits = (iso_date or "").replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
 def day_date(day: int) -> dt.date | None:
     """The date of a YYYYMMDD day number (None for 0 or a malformed day)."""
     try:

@@ -41,7 +41,7 @@ from pathlib import Path
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from assistant.answer import SearchFilters, day_number
+from assistant.answer import SearchFilters, published_day
 from assistant.clusters import Clusters
 from assistant.keyword_tantivy import (
     CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, bm25_idf, stored_node,
@@ -73,7 +73,7 @@ class KeywordState:
     def of(cls, version: str, records) -> "KeywordState":
         """The state of ``version`` from its complete manifest records."""
         records = list(records)
-        days = [_day(r.published_at) for r in records]
+        days = [published_day(r.published_at) for r in records]
         return cls(version, max(days, default=0), tuple(sorted({r.source for r in records if r.source})),
                    Clusters.from_records(records))
 
@@ -92,15 +92,6 @@ class KeywordState:
             return None
         return cls(str(data.get("version", "")), int(data.get("newest_day") or 0), tuple(data.get("sources", ())),
                    Clusters.from_data(data), int(data.get("layout") or 1))
-
-
-def _day(published_at: str) -> int:
-    import datetime as dt
-
-    try:
-        return day_number(dt.date.fromisoformat((published_at or "")[:10]))
-    except ValueError:
-        return 0
 
 
 def keyword_dir(store: ArticleStore) -> Path:
@@ -132,17 +123,13 @@ class KeywordWriter:
         """Rewrite the documents of ``article_ids`` as the store holds them now (deleted when it holds
         none, or only a pending record); not visible before :meth:`publish`. Chunks added."""
         ids = list(dict.fromkeys(article_ids))
-        hashes = self.store.complete_hashes(ids)
-        gone = [i for i in ids if i not in hashes]
-        self.keywords.chunks.delete_articles(gone)
-        self.keywords.articles.delete_articles(gone)
-        return write_articles(self.keywords, self.store, hashes) if hashes else 0
+        self.keywords.chunks.delete_articles(ids)
+        self.keywords.articles.delete_articles(ids)
+        return write_articles(self.keywords, self.store, self.store.complete_hashes(ids))
 
-    def repair(self, complete=None) -> dict[str, int]:
-        """Bring the indexes to the store's complete articles (``complete``: their records, when the
-        caller has just read them; not visible before :meth:`publish`): an empty index is built whole;
-        else what differs from the manifest is rewritten."""
-        complete = self.store.complete_records() if complete is None else complete
+    def repair(self, complete) -> dict[str, int]:
+        """Bring the indexes to the store's ``complete`` records (not visible before :meth:`publish`):
+        an empty index is built whole; else what differs from the manifest is rewritten."""
         hashes = {r.id: r.content_hash for r in complete}
         if self.keywords.articles.num_docs == 0:
             self.keywords.chunks.writer().delete_all_documents()  # chunks of articles never completed
@@ -153,16 +140,27 @@ class KeywordWriter:
         self.update([*differ, *gone])
         return {"rewritten": len(differ), "deleted": len(gone)}
 
-    def publish(self, complete=None) -> KeywordState:
+    def publish(self, complete) -> KeywordState:
         """Commit both indexes, then say which store version they reflect (``complete``: the store's
-        complete records, when the caller holds them as they now stand)."""
+        complete records as they now stand)."""
         self.keywords.chunks.commit()
         self.keywords.articles.commit()
-        complete = self.store.complete_records() if complete is None else complete
         state = KeywordState.of(self.store.version(), complete)
         state.write(self.root)
         self.found_behind = False
         return state
+
+    def catch_up(self, touched: Iterable[str] | None = None, complete=None) -> KeywordState:
+        """After a write: ``touched`` (the articles it rewrote or deleted) rewritten, or, when the index
+        was found behind or ``touched`` is None, repaired against the manifest; then published.
+        ``complete``: the store's complete records as they now stand, when the caller holds them (else
+        read once here)."""
+        complete = self.store.complete_records() if complete is None else complete
+        if touched is None or self.found_behind:
+            self.repair(complete)
+        else:
+            self.update(touched)
+        return self.publish(complete)
 
     def close(self) -> None:
         self.keywords.close()
@@ -190,15 +188,10 @@ def writing(store: ArticleStore, wait: bool = True) -> Iterator[KeywordWriter | 
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def refresh(store: ArticleStore, article_ids: Iterable[str] | None = None) -> KeywordState:
-    """Bring the keyword indexes up to the store and publish them: ``article_ids`` rewritten, or, when
-    None or the indexes were found behind, a repair against the manifest."""
+def refresh(store: ArticleStore) -> KeywordState:
+    """Bring the keyword indexes up to the whole store (a repair against the manifest) and publish them."""
     with writing(store) as writer:
-        if article_ids is None or writer.found_behind:
-            writer.repair()
-        else:
-            writer.update(article_ids)
-        return writer.publish()
+        return writer.catch_up()
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -424,18 +417,13 @@ class KeywordCache:
         ingest, say) it does not wait: the question goes without keyword hits until that writer publishes."""
         with writing(self.store, wait=False) as writer:
             if writer is not None and writer.found_behind:
-                writer.repair()
-                writer.publish()
+                writer.catch_up()
                 self.builds += 1
         with self._lock:
             self._opened = self._open(_stat_key(self.root / STATE))
             return self._opened
 
     # --- repairing what a dead writer left --------------------------------------------------------------
-    @property
-    def refreshing(self) -> bool:
-        return not self._repaired.is_set()
-
     def wait_refreshed(self, timeout: float | None = None) -> bool:
         return self._repaired.wait(timeout)
 
@@ -452,8 +440,7 @@ class KeywordCache:
         try:
             with writing(self.store, wait=False) as writer:
                 if writer is not None and writer.found_behind:
-                    writer.repair()
-                    writer.publish()
+                    writer.catch_up()
                     self.builds += 1
         except Exception as exc:  # the index held keeps answering (stale); a later question retries
             if isinstance(exc, StoreUnavailable):

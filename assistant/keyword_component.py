@@ -10,8 +10,6 @@ the writing side of :func:`refresh_keywords`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from assistant.settings import Settings
 from assistant.store import ArticleStore
 
@@ -24,10 +22,10 @@ def keyword_cache(settings: Settings, store: ArticleStore):
     return KeywordCache(store, settings.candidate_k)
 
 
-def refresh_keywords(settings: Settings, store: ArticleStore, article_ids: Iterable[str] | None = None) -> None:
-    """Bring the keyword index up to the store after a write: ``article_ids`` are the articles the
-    write touched (None: any may have changed). The caller should hold the writer for the whole write
-    (:func:`assistant.keyword.writing`), as an ingest does; this takes it when it is free."""
+def refresh_keywords(settings: Settings, store: ArticleStore) -> None:
+    """Bring the keyword index up to the whole store, after a write that did not keep it (sharded
+    runs, a reindex). It waits for the writer lock. An ingest keeps the index itself, holding the
+    writer for its whole run (:func:`assistant.keyword.writing`)."""
     from assistant import keyword
 
-    keyword.refresh(store, article_ids)
+    keyword.refresh(store)

@@ -412,12 +412,9 @@ def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = 
 
 
 def write_articles(keywords: StoreKeywords, store, hashes: dict[str, str]) -> int:
-    """Replace the documents of the articles in ``hashes`` (article id -> manifest content hash) by
-    their chunks as the store holds them now (not committed); an article the store no longer holds is
-    only deleted. Returns the number of chunks added."""
+    """Add the documents of the articles in ``hashes`` (article id -> manifest content hash), from their
+    chunks as the store holds them now (not committed). Returns the number of chunks added."""
     ids = list(hashes)
-    keywords.chunks.delete_articles(ids)
-    keywords.articles.delete_articles(ids)
     added = 0
     for start in range(0, len(ids), 200):
         by_article: dict[str, list[ChunkDoc]] = {}

@@ -147,7 +147,7 @@ def mem_available_gb() -> float:
     return float("inf")
 
 
-def build_bm25_guarded(env: dict, work: Path, min_free_gb: float) -> dict:
+def build_keywords_guarded(env: dict, work: Path, min_free_gb: float) -> dict:
     """The keyword index built whole in a process of its own, stopped if the host's available memory
     falls under ``min_free_gb`` (the build holds the whole store in memory; other processes share the
     host). Returns its time and peak RSS, or ``{"error": ...}`` with how far it got."""
@@ -193,7 +193,7 @@ def write_and_build(store, source, size: int, sigma: float, questions: list[dict
     result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}
     print(f"  [{size_label(size)}] {result['chunks']:,} chunks written "
           f"({result['write']['write_chunks_per_s']} chunks/s); building BM25", file=sys.stderr, flush=True)
-    built = build_bm25_guarded(env, work, args.min_free_gb)
+    built = build_keywords_guarded(env, work, args.min_free_gb)
     if "error" in built:
         # No index: a worker would build it itself and meet the same wall. Recorded, not fatal.
         result["bm25"] = built
@@ -323,8 +323,9 @@ def latency(worker: Worker, questions: list[dict], repeat: int, retrieval_metric
 def window_latency(worker: Worker, questions: list[dict], repeat: int) -> dict:
     """Warm ``ask`` latency under a one-week date window ending at the store's newest day (what "this
     week" means over it), against the unfiltered figures measured just before."""
-    newest = dt.date(worker.ready["newest_day"] // 10000, worker.ready["newest_day"] // 100 % 100,
-                     worker.ready["newest_day"] % 100)
+    from assistant.answer import day_date
+
+    newest = day_date(worker.ready["newest_day"])
     window = {"since": (newest - dt.timedelta(days=6)).isoformat(), "until": newest.isoformat()}
     ask_ms, retrieve_ms = [], []
     for _ in range(repeat):
@@ -346,8 +347,9 @@ def freshness(worker: Worker, env: dict, work: Path, timeout_s: float = 1800.0) 
     it (the dense list may find it first: Chroma has it before the keyword index does), polled
     question by question. The article is new in every run (its id names the time)."""
     article_id = f"scale-fresh-{int(time.time())}"
-    newest = worker.ready["newest_day"]
-    day = f"{newest // 10000:04d}-{newest // 100 % 100:02d}-{newest % 100:02d}"
+    from assistant.answer import day_date
+
+    day = day_date(worker.ready["newest_day"]).isoformat()
     path = work / "fresh.jsonl"
     path.write_text(json.dumps({
         "id": article_id, "title": "Quorndale opens a harbour hide for zephyrine kestrels", "published_at": day,

@@ -42,6 +42,7 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, TransformComponent
 
 from assistant import keyword
+from assistant.answer import published_day
 from assistant.keyword_component import refresh_keywords
 from assistant.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
 from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
@@ -167,10 +168,9 @@ def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
     yield text[start:]
 
 
-def published_day(iso_date: str) -> int:
-    """YYYYMMDD as an int (0 when unknown): Chroma compares numbers, not strings, in range filters."""
-    digits = iso_date.replace("-", "")
-    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+def _as_written(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[ArticleRecord]:
+    """The complete records once ``moved`` (re-clustered ones) are written over them."""
+    return list(({r.id: r for r in complete} | {r.id: r for r in moved}).values())
 
 
 def to_document(article: Article, text: str | None = None, first_position: int = 0) -> Document:
@@ -373,8 +373,7 @@ class Ingester:
         if changed or (writer is not None and writer.found_behind):
             if shard.is_whole:
                 # The records as they now stand, without reading the manifest once more to publish them.
-                final = {r.id: r for r in complete} | {r.id: r for r in moved}
-                self._refresh_keywords(writer, touched, list(final.values()))
+                writer.catch_up(touched, _as_written(complete, moved))
             else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
                 self.store.bump_version()
         return summary
@@ -448,23 +447,15 @@ class Ingester:
             with self._keyword_writer() as writer:
                 self.store.bump_version()
                 self.store.delete_articles(known)
-                self.store.write_records(self.cluster_updates())  # the copies left may form new clusters
-                self._refresh_keywords(writer, known)
+                complete = self.store.complete_records()
+                moved = self.cluster_updates(complete=complete)  # the copies left may form new clusters
+                self.store.write_records(moved)
+                writer.catch_up(known, _as_written(complete, moved))
         return known, unknown
 
     def refresh_keywords(self) -> None:
         """Bring the keyword index up to the whole store (after sharded runs, say)."""
         refresh_keywords(self.settings, self.store)
-
-    def _refresh_keywords(self, writer, touched: Iterable[str], complete: list[ArticleRecord] | None = None) -> None:
-        """After a write: the touched articles rewritten in the keyword index (or what a dead run left
-        repaired) and published, in the writer this run holds. ``complete``: the store's complete
-        records now, when the caller holds them."""
-        if writer.found_behind:
-            writer.repair(complete)
-        else:
-            writer.update(touched)
-        writer.publish(complete)
 
     def embedding_hash(self, article: Article) -> str:
         """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""

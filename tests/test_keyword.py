@@ -91,8 +91,18 @@ def _stored_ids(store) -> list[str]:
 def _other_writer(store, embed_model) -> Ingester:
     """A writer of the same Chroma data that leaves this host's keyword index behind: it dies (here:
     stops) after its Chroma writes, before its keyword commit, as another host's writer would look."""
+    from contextlib import contextmanager
+
     other = Ingester(ArticleStore(store.settings), embed_model)
-    other._refresh_keywords = lambda *args, **kwargs: None
+    holds_the_writer = other._keyword_writer
+
+    @contextmanager
+    def dies_before_its_keyword_commit(*args):
+        with holds_the_writer(*args) as writer:
+            writer.catch_up = lambda *_args, **_kwargs: None
+            yield writer
+
+    other._keyword_writer = dies_before_its_keyword_commit
     return other
 
 
