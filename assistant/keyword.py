@@ -38,6 +38,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
+
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
@@ -258,7 +260,7 @@ class KeywordRetriever(BaseRetriever):
         articles = self.articles
         query = articles.index.filter_query(articles._clauses(self.filters))
         found = articles.searcher.search(query, articles.num_docs or 1, count=False).hits
-        return [cid for _score, address in found for cid in json.loads(articles.searcher.doc(address).get_first(MEMBERS) or b"[]")]
+        return [cid for _score, address in found for cid in orjson.loads(articles.searcher.doc(address).get_first(MEMBERS) or b"[]")]
 
     def _hits(self, query: str) -> list[tuple[float, object]]:
         """(score, stored document) of the best documents for ``query``, best first."""
@@ -270,7 +272,7 @@ class KeywordRetriever(BaseRetriever):
         out = []
         for score, doc in self._hits(query_bundle.query_str):
             node = doc.get_first(NODE)
-            node = stored_node(node.decode("utf-8")) if node else TextNode(id_=doc.get_first(CHUNK_ID), text="")
+            node = stored_node(node) if node else TextNode(id_=doc.get_first(CHUNK_ID), text="")
             out.append(NodeWithScore(node=node, score=score))
         return out
 

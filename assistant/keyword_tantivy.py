@@ -25,13 +25,14 @@ to the dense query) and the manifest's content hash (what a repair compares).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from assistant.answer import day_number
 
@@ -102,7 +103,7 @@ class ChunkDoc:
     source: str
     header: int = 0
     position: int = 0  # the chunk's place in its article
-    node: str = ""  # a chunk's [text, metadata] as JSON (empty for an article)
+    node: bytes = b""  # a chunk's [text, metadata] as JSON (empty for an article)
     members: tuple[str, ...] = ()  # an article's chunk ids
     content_hash: str = ""  # an article's manifest hash
 
@@ -132,14 +133,14 @@ def _analysed(batch: list[tuple[str, str, dict]]) -> Iterator[ChunkDoc]:
         _id, text, stored = batch[i]
         yield ChunkDoc(node.node_id, str(meta.get("article_id", node.node_id)), header + body,
                        int(meta.get("published_day") or 0), str(meta.get("source") or ""), header=len(header),
-                       position=int(meta.get("position", 0) or 0), node=json.dumps([text or "", stored]))
+                       position=int(meta.get("position", 0) or 0), node=orjson.dumps([text or "", stored]))
 
 
-def stored_node(node: str):
+def stored_node(node: bytes):
     """The llama-index node a chunk's stored ``[text, metadata]`` makes (as the vector store makes it)."""
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-    text, meta = json.loads(node)
+    text, meta = orjson.loads(node)
     return metadata_dict_to_node(meta, text=text)
 
 
@@ -208,15 +209,15 @@ class KeywordIndex:
             document = tantivy.Document()
             document.add_text(TOKENS, " ".join(doc.tokens))
             document.add_integer(LENGTH, len(doc.tokens))
-            document.add_bytes(COUNTS, json.dumps(Counter(doc.tokens), separators=(",", ":")).encode("utf-8"))
+            document.add_bytes(COUNTS, orjson.dumps(Counter(doc.tokens)))
             document.add_text(CHUNK_ID, doc.chunk_id)
             document.add_text(ARTICLE_ID, doc.article_id)
             document.add_integer(DAY, doc.day)
             document.add_text(SOURCE, doc.source)
             if doc.node:
-                document.add_bytes(NODE, doc.node.encode("utf-8"))
+                document.add_bytes(NODE, doc.node)
             if doc.members:
-                document.add_bytes(MEMBERS, json.dumps(list(doc.members)).encode("utf-8"))
+                document.add_bytes(MEMBERS, orjson.dumps(list(doc.members)))
             if doc.content_hash:
                 document.add_text(CONTENT_HASH, doc.content_hash)
             writer.add_document(document)
@@ -303,8 +304,6 @@ class KeywordIndex:
         first, scored as bm25s scores them (:data:`K1`, :data:`B`, exact lengths): tantivy's best
         ``CANDIDATES * k`` by its own BM25, scored again from their stored token counts. ``mean_length``:
         the searcher's mean document length, when the caller keeps it (:meth:`mean_length`)."""
-        import orjson
-
         if not tokens or k <= 0 or not searcher.num_docs:
             return []
         hits = searcher.search(self.query(tokens, clauses), math.ceil(CANDIDATES * k), count=False).hits
@@ -398,7 +397,7 @@ def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = 
         current.clear()
 
     def chunks_seen() -> Iterator[ChunkDoc]:
-        for doc in chunk_docs(store.iter_chunks()):
+        for doc in chunk_docs(store.iter_chunks(read_ahead=True)):
             if hashes is not None and doc.article_id not in hashes:
                 continue  # pending: mid-ingest, or left by a crash
             if current and doc.article_id != current[0].article_id:

@@ -17,8 +17,10 @@ leaves only ``pending`` records, which the next run clears and redoes.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from dataclasses import dataclass
+from queue import Full, Queue
 from typing import Any, Iterable, Iterator
 
 from assistant.settings import Settings
@@ -301,10 +303,14 @@ class ArticleStore:
         docs = got.get("documents") or [None] * len(got["ids"])
         return {cid: metadata_dict_to_node(meta, text=doc) for cid, doc, meta in zip(got["ids"], docs, got["metadatas"])}
 
-    def iter_chunks(self, include: list[str] | None = None, where: dict | None = None) -> Iterator[tuple[str, str, dict]]:
-        """(id, document, metadata) of every chunk, in pages."""
+    def iter_chunks(self, include: list[str] | None = None, where: dict | None = None,
+                    read_ahead: bool = False) -> Iterator[tuple[str, str, dict]]:
+        """(id, document, metadata) of every chunk, in pages. ``read_ahead``: the next page is read in a
+        thread while the caller works through this one (a whole-store pass that does work per chunk:
+        Chroma's read and its decoding leave the GIL for much of their time)."""
         include = include or ["documents", "metadatas"]
-        for ids, docs, metas in self._pages(self.chunks, where=where, include=include, with_docs=True):
+        pages = self._pages(self.chunks, where=where, include=include, with_docs=True)
+        for ids, docs, metas in (_read_ahead(pages) if read_ahead else pages):
             yield from zip(ids, docs, metas)
 
     @staticmethod
@@ -321,6 +327,46 @@ class ArticleStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _read_ahead(pages: Iterator, depth: int = 2) -> Iterator:
+    """``pages`` as they come, each read in a thread of its own up to ``depth`` pages ahead of the
+    caller; an error in the reading is raised to the caller, and a caller that stops early stops it."""
+    queue: Queue = Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for page in pages:
+                if not offer((page, None)):
+                    return
+            offer((done, None))
+        except BaseException as error:  # raised again in the caller's thread
+            offer((done, error))
+
+    reader = threading.Thread(target=read, name="store-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            page, error = queue.get()
+            if page is done:
+                if error is not None:
+                    raise error
+                return
+            yield page
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _with_metadata(meta: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
