@@ -212,21 +212,39 @@ class ArticleStore:
             return None
         return ArticleRecord.from_metadata(article_id, got["metadatas"][0])
 
-    def complete_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
-        """article id -> content hash of those among ``article_ids`` whose records are complete (read by id)."""
+    def records_of(self, article_ids: Iterable[str]) -> dict[str, ArticleRecord]:
+        """The records of those among ``article_ids`` the manifest holds, read by id: what an ingest of
+        a few articles needs, without reading a large store's whole manifest."""
         ids = list(dict.fromkeys(article_ids))
-        out: dict[str, str] = {}
+        out: dict[str, ArticleRecord] = {}
         for start in range(0, len(ids), _PAGE):
             got = self.manifest.get(ids=ids[start : start + _PAGE], include=["metadatas"])
             for article_id, meta in zip(got["ids"], got["metadatas"]):
-                if meta.get("kind") == "article" and meta.get("status") == COMPLETE:
-                    out[article_id] = str(meta.get("content_hash", ""))
+                if meta.get("kind") == "article":
+                    out[article_id] = ArticleRecord.from_metadata(article_id, meta)
         return out
 
+    def pending_records(self) -> dict[str, ArticleRecord]:
+        """The records that are not complete (an ingest at work, or one killed half-way), found by a
+        filter on the manifest rather than by reading all of it."""
+        out: dict[str, ArticleRecord] = {}
+        where = {"$and": [{"kind": "article"}, {"status": {"$ne": COMPLETE}}]}
+        for ids, metas in self._pages(self.manifest, where=where, include=["metadatas"]):
+            out.update((i, ArticleRecord.from_metadata(i, meta)) for i, meta in zip(ids, metas))
+        return out
+
+    def complete_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """article id -> content hash of those among ``article_ids`` whose records are complete (read by id)."""
+        return {i: r.content_hash for i, r in self.records_of(article_ids).items() if r.status == COMPLETE}
+
     def write_records(self, records: Iterable[ArticleRecord]) -> None:
+        """Write ``records`` (a page at a time: Chroma refuses a write of more than its batch size, 5,461,
+        and one re-clustering can move tens of thousands of records)."""
         records = list(records)
-        if not records:
-            return
+        for start in range(0, len(records), _PAGE):
+            self._upsert_records(records[start : start + _PAGE])
+
+    def _upsert_records(self, records: list[ArticleRecord]) -> None:
         self.manifest.upsert(
             ids=[r.id for r in records],
             embeddings=[[1.0]] * len(records),
@@ -272,7 +290,8 @@ class ArticleStore:
         if not ids:
             return
         self.delete_chunks(ids)
-        self.manifest.delete(ids=ids)
+        for start in range(0, len(ids), _PAGE):  # Chroma refuses more than its batch size at once
+            self.manifest.delete(ids=ids[start : start + _PAGE])
 
     def article_text(self, article_id: str) -> str:
         """The article's chunk texts in order (overlaps included): what its citations are checked against."""

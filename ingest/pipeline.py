@@ -298,7 +298,13 @@ class Ingester:
         unique = [a for a in everything if shard.owns(a.id)]
         summary.other_shards = len(everything) - len(unique)
         # Another shard's records are written by that shard alone, maybe at this very moment: left out.
-        records = {i: r for i, r in self.store.records().items() if shard.owns(i)}
+        # Only a prune needs every record; else those of the articles at hand and the pending ones
+        # (a large store's whole manifest is seconds to read).
+        if prune_roots is not None:
+            records = self.store.records()
+        else:
+            records = {**self.store.records_of(a.id for a in unique), **self.store.pending_records()}
+        records = {i: r for i, r in records.items() if shard.owns(i)}
         changed = False
         touched: set[str] = set()  # the articles whose chunks or metadata this run rewrites or deletes
 
