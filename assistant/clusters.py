@@ -51,6 +51,19 @@ class Clusters:
             out.cluster_of.update((c.article_id, cluster) for c in copies)
         return out
 
+    def moved_by(self, change: "Reclustered") -> "Clusters":
+        """These clusters after a write that clustered one closed set of articles again (``change``):
+        every cluster that held one of them is replaced by what their records now say."""
+        fresh = Clusters.from_records(change.records)
+        out = Clusters(authors={a: n for a, n in self.authors.items() if a not in change.covers})
+        out.authors.update(fresh.authors)
+        out.members = {c: copies for c, copies in self.members.items()
+                       if not any(copy.article_id in change.covers for copy in copies)}
+        out.members.update(fresh.members)  # a fresh cluster's name is a member's id: never a kept cluster's
+        for cluster, copies in out.members.items():
+            out.cluster_of.update((c.article_id, cluster) for c in copies)
+        return out
+
     def as_data(self) -> dict:
         """A JSON-ready form (:meth:`from_data` reads it back)."""
         return {
@@ -66,3 +79,14 @@ class Clusters:
             out.members[cluster] = copies
             out.cluster_of.update((c.article_id, cluster) for c in copies)
         return out
+
+
+@dataclass(frozen=True)
+class Reclustered:
+    """A write's clustering of a closed set of articles: every copy of each of them, and every copy
+    of those, is in the set, so the clusters outside it are as they were (ingest.pipeline makes it
+    from the keyword index's LSH bands, without reading the whole manifest)."""
+
+    records: list  # the set's complete records as written (assistant.store.ArticleRecord)
+    covers: frozenset[str]  # every article id clustered again, deleted ones included
+    moved: list = field(default_factory=list)  # the records whose cluster changed (to be written)

@@ -43,20 +43,21 @@ import orjson
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from assistant.answer import SearchFilters, published_day
-from assistant.clusters import Clusters
+from assistant.answer import SearchFilters
+from assistant.clusters import Clusters, Reclustered
 from assistant.keyword_tantivy import (
     CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, bm25_idf, stored_node,
     write_articles, write_store,
 )
-from assistant.store import ArticleStore
+from assistant.store import COMPLETE, ArticleStore
 from assistant.store_http import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 STATE = "state.json"
 LOCK = ".writer.lock"
-LAYOUT = 3  # of the documents (3: stored token counts and lengths); an index of another layout is rebuilt
+LAYOUT = 4  # of the documents (3: stored token counts and lengths; 4: LSH bands, sources a fast field); an
+# index of another layout is rebuilt
 RETRY_AFTER_FAILURE_S = 10.0  # a failed background repair is retried by a question after this long
 
 
@@ -70,14 +71,6 @@ class KeywordState:
     sources: tuple[str, ...] = ()
     clusters: Clusters = field(default_factory=Clusters, compare=False)
     layout: int = LAYOUT
-
-    @classmethod
-    def of(cls, version: str, records) -> "KeywordState":
-        """The state of ``version`` from its complete manifest records."""
-        records = list(records)
-        days = [published_day(r.published_at) for r in records]
-        return cls(version, max(days, default=0), tuple(sorted({r.source for r in records if r.source})),
-                   Clusters.from_records(records))
 
     def write(self, root: Path) -> None:
         tmp = root / f".{STATE}.{os.getpid()}"
@@ -118,8 +111,14 @@ class KeywordWriter:
             (root / STATE).unlink(missing_ok=True)
             state = None
         self.keywords = open_indexes(root)
+        self.state = state  # the last one published
         # Behind when first taken: the last writer died before its state, or wrote Chroma without it.
         self.found_behind = state is None or state.version != store.version()
+
+    def sharing_bands(self, keys: Iterable[str]) -> set[str]:
+        """The articles of the last published index that share an LSH band key with ``keys``."""
+        articles = self.keywords.articles
+        return articles.sharing_bands(articles.searcher(), keys)
 
     def update(self, article_ids: Iterable[str]) -> int:
         """Rewrite the documents of ``article_ids`` as the store holds them now (deleted when it holds
@@ -127,42 +126,52 @@ class KeywordWriter:
         ids = list(dict.fromkeys(article_ids))
         self.keywords.chunks.delete_articles(ids)
         self.keywords.articles.delete_articles(ids)
-        return write_articles(self.keywords, self.store, self.store.complete_hashes(ids))
+        complete = {i: r for i, r in self.store.records_of(ids).items() if r.status == COMPLETE}
+        return write_articles(self.keywords, self.store, complete)
 
     def repair(self, complete) -> dict[str, int]:
         """Bring the indexes to the store's ``complete`` records (not visible before :meth:`publish`):
         an empty index is built whole; else what differs from the manifest is rewritten."""
-        hashes = {r.id: r.content_hash for r in complete}
+        records = {r.id: r for r in complete}
         if self.keywords.articles.num_docs == 0:
             self.keywords.chunks.writer().delete_all_documents()  # chunks of articles never completed
-            return {"built": write_store(self.keywords, self.store, hashes)}
+            return {"built": write_store(self.keywords, self.store, records)}
         indexed = {doc[CHUNK_ID][0]: (doc.get(CONTENT_HASH) or [""])[0] for doc in self.keywords.articles.stored()}
-        differ = [i for i, h in hashes.items() if indexed.get(i) != h]
-        gone = [i for i in indexed if i not in hashes]
+        differ = [i for i, r in records.items() if indexed.get(i) != r.content_hash]
+        gone = [i for i in indexed if i not in records]
         self.update([*differ, *gone])
         return {"rewritten": len(differ), "deleted": len(gone)}
 
-    def publish(self, complete) -> KeywordState:
-        """Commit both indexes, then say which store version they reflect (``complete``: the store's
-        complete records as they now stand)."""
+    def publish(self, clusters: Clusters) -> KeywordState:
+        """Commit both indexes, then say which store version they reflect, with its ``clusters``; the
+        newest day and the sources are read from the index just committed."""
         self.keywords.chunks.commit()
         self.keywords.articles.commit()
-        state = KeywordState.of(self.store.version(), complete)
+        searcher = self.keywords.articles.searcher()
+        state = KeywordState(self.store.version(), KeywordIndex.newest_day(searcher), KeywordIndex.sources(searcher),
+                             clusters)
         state.write(self.root)
-        self.found_behind = False
+        self.state, self.found_behind = state, False
         return state
 
-    def catch_up(self, touched: Iterable[str] | None = None, complete=None) -> KeywordState:
+    def catch_up(self, touched: Iterable[str] | None = None, complete=None,
+                 reclustered: Reclustered | None = None) -> KeywordState:
         """After a write: ``touched`` (the articles it rewrote or deleted) rewritten, or, when the index
         was found behind or ``touched`` is None, repaired against the manifest; then published.
-        ``complete``: the store's complete records as they now stand, when the caller holds them (else
-        read once here)."""
+
+        The published clusters are the last state's moved by ``reclustered`` (the write's clustering
+        of a closed set of articles), when given and the index was not found behind: then the manifest
+        is not read whole. Else they come from ``complete`` (the store's complete records as they now
+        stand), read here when the caller does not hold them."""
+        if reclustered is not None and touched is not None and not self.found_behind:
+            self.update(touched)
+            return self.publish(self.state.clusters.moved_by(reclustered))
         complete = self.store.complete_records() if complete is None else complete
         if touched is None or self.found_behind:
             self.repair(complete)
         else:
             self.update(touched)
-        return self.publish(complete)
+        return self.publish(Clusters.from_records(complete))
 
     def close(self) -> None:
         self.keywords.close()

@@ -35,6 +35,7 @@ from pathlib import Path
 import orjson
 
 from assistant.answer import day_number
+from assistant.signatures import stored_band_keys
 
 TOKENS = "tokens"
 CHUNK_ID = "chunk_id"
@@ -46,6 +47,7 @@ COUNTS = "counts"  # a document's stored {token: occurrences} (JSON): what its s
 NODE = "node"  # a chunk's stored [text, metadata], as Chroma holds them
 MEMBERS = "members"  # an article's stored chunk ids (a JSON list)
 CONTENT_HASH = "content_hash"  # an article's manifest hash when indexed
+BANDS = "bands"  # an article's LSH band keys (assistant.signatures): its candidate copies are one query away
 WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # bm25s's default token pattern
 LANGUAGE = "english"  # of the stop words and the stemmer
@@ -106,6 +108,7 @@ class ChunkDoc:
     node: bytes = b""  # a chunk's [text, metadata] as JSON (empty for an article)
     members: tuple[str, ...] = ()  # an article's chunk ids
     content_hash: str = ""  # an article's manifest hash
+    bands: tuple[str, ...] = ()  # an article's LSH band keys
 
 
 def chunk_docs(items: Iterable[tuple[str, str, dict]], page: int = PAGE) -> Iterator[ChunkDoc]:
@@ -144,14 +147,16 @@ def stored_node(node: bytes):
     return metadata_dict_to_node(meta, text=text)
 
 
-def article_doc(chunks: Sequence[ChunkDoc], content_hash: str = "") -> ChunkDoc:
+def article_doc(chunks: Sequence[ChunkDoc], record=None) -> ChunkDoc:
     """One article's document from its chunks: the first chunk's header once, then every chunk's text,
-    its chunks' ids and ``content_hash`` (the manifest's)."""
+    its chunks' ids, and from its manifest ``record`` (when given) its content hash and signature's bands."""
     ordered = sorted(chunks, key=lambda c: c.position)
     first = ordered[0]
     tokens = first.tokens[: first.header] + [t for c in ordered for t in c.tokens[c.header:]]
     return ChunkDoc(first.article_id, first.article_id, tokens, first.day, first.source, header=first.header,
-                    members=tuple(c.chunk_id for c in ordered), content_hash=content_hash)
+                    members=tuple(c.chunk_id for c in ordered),
+                    content_hash=record.content_hash if record is not None else "",
+                    bands=stored_band_keys(record.minhash) if record is not None else ())
 
 
 def bm25_idf(num_docs: int, df: int) -> float:
@@ -184,10 +189,11 @@ class KeywordIndex:
         builder.add_text_field(CHUNK_ID, stored=True, tokenizer_name="raw", index_option="basic")
         builder.add_text_field(ARTICLE_ID, tokenizer_name="raw", index_option="basic")
         builder.add_integer_field(DAY, indexed=True, fast=True)
-        builder.add_text_field(SOURCE, tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(SOURCE, tokenizer_name="raw", index_option="basic", fast=True)
         builder.add_bytes_field(NODE, stored=True, indexed=False)
         builder.add_bytes_field(MEMBERS, stored=True, indexed=False)
         builder.add_text_field(CONTENT_HASH, stored=True, tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(BANDS, tokenizer_name="whitespace", index_option="basic")
         self.schema = builder.build()
         self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._writer = None
@@ -220,6 +226,8 @@ class KeywordIndex:
                 document.add_bytes(MEMBERS, orjson.dumps(list(doc.members)))
             if doc.content_hash:
                 document.add_text(CONTENT_HASH, doc.content_hash)
+            if doc.bands:
+                document.add_text(BANDS, " ".join(doc.bands))
             writer.add_document(document)
             n += 1
         return n
@@ -340,6 +348,37 @@ class KeywordIndex:
         total = searcher.aggregate(tantivy.Query.all_query(), {"length": {"sum": {"field": LENGTH}}})
         return max(float(total["length"]["value"] or 0.0) / searcher.num_docs, 1.0)
 
+    @staticmethod
+    def newest_day(searcher) -> int:
+        """The latest published day (YYYYMMDD) of the searcher's documents; 0 when none is dated."""
+        import tantivy
+
+        if not searcher.num_docs:
+            return 0
+        got = searcher.aggregate(tantivy.Query.all_query(), {"day": {"max": {"field": DAY}}})
+        return int(got["day"]["value"] or 0)
+
+    @staticmethod
+    def sources(searcher) -> tuple[str, ...]:
+        """Every source named by the searcher's documents, sorted."""
+        import tantivy
+
+        if not searcher.num_docs:
+            return ()
+        got = searcher.aggregate(tantivy.Query.all_query(), {"sources": {"terms": {"field": SOURCE, "size": 1_000_000}}})
+        return tuple(sorted(b["key"] for b in got["sources"]["buckets"] if b["key"]))
+
+    def sharing_bands(self, searcher, keys: Iterable[str]) -> set[str]:
+        """The ids of the documents that share an LSH band key with ``keys``: candidate copies."""
+        import tantivy
+
+        keys = list(dict.fromkeys(keys))
+        if not keys or not searcher.num_docs:
+            return set()
+        query = tantivy.Query.term_set_query(self.schema, BANDS, keys)
+        hits = searcher.search(query, searcher.num_docs, count=False).hits
+        return {searcher.doc(address).get_first(CHUNK_ID) for _score, address in hits}
+
     def stored(self, searcher=None) -> Iterator[dict]:
         """Every document's stored fields (a repair's listing; not for the request path)."""
         import tantivy
@@ -374,10 +413,10 @@ def build_from_store(store, path: Path) -> StoreKeywords:
     return built
 
 
-def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = None) -> int:
+def write_store(keywords: StoreKeywords, store, records: dict | None = None) -> int:
     """Add every chunk and article of ``store`` to ``keywords`` (not committed) in one streamed pass:
-    memory bounded by a page of chunks, one article's tokens and the writers' heaps. ``hashes``
-    (article id -> manifest content hash): only those articles (complete ones), their hashes kept.
+    memory bounded by a page of chunks, one article's tokens and the writers' heaps. ``records``
+    (article id -> manifest record): only those articles (complete ones), their hashes and bands kept.
     Returns the number of chunks added.
 
     An ingest writes an article's chunks together, so the store yields them together; an article met
@@ -392,13 +431,13 @@ def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = 
         if article_id in written:
             keywords.articles.delete_articles([article_id])
             current[:] = list(chunk_docs(store.iter_chunks(where={"article_id": article_id})))
-        keywords.articles.add([article_doc(current, (hashes or {}).get(article_id, ""))])
+        keywords.articles.add([article_doc(current, (records or {}).get(article_id))])
         written.add(article_id)
         current.clear()
 
     def chunks_seen() -> Iterator[ChunkDoc]:
         for doc in chunk_docs(store.iter_chunks(read_ahead=True)):
-            if hashes is not None and doc.article_id not in hashes:
+            if records is not None and doc.article_id not in records:
                 continue  # pending: mid-ingest, or left by a crash
             if current and doc.article_id != current[0].article_id:
                 flush()
@@ -410,10 +449,10 @@ def write_store(keywords: StoreKeywords, store, hashes: dict[str, str] | None = 
     return added
 
 
-def write_articles(keywords: StoreKeywords, store, hashes: dict[str, str]) -> int:
-    """Add the documents of the articles in ``hashes`` (article id -> manifest content hash), from their
-    chunks as the store holds them now (not committed). Returns the number of chunks added."""
-    ids = list(hashes)
+def write_articles(keywords: StoreKeywords, store, records: dict) -> int:
+    """Add the documents of the articles in ``records`` (article id -> complete manifest record), from
+    their chunks as the store holds them now (not committed). Returns the number of chunks added."""
+    ids = list(records)
     added = 0
     for start in range(0, len(ids), 200):
         by_article: dict[str, list[ChunkDoc]] = {}
@@ -421,5 +460,5 @@ def write_articles(keywords: StoreKeywords, store, hashes: dict[str, str]) -> in
             by_article.setdefault(doc.article_id, []).append(doc)
         for article_id, docs in by_article.items():
             added += keywords.chunks.add(docs)
-            keywords.articles.add([article_doc(docs, hashes[article_id])])
+            keywords.articles.add([article_doc(docs, records[article_id])])
     return added

@@ -44,7 +44,7 @@ class ArticleRecord:
     # Fields added after the first stores were built: records written before them read as defaults.
     authors: tuple[str, ...] = ()
     cluster: str = ""  # id of the oldest copy of this story in the store; "" = not clustered yet (itself)
-    minhash: str = ""  # the body's MinHash signature (ingest.syndication.encode); "" = not signed yet
+    minhash: str = ""  # the body's MinHash signature (assistant.signatures.encode); "" = not signed yet
     embedded_hash: str = ""  # hash of what the chunks embed (ingest.pipeline); "" = written before it was kept
 
     @property

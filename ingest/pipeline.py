@@ -43,9 +43,11 @@ from llama_index.core.schema import BaseNode, TransformComponent
 
 from assistant import keyword
 from assistant.answer import published_day
+from assistant.clusters import Reclustered
 from assistant.keyword_component import refresh_keywords
 from assistant.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
 from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
+from assistant.signatures import UNSIGNED, band_keys
 from assistant.text import split_sentences
 from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
@@ -166,6 +168,12 @@ def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
         yield text[start : start + cut]
         start += cut
     yield text[start:]
+
+
+def _newly_signed(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[str]:
+    """The articles among ``moved`` whose signature the clustering wrote (records older than it)."""
+    before = {r.id: r.minhash for r in complete}
+    return [r.id for r in moved if r.minhash != before.get(r.id)]
 
 
 def _as_written(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[ArticleRecord]:
@@ -369,8 +377,17 @@ class Ingester:
                 touched.update(gone)
                 summary.deleted += len(gone)
 
-        complete = self.store.complete_records()
-        moved = self.cluster_updates({a.id: a.text for a in unique}, shard, complete)
+        # A write of a few articles into a large store is clustered from the keyword index's LSH bands
+        # (reclustered); else, and when that index is behind or the write prunes, from every record.
+        reclustered = complete = None
+        if writer is not None and not writer.found_behind and prune_roots is None:
+            reclustered = self.reclustered(writer, records, touched)
+        if reclustered is not None:
+            moved = reclustered.moved
+        else:
+            complete = self.store.complete_records()
+            moved = self.cluster_updates({a.id: a.text for a in unique}, shard, complete)
+            touched.update(_newly_signed(complete, moved))  # their documents take their bands
         if moved:
             if not changed:
                 self.store.bump_version()  # readers cache clusters by version: they must see the move
@@ -379,10 +396,40 @@ class Ingester:
         if changed or (writer is not None and writer.found_behind):
             if shard.is_whole:
                 # The records as they now stand, without reading the manifest once more to publish them.
-                writer.catch_up(touched, _as_written(complete, moved))
+                writer.catch_up(touched, None if complete is None else _as_written(complete, moved), reclustered)
             else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
                 self.store.bump_version()
         return summary
+
+    def reclustered(self, writer, before: dict[str, ArticleRecord], touched: set[str]) -> Reclustered | None:
+        """The syndication clusters of a write that ``touched`` some articles (written, relabelled or
+        deleted; ``before``: their records before it), found without reading the whole manifest; None
+        when a record the clustering needs carries no signature (the whole clustering signs it).
+
+        Only the articles whose clusters the write can change are clustered again, and what clustering
+        every record would say of them is what this says: the touched articles, each article sharing an
+        LSH band with one of them (the published keyword index holds every article's bands) and every
+        member of the clusters any of these were in. Edges between other articles are as they were,
+        so the set is closed: the clusters outside it stand."""
+        if writer.sharing_bands([UNSIGNED]):
+            return None
+        if not touched:
+            return Reclustered(records=[], covers=frozenset())
+        now = self.store.records_of(touched)
+        keys = [k for r in now.values() if r.status == COMPLETE for k in band_keys(syndication.decode(r.minhash))]
+        near = writer.sharing_bands(keys)
+        old = writer.state.clusters
+        clusters = {before[i].cluster_id for i in touched if i in before} | {old.cluster_of.get(i, i) for i in near}
+        group = set(touched) | near | {c.article_id for cluster in clusters for c in old.members.get(cluster, ())}
+        records = {i: r for i, r in self.store.records_of(group).items() if r.status == COMPLETE}
+        if any(not r.minhash for r in records.values()):
+            return None
+        assigned = syndication.clusters(
+            syndication.Member(r.id, r.published_at, syndication.decode(r.minhash)) for r in records.values()
+        )
+        moved = [replace(r, cluster=assigned[r.id]) for r in records.values() if r.cluster != assigned[r.id]]
+        written = {**records, **{r.id: r for r in moved}}
+        return Reclustered(records=list(written.values()), covers=frozenset(group), moved=moved)
 
     def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE,
                         complete: list[ArticleRecord] | None = None) -> list[ArticleRecord]:
@@ -446,17 +493,23 @@ class Ingester:
     def delete(self, article_ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """Delete articles by id; returns (deleted, unknown)."""
         ids = list(dict.fromkeys(article_ids))
-        records = self.store.records()
+        records = self.store.records_of(ids)
         known = [i for i in ids if i in records]
         unknown = [i for i in ids if i not in records]
         if known:
             with self._keyword_writer() as writer:
                 self.store.bump_version()
                 self.store.delete_articles(known)
+                # The copies left may form new clusters.
+                reclustered = None if writer.found_behind else self.reclustered(writer, records, set(known))
+                if reclustered is not None:
+                    self.store.write_records(reclustered.moved)
+                    writer.catch_up(known, reclustered=reclustered)
+                    return known, unknown
                 complete = self.store.complete_records()
-                moved = self.cluster_updates(complete=complete)  # the copies left may form new clusters
+                moved = self.cluster_updates(complete=complete)
                 self.store.write_records(moved)
-                writer.catch_up(known, _as_written(complete, moved))
+                writer.catch_up([*known, *_newly_signed(complete, moved)], _as_written(complete, moved))
         return known, unknown
 
     def refresh_keywords(self) -> None:

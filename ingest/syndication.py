@@ -10,17 +10,17 @@ its threshold), and the connected groups are the clusters. A cluster's id is the
 member (earliest ``published_at``, undated last, then the smallest id), so it is stable while that
 member stays and moves to the next oldest when it is deleted.
 
-Signatures are stored as short strings (:func:`encode`, base64 of datasketch's own ``LeanMinHash``
-serialisation, ~1,400 characters) in the article manifest, so a later ingest clusters new articles
-against old ones from the manifest alone, without reading the old articles again.
+Signatures are stored as short strings (:func:`assistant.signatures.encode`, base64 of datasketch's own
+``LeanMinHash`` serialisation, ~1,400 characters) in the article manifest, and the keyword index keeps
+each article's LSH band keys. An ingest finds the candidate copies of the articles it writes with one
+query of those keys (``ingest.pipeline.Ingester.reclustered``) and clusters only what they can change;
+a run that prunes, or finds the index behind the store, clusters every record from the manifest
+alone, without reading the old articles again.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import struct
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
@@ -28,19 +28,12 @@ from functools import lru_cache
 from itertools import chain, islice
 from typing import Iterable, Iterator
 
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash
+
+# The stored form and the LSH parameters are the keyword index's too (it keeps each article's bands).
+from assistant.signatures import NUM_PERM, SEED, THRESHOLD, TOO_SHORT, decode, encode, lsh  # noqa: F401
 
 SHINGLE_WORDS = 5
-# 256 permutations keep the estimated similarity within about ±0.03 of the true one near the threshold
-# (128 gave ±0.045, enough to put two distinct explainers sharing background paragraphs over it).
-NUM_PERM = 256
-SEED = 1  # the permutations are drawn from this seed: every signature must share it to be compared
-# Estimated Jaccard similarity of two bodies' shingle sets from which they are copies of one story.
-# Measured on 1,739 real news articles (the RealTimeQA dev corpus): the 9 groups over it are reposts
-# and updated versions of one story, from 1.0 down to 0.52 (a national trim of a local story, and a
-# game preview re-issued the next day with a betting line); the closest distinct articles (two
-# explainers of one newsroom sharing background paragraphs) estimate 0.41 (truly 0.48).
-THRESHOLD = 0.5
 # Bodies shorter than this many words are not clustered: a few shared sentences of boilerplate would
 # make two different briefs look like copies.
 MIN_WORDS = 40
@@ -102,30 +95,6 @@ def signature(text: str) -> LeanMinHash | None:
     return LeanMinHash(minhash)
 
 
-# Stored for a body too short to sign: it is not signed again on every ingest.
-TOO_SHORT = "-"
-
-
-def encode(sig: LeanMinHash | None) -> str:
-    """A signature as a short ASCII string (for a Chroma metadata value); :data:`TOO_SHORT` for None."""
-    if sig is None:
-        return TOO_SHORT
-    buf = bytearray(sig.bytesize(byteorder="<"))
-    sig.serialize(buf, byteorder="<")
-    return base64.b64encode(bytes(buf)).decode("ascii")
-
-
-def decode(value: str) -> LeanMinHash | None:
-    """The signature :func:`encode` wrote; None for :data:`TOO_SHORT`, "" or a value that is not one."""
-    if not value or value == TOO_SHORT:
-        return None
-    try:
-        sig = LeanMinHash.deserialize(base64.b64decode(value), byteorder="<")
-    except (binascii.Error, struct.error, ValueError):
-        return None
-    return sig if len(sig) == NUM_PERM and sig.seed == SEED else None
-
-
 @dataclass(frozen=True)
 class Member:
     """An article as clustering sees it."""
@@ -140,7 +109,7 @@ def _age_key(member: Member) -> tuple[int, str, str]:
     return (0 if member.published_at else 1, member.published_at, member.id)
 
 
-def clusters(members: Iterable[Member], threshold: float = THRESHOLD) -> dict[str, str]:
+def clusters(members: Iterable[Member]) -> dict[str, str]:
     """Each member's cluster id: the id of the oldest member of its group of near-duplicates (its own
     id when it has none). Groups are connected: if A copies B and B copies C, all three are one."""
     members = sorted(members, key=_age_key)
@@ -155,15 +124,13 @@ def clusters(members: Iterable[Member], threshold: float = THRESHOLD) -> dict[st
 
     signed = [m for m in members if m.signature is not None]
     if len(signed) > 1:
-        # Tuned for recall (false negatives weigh 0.9): at the default weights a pair just over the
-        # threshold is a candidate only half the time, and every candidate is checked below anyway.
-        lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM, weights=(0.1, 0.9))
-        with lsh.insertion_session() as session:
+        index = lsh()
+        with index.insertion_session() as session:
             for m in signed:
                 session.insert(m.id, m.signature, check_duplication=False)
         for m in signed:
-            for other in lsh.query(m.signature):
-                if other == m.id or m.signature.jaccard(by_id[other].signature) < threshold:
+            for other in index.query(m.signature):
+                if other == m.id or m.signature.jaccard(by_id[other].signature) < THRESHOLD:
                     continue
                 a, b = root(m.id), root(other)
                 if a != b:

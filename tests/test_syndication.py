@@ -5,9 +5,11 @@ The stories are invented for these tests (the "Maritime Wire" and its subscriber
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 
 from assistant.answer import Answer, AlsoIn, Source
+from assistant.keyword import keyword_dir
 from assistant.slack.blocks import source_line
 from ingest import syndication
 from ingest.article import Article
@@ -205,8 +207,10 @@ def test_an_older_store_without_clusters_still_answers_and_is_clustered_without_
     assert all(r.cluster == "" and r.minhash == "" for r in store.records().values())
     chunks_before = sorted(store.iter_chunks(), key=lambda chunk: chunk[0])
 
-    # The keyword index was published before the manifest was rewritten: a first question finds it
-    # behind and repairs it in the background, publishing the records' (absent) clusters.
+    # An older store's keyword index is of an older layout (or absent): a first question finds it
+    # behind and builds it in the background, publishing the records' (absent) clusters and marking
+    # their documents unsigned.
+    shutil.rmtree(keyword_dir(store))
     engine.bm25.indexes()
     assert engine.bm25.wait_refreshed(timeout=60) and not engine.bm25.indexes().stale
     answer = engine.ask(QUESTION)
@@ -237,3 +241,39 @@ def test_a_source_without_copies_renders_as_before():
         "url": "",
         "source": "Outlet 7",
     }
+
+
+def _whole_manifest_read(*_args, **_kwargs):
+    raise AssertionError("the whole manifest was read")
+
+
+def test_a_few_articles_are_clustered_from_the_keyword_bands_as_clustering_every_record_would(ingester, store, monkeypatch):
+    """An ingest or delete of a few articles into a store whose keyword index is current clusters them
+    without reading the whole manifest, and the records and the published state are what clustering
+    every record from scratch gives: after a copy arrives, a third joins, the oldest is deleted (the
+    cluster takes the next oldest's name) and a copy is rewritten into another story."""
+    from assistant.clusters import Clusters
+    from assistant.keyword import KeywordState, keyword_dir
+
+    def assert_as_from_scratch(expected: dict[str, str]) -> None:
+        monkeypatch.undo()
+        complete = store.complete_records()
+        assert {r.id: r.cluster for r in complete} == expected
+        assert ingester.cluster_updates(complete=complete) == []  # clustering every record moves nothing
+        state = KeywordState.read(keyword_dir(store))
+        assert state.version == store.version()
+        assert state.clusters == Clusters.from_records(complete)
+        assert state.sources == tuple(sorted({r.source for r in complete}))
+        assert state.newest_day == max(int(r.published_at.replace("-", "")) for r in complete)
+        monkeypatch.setattr(type(store), "records", _whole_manifest_read)
+
+    ingester.ingest_articles([LEDGER, RIDERS])  # the first ingest publishes the index (every record read)
+    monkeypatch.setattr(type(store), "records", _whole_manifest_read)
+    ingester.ingest_articles([COURIER])
+    assert_as_from_scratch({LEDGER.id: LEDGER.id, COURIER.id: LEDGER.id, RIDERS.id: RIDERS.id})
+    ingester.ingest_articles([SENTINEL])
+    assert_as_from_scratch({LEDGER.id: LEDGER.id, COURIER.id: LEDGER.id, SENTINEL.id: LEDGER.id, RIDERS.id: RIDERS.id})
+    assert ingester.delete([LEDGER.id]) == ([LEDGER.id], [])
+    assert_as_from_scratch({COURIER.id: COURIER.id, SENTINEL.id: COURIER.id, RIDERS.id: RIDERS.id})
+    ingester.ingest_articles([replace(COURIER, text=RIDERS.text.replace("Regular riders", "Daily riders"))])
+    assert_as_from_scratch({COURIER.id: COURIER.id, SENTINEL.id: SENTINEL.id, RIDERS.id: COURIER.id})
