@@ -38,6 +38,7 @@ OUT = REPO / "bench" / "out" / "scale.json"
 PLOT = REPO / "docs" / "scale.png"
 DEFAULT_SOURCE = Path.home() / ".cache" / "newsdesk" / "scale-source"
 COLLECTION = "articles"
+WRITE_TIMEOUT_S = 900.0
 
 
 def parse_size(text: str) -> int:
@@ -225,8 +226,10 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
     with chroma_server(work) as (port, chroma):
         env = {**os.environ, "NEWSDESK_CHROMA_HOST": "127.0.0.1", "NEWSDESK_CHROMA_PORT": str(port),
                "NEWSDESK_DATA_DIR": str(work / "data"), "NEWSDESK_COLLECTION": COLLECTION, "PYTHONPATH": str(REPO)}
+        # The bench writes 5,000 chunks a call: past a few hundred thousand, one call outlasted the 30 s
+        # a reader waits (chroma_timeout_s), under a load of 3.
         settings = Settings(data_dir=work / "data", chroma_host="127.0.0.1", chroma_port=port, collection=COLLECTION,
-                            _env_file=None)
+                            chroma_timeout_s=WRITE_TIMEOUT_S, _env_file=None)
         store = ArticleStore(settings)
 
         def progress(done: int, total: int) -> None:
