@@ -49,7 +49,7 @@ from assistant.keyword_tantivy import (
     CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, bm25_idf, stored_node,
     write_articles, write_store,
 )
-from assistant.store import COMPLETE, ArticleStore
+from assistant.store import COMPLETE, ArticleStore, Change
 from assistant.store_http import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -142,14 +142,18 @@ class KeywordWriter:
         self.update([*differ, *gone])
         return {"rewritten": len(differ), "deleted": len(gone)}
 
-    def publish(self, clusters: Clusters) -> KeywordState:
+    def publish(self, clusters: Clusters, *, change: Change | None = None, version: str | None = None) -> KeywordState:
         """Commit both indexes, then say which store version they reflect, with its ``clusters``; the
-        newest day and the sources are read from the index just committed."""
+        newest day and the sources are read from the index just committed. A write (``change``: what
+        it changed) ends with a new store version that logs it, for other hosts to follow; a reader
+        that caught up publishes the ``version`` it caught up to."""
         self.keywords.chunks.commit()
         self.keywords.articles.commit()
+        if change is not None:
+            version = self.store.bump_version(change)
         searcher = self.keywords.articles.searcher()
-        state = KeywordState(self.store.version(), KeywordIndex.newest_day(searcher), KeywordIndex.sources(searcher),
-                             clusters)
+        state = KeywordState(version if version is not None else self.store.version(),
+                             KeywordIndex.newest_day(searcher), KeywordIndex.sources(searcher), clusters)
         state.write(self.root)
         self.state, self.found_behind = state, False
         return state
@@ -157,21 +161,44 @@ class KeywordWriter:
     def catch_up(self, touched: Iterable[str] | None = None, complete=None,
                  reclustered: Reclustered | None = None) -> KeywordState:
         """After a write: ``touched`` (the articles it rewrote or deleted) rewritten, or, when the index
-        was found behind or ``touched`` is None, repaired against the manifest; then published.
+        was found behind or ``touched`` is None, repaired against the manifest; then published, and the
+        write logged (:meth:`publish`).
 
         The published clusters are the last state's moved by ``reclustered`` (the write's clustering
         of a closed set of articles), when given and the index was not found behind: then the manifest
-        is not read whole. Else they come from ``complete`` (the store's complete records as they now
-        stand), read here when the caller does not hold them."""
+        is not read whole, and the log lists what changed. Else they come from ``complete`` (the
+        store's complete records as they now stand), read here when the caller does not hold them,
+        and the log says "everything"."""
+        prior = self.state.version if self.state is not None else ""
+        during = (self.store.version(),)
         if reclustered is not None and touched is not None and not self.found_behind:
+            touched = frozenset(touched)
             self.update(touched)
-            return self.publish(self.state.clusters.moved_by(reclustered))
+            return self.publish(self.state.clusters.moved_by(reclustered),
+                                change=Change(prior, touched, reclustered.covers, during=during))
         complete = self.store.complete_records() if complete is None else complete
         if touched is None or self.found_behind:
             self.repair(complete)
         else:
             self.update(touched)
-        return self.publish(Clusters.from_records(complete))
+        return self.publish(Clusters.from_records(complete), change=Change(prior, everything=True, during=during))
+
+    def follow(self) -> KeywordState | None:
+        """A reader's catch-up, when the store moved without this index (another host wrote it, or a
+        writer died): the articles the change log names are rewritten and their clusters moved; when
+        the log cannot say, whatever differs from the manifest is (:meth:`repair`). None, and nothing
+        done, while the store's last write is at work (it is logged when it ends)."""
+        version = self.store.version()
+        change = self.store.changes_since(self.state.version) if self.state is not None else None
+        if change is not None and change.writing:
+            return None
+        if change is None:
+            complete = self.store.complete_records()
+            self.repair(complete)
+            return self.publish(Clusters.from_records(complete), version=version)
+        self.update(change.touched)
+        regrouped = [r for r in self.store.records_of(change.covers).values() if r.status == COMPLETE]
+        return self.publish(self.state.clusters.moved_by(Reclustered(regrouped, change.covers)), version=version)
 
     def close(self) -> None:
         self.keywords.close()
@@ -200,7 +227,8 @@ def writing(store: ArticleStore, wait: bool = True) -> Iterator[KeywordWriter | 
 
 
 def refresh(store: ArticleStore) -> KeywordState:
-    """Bring the keyword indexes up to the whole store (a repair against the manifest) and publish them."""
+    """Bring the keyword indexes up to the whole store (a repair against the manifest) and publish them,
+    as the end of a write that changed everything (sharded ingests, a reindex)."""
     with writing(store) as writer:
         return writer.catch_up()
 
@@ -428,7 +456,7 @@ class KeywordCache:
         ingest, say) it does not wait: the question goes without keyword hits until that writer publishes."""
         with writing(self.store, wait=False) as writer:
             if writer is not None and writer.found_behind:
-                writer.catch_up()
+                writer.follow()
                 self.builds += 1
         with self._lock:
             self._opened = self._open(_stat_key(self.root / STATE))
@@ -450,8 +478,7 @@ class KeywordCache:
         """Repair the indexes unless a writer is at work (its own publish will catch them up)."""
         try:
             with writing(self.store, wait=False) as writer:
-                if writer is not None and writer.found_behind:
-                    writer.catch_up()
+                if writer is not None and writer.found_behind and writer.follow() is not None:
                     self.builds += 1
         except Exception as exc:  # the index held keeps answering (stale); a later question retries
             if isinstance(exc, StoreUnavailable):

@@ -8,6 +8,9 @@ same truth:
   file it came from, chunk count, authors, and its syndication cluster with the MinHash signature that
   placed it there: :mod:`ingest.syndication`) plus one ``__state__`` record whose ``version`` changes
   on every write. The keyword index beside Chroma says which version it reflects (:mod:`assistant.keyword`).
+  The manifest also keeps a change log: for each of the last versions a write published, one
+  ``__change__<version>`` record of what that write changed, so that a host whose keyword index is
+  behind rewrites only those articles (:meth:`ArticleStore.changes_since`).
 
 Crash safety comes from the order of writes (see ``ingest.pipeline``): an article's manifest record
 is marked ``pending`` before its chunks change and ``complete`` after, so a run killed half-way
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from queue import Full, Queue
@@ -26,6 +30,10 @@ from typing import Any, Iterable, Iterator
 from assistant.settings import Settings
 
 STATE_ID = "__state__"
+CHANGE_PREFIX = "__change__"
+CHANGE_LOG_ENTRIES = 64  # the last writes a host can catch up from; one further behind rebuilds what differs
+CHANGE_LOG_MAX_IDS = 20_000  # a write that changed more is logged as "everything" (a repair reads the manifest)
+WRITE_IN_PROGRESS_S = 300.0  # how long a version no write has logged yet is taken for a write at work
 PENDING, COMPLETE = "pending", "complete"
 _PAGE = 2000  # Chroma get() page size
 
@@ -69,6 +77,34 @@ class ArticleRecord:
             minhash=str(meta.get("minhash", "") or ""),
             embedded_hash=str(meta.get("embedded_hash", "") or ""),
         )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write (or several, one after another) changed, as the change log keeps it: the articles
+    it rewrote or deleted (``touched``), and the closed set of articles whose syndication clusters it
+    recomputed (``covers``, :class:`assistant.clusters.Reclustered`). ``everything``: the write changed
+    too much to list (a repair must compare the whole manifest). ``prior``: the version it started
+    from; ``during``: the versions it bumped to on the way."""
+
+    prior: str = ""
+    touched: frozenset[str] = frozenset()
+    covers: frozenset[str] = frozenset()
+    everything: bool = False
+    during: tuple[str, ...] = ()
+    writing: bool = False  # (changes_since) a write is at work: not yet logged
+
+    def as_metadata(self) -> dict[str, Any]:
+        everything = self.everything or len(self.touched) + len(self.covers) > CHANGE_LOG_MAX_IDS
+        return {"prior": self.prior, "during": json.dumps(list(self.during)), "everything": everything,
+                "touched": "[]" if everything else json.dumps(sorted(self.touched)),
+                "covers": "[]" if everything else json.dumps(sorted(self.covers))}
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> "Change":
+        return cls(prior=str(meta.get("prior", "")), touched=frozenset(json.loads(meta.get("touched") or "[]")),
+                   covers=frozenset(json.loads(meta.get("covers") or "[]")), everything=bool(meta.get("everything")),
+                   during=tuple(json.loads(meta.get("during") or "[]")))
 
 
 # Chroma metadata values are scalars: a record's authors are stored as one string.
@@ -180,15 +216,56 @@ class ArticleStore:
 
     # --- version stamp ----------------------------------------------------------------------------
     def version(self) -> str:
-        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
-        if got["ids"]:
-            return str(got["metadatas"][0].get("version", ""))
-        return ""
+        return str(self._state().get("version", ""))
 
-    def bump_version(self) -> str:
+    def _state(self) -> dict[str, Any]:
+        got = self.manifest.get(ids=[STATE_ID], include=["metadatas"])
+        return dict(got["metadatas"][0]) if got["ids"] else {}
+
+    def bump_version(self, change: "Change | None" = None) -> str:
+        """A new version of the store. ``change``: what the write that ends with this bump changed, kept
+        in the change log under the new version (the oldest entry beyond :data:`CHANGE_LOG_ENTRIES` dropped)."""
         version = uuid.uuid4().hex
-        self.manifest.upsert(ids=[STATE_ID], embeddings=[[1.0]], metadatas=[{"kind": "state", "version": version}])
+        logged = json.loads(self._state().get("logged") or "[]")  # the versions with an entry, oldest first
+        if change is not None:
+            self.manifest.upsert(ids=[CHANGE_PREFIX + version], embeddings=[[1.0]],
+                                 metadatas=[{"kind": "change", **change.as_metadata()}])
+            logged.append(version)
+            if len(logged) > CHANGE_LOG_ENTRIES:
+                self.manifest.delete(ids=[CHANGE_PREFIX + v for v in logged[:-CHANGE_LOG_ENTRIES]])
+                logged = logged[-CHANGE_LOG_ENTRIES:]
+        self.manifest.upsert(ids=[STATE_ID], embeddings=[[1.0]], metadatas=[
+            {"kind": "state", "version": version, "bumped_at": time.time(), "logged": json.dumps(logged)}])
         return version
+
+    def changes_since(self, version: str) -> "Change | None":
+        """What the writes published since ``version`` changed, from the change log: None when it
+        cannot say (``version`` is older than the log, or a write logged "everything"). When the store
+        moved past the last logged write only moments ago (:data:`WRITE_IN_PROGRESS_S`), a write is at
+        work: a change with ``writing`` set. A write killed half-way logs nothing: once that time has
+        passed, None."""
+        state = self._state()
+        head = current = str(state.get("version", ""))
+        touched: set[str] = set()
+        covers: set[str] = set()
+        for _ in range(CHANGE_LOG_ENTRIES + 1):
+            if current == version:
+                break
+            got = self.manifest.get(ids=[CHANGE_PREFIX + current], include=["metadatas"])
+            if not got["ids"]:
+                young = time.time() - float(state.get("bumped_at") or 0) < WRITE_IN_PROGRESS_S
+                return Change(prior=version, writing=True) if current == head and young else None
+            entry = Change.from_metadata(got["metadatas"][0])
+            if entry.everything:
+                return None
+            touched |= entry.touched
+            covers |= entry.covers
+            if version in entry.during:  # the version a write bumped to as it began: caught up half-way
+                break
+            current = entry.prior
+        else:
+            return None
+        return Change(prior=version, touched=frozenset(touched), covers=frozenset(covers))
 
     # --- manifest ---------------------------------------------------------------------------------
     def records(self) -> dict[str, ArticleRecord]:
@@ -203,8 +280,9 @@ class ArticleStore:
         return [r for r in self.records().values() if r.status == COMPLETE]
 
     def count_articles(self) -> int:
-        """Manifest records, without reading them (the one state record not counted)."""
-        return max(0, self.manifest.count() - (1 if self.version() else 0))
+        """Manifest records, without reading them (the state record and the change log not counted)."""
+        state = self._state()
+        return max(0, self.manifest.count() - (1 if state else 0) - len(json.loads(state.get("logged") or "[]")))
 
     def get_record(self, article_id: str) -> ArticleRecord | None:
         got = self.manifest.get(ids=[article_id], include=["metadatas"])
