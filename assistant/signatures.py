@@ -15,8 +15,10 @@ import binascii
 import hashlib
 import struct
 from functools import cache
+from typing import TYPE_CHECKING
 
-from datasketch import LeanMinHash, MinHashLSH
+if TYPE_CHECKING:  # datasketch (and the scipy it imports) costs a worker 2 s to import: only when signing
+    from datasketch import LeanMinHash, MinHashLSH
 
 # 256 permutations keep the estimated similarity within about ±0.03 of the true one near the threshold
 # (128 gave ±0.045, enough to put two distinct explainers sharing background paragraphs over it).
@@ -39,12 +41,14 @@ TOO_SHORT = "-"
 UNSIGNED = "unsigned"
 
 
-def lsh() -> MinHashLSH:
+def lsh() -> "MinHashLSH":
     """An empty LSH index with the parameters of every clustering."""
+    from datasketch import MinHashLSH
+
     return MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=LSH_WEIGHTS)
 
 
-def encode(sig: LeanMinHash | None) -> str:
+def encode(sig: "LeanMinHash | None") -> str:
     """A signature as a short ASCII string (for a Chroma metadata value); :data:`TOO_SHORT` for None."""
     if sig is None:
         return TOO_SHORT
@@ -53,10 +57,12 @@ def encode(sig: LeanMinHash | None) -> str:
     return base64.b64encode(bytes(buf)).decode("ascii")
 
 
-def decode(value: str) -> LeanMinHash | None:
+def decode(value: str) -> "LeanMinHash | None":
     """The signature :func:`encode` wrote; None for :data:`TOO_SHORT`, "" or a value that is not one."""
     if not value or value == TOO_SHORT:
         return None
+    from datasketch import LeanMinHash
+
     try:
         sig = LeanMinHash.deserialize(base64.b64decode(value), byteorder="<")
     except (binascii.Error, struct.error, ValueError):
@@ -69,7 +75,7 @@ def _band_ranges() -> tuple[tuple[int, int], ...]:
     return tuple(lsh().hashranges)
 
 
-def band_keys(sig: LeanMinHash | None) -> tuple[str, ...]:
+def band_keys(sig: "LeanMinHash | None") -> tuple[str, ...]:
     """One key per LSH band of ``sig`` (none for None): two signatures share a key exactly when they
     share that band's values, which is when the LSH index makes them candidates. A key is the band's
     number and a 64-bit digest of its values (a collision only adds a candidate, checked anyway)."""

@@ -344,39 +344,66 @@ def window_latency(worker: Worker, questions: list[dict], repeat: int) -> dict:
 FRESH_QUESTION = "What did Quorndale open beside its harbour to watch the zephyrine kestrels?"
 
 
-def freshness(worker: Worker, env: dict, work: Path, timeout_s: float = 1800.0) -> dict:
-    """One new article ingested by ``newsdesk ingest`` on this host while the worker answers: seconds
-    from the command's start until the worker's keyword list holds it, and until its answer retrieves
-    it (the dense list may find it first: Chroma has it before the keyword index does), polled
-    question by question. The article is new in every run (its id names the time)."""
-    article_id = f"scale-fresh-{int(time.time())}"
+def fresh_article(worker: Worker, work: Path, name: str) -> tuple[str, Path]:
+    """A new article (its id names the time) dated the store's newest day, written to a JSON Lines file."""
     from assistant.answer import day_date
 
+    article_id = f"scale-fresh-{name}-{int(time.time())}"
     day = day_date(worker.ready["newest_day"]).isoformat()
-    path = work / "fresh.jsonl"
+    path = work / f"fresh-{name}.jsonl"
     path.write_text(json.dumps({
         "id": article_id, "title": "Quorndale opens a harbour hide for zephyrine kestrels", "published_at": day,
         "source": "Scale Bench Wire", "url": f"https://example.org/{article_id}",
         "text": "Quorndale opened a timber bird hide beside its harbour on Saturday so that visitors can watch the "
                 "zephyrine kestrels that nest on the old grain pier. The hide seats twenty people.",
     }) + "\n")
-    log = (work / "fresh-ingest.log").open("w")
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(path), "--json"], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=log, text=True)
+    return article_id, path
+
+
+def _poll_until_found(worker: Worker, article_id: str, started: float, done, timeout_s: float) -> dict:
+    """Question by question until both the keyword list and the answer hold ``article_id``: seconds
+    from ``started`` to each, and to the ingest's end (``done()`` true)."""
     out: dict = {"article": article_id}
     while time.perf_counter() - started < timeout_s and not ("keyword_s" in out and "answer_s" in out):
         if "keyword_s" not in out and article_id in worker.call("keyword", FRESH_QUESTION)["retrieved"]:
             out["keyword_s"] = round(time.perf_counter() - started, 2)
         if "answer_s" not in out and article_id in worker.call("ask", FRESH_QUESTION)["retrieved"]:
             out["answer_s"] = round(time.perf_counter() - started, 2)
-        if proc.poll() is not None and "ingest_s" not in out:
+        if "ingest_s" not in out and done():
             out["ingest_s"] = round(time.perf_counter() - started, 2)
         time.sleep(0.1)
+    return out
+
+
+def freshness(worker: Worker, env: dict, work: Path, timeout_s: float = 1800.0) -> dict:
+    """One new article ingested by ``newsdesk ingest`` on this host while the worker answers: seconds
+    from the command's start until the worker's keyword list holds it, and until its answer retrieves
+    it (the dense list may find it first: Chroma has it before the keyword index does), polled
+    question by question. Then another ingested inside the worker, as a running server's ingest route
+    does (no process to start): the same figures (``server``)."""
+    article_id, path = fresh_article(worker, work, "cli")
+    log = (work / "fresh-ingest.log").open("w")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(path), "--json"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    out = _poll_until_found(worker, article_id, started, lambda: proc.poll() is not None, timeout_s)
     proc.wait()
     log.close()
     out.setdefault("ingest_s", round(time.perf_counter() - started, 2))
     out["ingest_exit"] = proc.returncode
+    if proc.returncode:
+        out["ingest_error"] = (work / "fresh-ingest.log").read_text()[-1500:]
+
+    article_id, path = fresh_article(worker, work, "server")
+    started = time.perf_counter()
+    worker.call("ingest", "", path=str(path))
+    server = _poll_until_found(worker, article_id, started, lambda: worker.call("ingested", "").get("done"), timeout_s)
+    while not (ingested := worker.call("ingested", "")).get("done") and time.perf_counter() - started < timeout_s:
+        time.sleep(0.1)
+    server["ingest_in_worker_s"] = ingested.get("s")
+    if "error" in ingested:
+        server["ingest_error"] = ingested["error"]
+    out["server"] = server
     return out
 
 
@@ -477,7 +504,11 @@ def _fresh_cell(r: dict) -> str:
     f = r.get("freshness")
     if not f:
         return "-"
-    return f"{f.get('keyword_s', 'not found')} / {f.get('answer_s', 'not found')}"
+    cell = f"{f.get('keyword_s', 'not found')} / {f.get('answer_s', 'not found')}"
+    server = f.get("server")
+    if server:
+        cell += f"; in a worker {server.get('keyword_s', 'not found')} / {server.get('answer_s', 'not found')}"
+    return cell
 
 
 def table(report: dict) -> str:

@@ -6,7 +6,9 @@ one JSON line (seconds, peak RSS).
 ``python -m bench.scale_worker serve QUESTION``: builds an Engine (as ``newsdesk serve`` does per
 worker), answers QUESTION, prints ``{"event": "ready", ...}`` with wall-clock marks, then answers JSON
 lines on stdin (``{"cmd": "ask"|"fusion", "question": ...}``, with ``"since"``/``"until"`` for a date
-window; ``{"cmd": "quit"}``), one JSON line each.
+window; ``{"cmd": "ingest", "path": ...}`` starts ingesting a file in a thread of this process, as
+``POST /v1/documents`` does in a running server, and ``{"cmd": "ingested"}`` says whether it is done;
+``{"cmd": "quit"}``), one JSON line each.
 ``fusion`` is llama-index's own hybrid: ``QueryFusionRetriever`` over the engine's vector index and the
 engine's chunk keyword retriever (the same index, so it adds no memory); reciprocal rerank, one query.
 
@@ -96,10 +98,18 @@ def serve(first_question: str) -> None:
         "newest_day": engine.bm25.stats().newest_day, "keyword_index": engine.settings.keyword_index,
     })
     fusion = None
+    ingesting: dict = {}
     for line in sys.stdin:
         request = json.loads(line)
         if request["cmd"] == "quit":
             break
+        if request["cmd"] == "ingest":
+            ingesting = _ingest_in_background(engine, request["path"])
+            _emit({"started": True})
+            continue
+        if request["cmd"] == "ingested":
+            _emit({key: value for key, value in ingesting.items() if key != "thread"})
+            continue
         question = request["question"]
         forget_questions(engine)  # each side embeds every question
         if request["cmd"] == "ask":
@@ -121,6 +131,33 @@ def serve(first_question: str) -> None:
             _emit({"ms": ms, "retrieved": article_ranking(nodes, 10)})
         else:
             _emit({"error": f"unknown command {request['cmd']!r}"})
+
+
+def _ingest_in_background(engine, path: str) -> dict:
+    """Ingest the file at ``path`` in a thread, with the engine's store and embedder (what the API's
+    ingest route does beside its questions); the returned dict gets ``s`` and ``summary`` when done."""
+    import threading
+
+    from ingest.loaders import load_paths
+    from ingest.pipeline import Ingester
+
+    state: dict = {"done": False}
+
+    def run() -> None:
+        start = time.perf_counter()
+        try:
+            loaded = load_paths([path])
+            ingester = Ingester(engine.store, engine.embed_model, engine.settings)
+            summary = ingester.ingest_articles(loaded.articles, loaded.failures)
+            state["summary"] = summary.as_dict()
+        except Exception as exc:  # reported to the bench, which records it
+            state["error"] = f"{type(exc).__name__}: {exc}"
+        state["s"] = round(time.perf_counter() - start, 2)
+        state["done"] = True
+
+    state["thread"] = threading.Thread(target=run, name="bench-ingest", daemon=True)
+    state["thread"].start()
+    return state
 
 
 if __name__ == "__main__":

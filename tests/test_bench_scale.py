@@ -93,3 +93,6 @@ def test_one_size_end_to_end(source, tmp_path):
     assert result["window"]["ask_retrieval"]["p50_ms"] > 0 and result["keyword_index"] == "tantivy"
     fresh = result["freshness"]
     assert fresh["ingest_exit"] == 0 and 0 < fresh["keyword_s"] and 0 < fresh["answer_s"], fresh
+    server = fresh["server"]  # ingested inside the worker, as a running server's ingest route does
+    assert "ingest_error" not in server and 0 < server["keyword_s"] and 0 < server["answer_s"], server
+    assert server["ingest_in_worker_s"] > 0
