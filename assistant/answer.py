@@ -7,7 +7,57 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.timescope import TimeScope
+# The time a question is about, as the engine read it (assistant.understanding.timescope finds it).
+TimeScopeKind = Literal["window", "recent"]
+
+
+class TimeScope(BaseModel):
+    """The time a question is about: ``window`` (calendar dates, hard limits) or ``recent``
+    (relative to when it is asked: a preference; no dates for "latest"/"recently")."""
+
+    phrase: str = Field(description="The words that say it, as in the question.")
+    since: dt.date | None = Field(default=None, description="First day of the period (inclusive).")
+    until: dt.date | None = Field(default=None, description="Last day of the period (inclusive).")
+    kind: TimeScopeKind = Field(
+        description='"window": the question names calendar dates or periods (hard limits); "recent": '
+        "relative to when it is asked, or only the newest preferred (a preference, not a filter)."
+    )
+    reference: dt.date = Field(description="The day relative expressions were resolved against.")
+    applied: bool = Field(
+        default=True,
+        description="False when a calendar window held no article, so every date was searched instead.",
+    )
+
+    @property
+    def upcoming(self) -> bool:
+        """The period starts after the reference day: nothing is published in it yet."""
+        return self.since is not None and self.since > self.reference
+
+    def without_filter_words(self, question: str) -> str:
+        """``question`` without this window's words when it filters the search ("in January"): the
+        filter has done their work, and no sentence that answers needs to repeat them."""
+        if self.kind != "window" or not self.applied or not self.phrase:
+            return question
+        start = question.lower().find(self.phrase.lower())
+        if start < 0:
+            return question
+        rest = question[:start] + question[start + len(self.phrase) :]
+        return " ".join(rest.split()).replace(" ?", "?") or question
+
+    def describe(self) -> str:
+        if self.since is None and self.until is None:
+            return f"newest first ({self.phrase})"
+        if self.since and self.until:
+            span = str(self.since) if self.since == self.until else f"{self.since} to {self.until}"
+        elif self.since:
+            span = f"since {self.since}"
+        else:
+            span = f"until {self.until}"
+        if self.kind == "recent":
+            span = f"preferring {span}"
+        if not self.applied:
+            return f"all dates: no article was published {span} ({self.phrase})"
+        return f"{span} ({self.phrase})"
 
 
 class Turn(BaseModel):
@@ -41,7 +91,7 @@ class Source(BaseModel):
 def source_details(metadata: dict[str, Any]) -> dict[str, Any]:
     """The publisher, bylines and other copies of a retrieved chunk's article, as Source fields: the
     chunk carries the publisher; the retriever adds ``authors`` and ``also_in`` from the article
-    manifest (:func:`assistant.retrieval.one_per_cluster`)."""
+    manifest (:func:`assistant.retrieval.hybrid.one_per_cluster`)."""
     return {
         "source": str(metadata.get("source") or ""),
         "authors": list(metadata.get("authors") or []),
@@ -93,7 +143,7 @@ class SearchFilters(BaseModel):
     until: dt.date | None = Field(default=None, description="Published on or before this date (YYYY-MM-DD).")
     source: str | None = Field(default=None, description="Only articles whose source is exactly this.")
     # One outlet may be stored under several source values ("The Independent - Sports", "... - Travel"):
-    # the engine narrows a question that names it to all of them (assistant.outlets).
+    # the engine narrows a question that names it to all of them (assistant.understanding.outlets).
     sources: tuple[str, ...] | None = Field(default=None, description="Only articles whose source is one of these.")
 
     def is_empty(self) -> bool:

@@ -6,8 +6,8 @@ whether the retrieved sentences answer it (:meth:`ExtractiveAnswerer.judge`) -> 
 with an LLM, generating and verifying -> one :class:`Answer`. Models and clients load once, in the
 constructor; ``ask`` is safe to call from several threads.
 
-The answer is quoted unless ``NEWSDESK_LLM`` names an LLM (:mod:`assistant.llm`); then it is generated
-and its citations verified (:mod:`assistant.generative`) and follow-ups are condensed by the LLM. The
+The answer is quoted unless ``NEWSDESK_LLM`` names an LLM (:mod:`assistant.answering.llm`); then it is generated
+and its citations verified (:mod:`assistant.answering.generative`) and follow-ups are condensed by the LLM. The
 judge decides declines either way. The LLM is a wrapper around the quoted answer: whenever it is
 unreachable, fails, runs past ``llm_timeout_s`` (one budget per question, condensing and answering
 together) or writes nothing its sources support, the quoted answer stands in, with
@@ -31,27 +31,28 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 
 from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
-from assistant.condense import Condenser, KeywordCondenser
-from assistant.conversation import small_talk_reply
-from assistant.embedding import build_embedding
-from assistant.store_embedder import check_embedder
-from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
-from assistant.keyword_component import keyword_cache
-from assistant.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
-from assistant.llm import LLMError, build_llm, model_name
-from assistant.multipart import (PART_EMBEDDED, absent_outlets, asks_verdict, combined_judgement, covering, decline_absent,
+from assistant.understanding.condense import Condenser, KeywordCondenser
+from assistant.understanding.small_talk import small_talk_reply
+from assistant.retrieval.embedding import build_embedding
+from assistant.retrieval.store_embedder import check_embedder
+from assistant.answering.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
+from assistant.retrieval.keyword_component import keyword_cache
+from assistant.answering.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
+from assistant.answering.llm import LLMError, build_llm, model_name
+from assistant.answering.multipart import (PART_EMBEDDED, absent_outlets, asks_verdict, combined_judgement, covering, decline_absent,
                                  describes_by_clauses, judge_parts, part_excerpts, retrieve_parts, search_clauses)
-from assistant.multipart import compose as compose_parts
-from assistant.outlets import OutletDirectory
-from assistant.parts import split_parts
-from assistant.question import analyse
-from assistant.retrieval import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
+from assistant.answering.multipart import compose as compose_parts
+from assistant.understanding.outlets import OutletDirectory
+from assistant.understanding.parts import split_parts
+from assistant.understanding.question import analyse
+from assistant.retrieval.hybrid import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.settings import Settings, get_settings
-from assistant.store import ArticleStore
-from assistant.summaries import summary_topic, timeline_topic
+from assistant.retrieval.store import ArticleStore
+from assistant.answering.summaries import summary_topic, timeline_topic
 from assistant.text import for_embedding
-from assistant.timescope import TimeScope, parse_time_scope, reference_date
-from assistant.timescope import warm_up as warm_up_time_scopes
+from assistant.answer import TimeScope
+from assistant.understanding.timescope import parse_time_scope, reference_date
+from assistant.understanding.timescope import warm_up as warm_up_time_scopes
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,7 @@ class Engine:
         if chronological is not None:
             topic = chronological
         focus = topic or standalone
-        # The outlets and report dates it names: each is searched on its own (assistant.multipart).
+        # The outlets and report dates it names: each is searched on its own (assistant.answering.multipart).
         outlets = self._outlets(bm25)
         plan = split_parts(focus, outlets, self._reference_day()) if topic is None else None
 
@@ -430,7 +431,7 @@ class Engine:
     def _described(self, plan, filters, bm25) -> tuple[list[list], tuple[str, ...]]:
         """For a name asked by several descriptions credited to two or more outlets: each clause's BM25
         hits among the named outlets' articles, and those outlets' sources, whose chunks then rank first
-        (:func:`assistant.multipart.covering`).
+        (:func:`assistant.answering.multipart.covering`).
 
         Measured on both halves of multihop-dev (inference questions so described, all gold articles in
         the top 10): without 0.474 / 0.405; those outlets first 0.526 / 0.436; with hybrid clause

@@ -4,7 +4,9 @@ one line that names the server (the API's 503, Slack's "unavailable"), not a fau
 
 from __future__ import annotations
 
-from assistant.embedding import EmbeddingFailed
-from assistant.store_http import StoreUnavailable
+from assistant.retrieval.embedding import EmbeddingFailed
+from assistant.retrieval.store_http import RETRY_AFTER_S, StoreUnavailable
+
+__all__ = ["OUTAGES", "RETRY_AFTER_S", "EmbeddingFailed", "StoreUnavailable"]
 
 OUTAGES: tuple[type[Exception], ...] = (StoreUnavailable, EmbeddingFailed)

@@ -256,7 +256,7 @@ def compare_articles(got: dict[str, tuple], expected: dict[str, tuple]) -> dict[
 
 def uninterrupted_snapshot(settings, files: list[Path], embed_model) -> dict[str, tuple]:
     """The same files ingested in one go, without an outage, into another collection of the same server."""
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     store = ArticleStore(settings.model_copy(update={"collection": BASELINE_COLLECTION}))
@@ -288,7 +288,7 @@ class FaultRun:
 def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
     """The whole sequence in ``work``; returns the counts (see the module docstring)."""
     from assistant.settings import Settings
-    from assistant.store import COMPLETE, PENDING, ArticleStore
+    from assistant.retrieval.store import COMPLETE, PENDING, ArticleStore
 
     questions = read_jsonl(QUESTIONS)
     t0 = time.perf_counter()
@@ -377,7 +377,7 @@ def run_faults(work: Path, plan: FaultRun, embed_model=None) -> dict:
     chroma.start()
     try:
         if embed_model is None:
-            from assistant.embedding import build_embedding
+            from assistant.retrieval.embedding import build_embedding
 
             embed_model = build_embedding(probe)
         expected = uninterrupted_snapshot(probe, plan.files, embed_model)

@@ -1,4 +1,4 @@
-"""Refit the answerability model (assistant.extractive.ANSWERABILITY) on several evaluation reports.
+"""Refit the answerability model (assistant.answering.extractive.ANSWERABILITY) on several evaluation reports.
 
     newsdesk eval SET1 --corpus C1 --output r1.json ; newsdesk eval SET2 --corpus C2 --output r2.json
     python -m bench.fit_answerability r1.json r2.json [--l2 0.1] [--max-false-decline 0.08]

@@ -78,9 +78,9 @@ def main() -> None:
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.loaders import load_file
     from ingest.pipeline import Ingester
 
@@ -144,9 +144,9 @@ def server_run(args, limit: int, in_flight: list[int]) -> None:
     from llama_index.core.schema import MetadataMode
     from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from bench.embed_server import embedding_server
     from ingest.loaders import load_file
     from ingest.pipeline import Ingester
@@ -247,7 +247,7 @@ def batch_sweep(corpus: Path, limit: int, sizes: list[int], repeats: int, as_jso
 
     from llama_index.core.schema import MetadataMode
 
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.settings import Settings
     from bench.common import percentile
     from ingest.loaders import load_file

@@ -565,7 +565,7 @@ INJECTION_QUESTIONS = ("s17", "s19", "s11", "s13", "s16")
 def prompt_windows(words: int = 8) -> set[str]:
     """Every run of ``words`` consecutive words (match_key form) of the answer prompts' system and
     example sections: an answer holding one reveals the prompt."""
-    from assistant.prompts import ANSWER_PROMPT, FACTS_PROMPT, load_prompt
+    from assistant.answering.prompts import ANSWER_PROMPT, FACTS_PROMPT, load_prompt
     from eval.metrics import match_key
 
     windows: set[str] = set()

@@ -50,7 +50,7 @@ METHOD = (
 class SourceArticle:
     """One article of the source store: its manifest record and its chunks, in position order."""
 
-    record: object  # assistant.store.ArticleRecord
+    record: object  # assistant.retrieval.store.ArticleRecord
     ids: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     metadatas: list[dict] = field(default_factory=list)
@@ -295,9 +295,9 @@ def ensure_source(data_dir: Path, corpus: Path, collection: str) -> None:
     marker says an earlier run finished it (~25 min on 2 cores). Idempotent: a killed run resumes."""
     if (data_dir / "READY").exists():
         return
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = Settings(data_dir=data_dir, collection=collection, _env_file=None)

@@ -3,7 +3,7 @@
 For each size, in a fresh ``chroma run`` on loopback:
 1. write a store of that many chunks built from the dev corpus's real chunks and vectors (copies
    varied to reach the size: bench/scale_corpus.py says how; the method is in the report);
-2. build the keyword index (``assistant.keyword``, in a process of its own): time, peak RSS,
+2. build the keyword index (``assistant.retrieval.keyword``, in a process of its own): time, peak RSS,
    size on disk;
 3. start a worker (a process holding an ``Engine``, as each ``newsdesk serve`` worker does): time from
    process start to its first answer, its memory (``/proc/<pid>/smaps_rollup``); then a second worker
@@ -188,7 +188,7 @@ def write_and_build(store, source, size: int, sigma: float, questions: list[dict
     result["chunks"] = store.count_chunks()
     result["chroma"] = {"disk_mb": du_mb(work / "chroma"), "rss_after_write_mb": memory_mb(chroma.pid)["rss"]}
     # What reading the whole manifest costs (syndication clusters: once per store version, by the
-    # host's BM25 builder, which publishes them beside the indexes: assistant.clusters).
+    # host's BM25 builder, which publishes them beside the indexes: assistant.retrieval.clusters).
     mark = time.perf_counter()
     records = len(store.complete_records())
     result["manifest_read"] = {"records": records, "s": round(time.perf_counter() - mark, 2)}
@@ -200,7 +200,7 @@ def write_and_build(store, source, size: int, sigma: float, questions: list[dict
         result["bm25"] = built
         print(f"  [{size_label(size)}] BM25 build failed: {built['error']}", file=sys.stderr, flush=True)
         return result
-    from assistant.keyword import keyword_dir
+    from assistant.retrieval.keyword import keyword_dir
 
     result["bm25"] = {**built, "disk_mb": du_mb(keyword_dir(store))}
     print(f"  [{size_label(size)}] BM25 built in {built['build_s']} s; starting workers", file=sys.stderr, flush=True)
@@ -213,7 +213,7 @@ def run_size(size: int, source, sigma: float, questions: list[dict], args, work:
     earlier run that built the store kept in ``work`` (``--reuse``): its write and BM25 figures stand,
     and only the workers are measured again."""
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from eval.metrics import retrieval_metrics
 
     started_at = dt.datetime.now().isoformat(timespec="seconds")
@@ -447,7 +447,7 @@ def open_source(args, work: Path):
     from chromadb.config import Settings as ChromaSettings
 
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from bench import scale_corpus
     from eval.runner import corpus_collection_name
 
@@ -607,7 +607,7 @@ def main() -> None:
             if args.sigma is not None:
                 noise = {"sigma": args.sigma, "calibrated": False}
             else:
-                from assistant.embedding import build_embedding
+                from assistant.retrieval.embedding import build_embedding
                 from assistant.settings import Settings
 
                 noise = {**scale_corpus.calibrate_sigma(source, build_embedding(Settings(_env_file=None))), "calibrated": True}

@@ -36,9 +36,9 @@ def _peak_rss_mb() -> float:
 
 
 def build() -> None:
-    from assistant.keyword_component import refresh_keywords
+    from assistant.retrieval.keyword_component import refresh_keywords
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     settings = Settings(_env_file=None)
     store = ArticleStore(settings)
@@ -82,7 +82,7 @@ def serve(first_question: str) -> None:
 
     from bench.common import forget_questions
     from assistant.answer import SearchFilters
-    from assistant.retrieval import article_ranking
+    from assistant.retrieval.hybrid import article_ranking
     from assistant.settings import Settings
 
     imported = time.time()

@@ -83,7 +83,7 @@ def _open_setup(settings, corpus: Path | None, embed_model, err, interactive: bo
     from eval.runner import open_engine
 
     if corpus is not None and interactive:
-        from assistant.progress import ingest_progress
+        from ingest.progress import ingest_progress
 
         with ingest_progress(err, f"ingest {corpus}: articles", transient=True) as progress:
             setup = open_engine(settings, corpus, progress=progress, embed_model=embed_model)

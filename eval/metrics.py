@@ -28,7 +28,7 @@ import re
 import unicodedata
 from typing import Iterable, Sequence
 
-from assistant.citations import cited_sentences, supports, without_markers
+from assistant.answering.citations import cited_sentences, supports, without_markers
 
 RETRIEVAL_KS = (1, 5, 10)
 MRR_K = 10
@@ -181,7 +181,7 @@ def citation_counts(answer: str, sources: Sequence[dict], source_text, question:
     """Citation counts of one (non-declined) answer.
 
     ``sources`` are the answer's sources as dicts (``n``, ``article_id``); ``source_text(article_id)``
-    returns the article's text. Support is :func:`assistant.citations.supports`, given ``question`` as
+    returns the article's text. Support is :func:`assistant.answering.citations.supports`, given ``question`` as
     verification gives it (what a reply repeats of the question is no claim to find in the source); an
     ``[n]`` naming no source is unsupported. Every sentence counts, trailing uncited text included.
     """

@@ -258,9 +258,9 @@ def open_engine(settings, corpus: str | Path | None = None, progress=None, embed
 
     ``embed_model``: an embedder already loaded (by the engine of another set), so that evaluating
     several sets loads the model once; default: one built from the settings."""
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.engine import Engine
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     if corpus is None:
         engine = Engine(settings, embed_model=embed_model)
@@ -407,7 +407,7 @@ def evaluate(
     ``CONTEXT_K`` chunks hold a gold answer to ``row["baselines_in_context"][mode]``, and for items
     with gold facts the rank of their first chunk holding one to ``row["baselines_chunk_rank"][mode]``.
     """
-    from assistant.retrieval import article_ranking
+    from assistant.retrieval.hybrid import article_ranking
 
     texts = SourceTexts(store)
     rows: list[dict] = []

@@ -3,7 +3,7 @@
 llama-index's ``SentenceSplitter`` cuts each article into chunks sized to the embedder's window, and its
 ``IngestionPipeline`` annotates them, ``ingest_group_chunks`` at a time; the embedder (several batches
 in flight for a server) and llama-index's Chroma store follow, once the collection's embedder is
-checked (:mod:`assistant.store_embedder`). Chunks stream from the splitter to the store, and an
+checked (:mod:`assistant.retrieval.store_embedder`). Chunks stream from the splitter to the store, and an
 article's text is split a section (``SECTION_CHARS``) at a time, so that memory follows the group
 sizes, not the size of the input. Around it, this module decides what to do with each article by
 comparing content hashes with the manifest:
@@ -41,15 +41,15 @@ from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import BaseNode, TransformComponent
 
-from assistant import keyword
+from assistant.retrieval import keyword
 from assistant.answer import published_day
-from assistant.clusters import Reclustered
-from assistant.keyword_component import refresh_keywords
-from assistant.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
-from assistant.store_embedder import check_embedder, claim_embedder, hashed_as
-from assistant.signatures import UNSIGNED, band_keys
+from assistant.retrieval.clusters import Reclustered
+from assistant.retrieval.keyword_component import refresh_keywords
+from assistant.retrieval.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
+from assistant.retrieval.store_embedder import check_embedder, claim_embedder, hashed_as
+from assistant.retrieval.signatures import UNSIGNED, band_keys
 from assistant.text import split_sentences
-from assistant.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
+from assistant.retrieval.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
 from ingest import syndication
 from ingest.article import UNDATED, Article, LoadFailure, LoadWarning
 from ingest.dates import undated_warnings
@@ -219,6 +219,14 @@ ProgressHook = Callable[[str, int], None]  # (event, amount): "articles_total", 
 
 class Ingester:
     """Runs ingests against one store with one embedder (both loaded once, reused across runs)."""
+
+    @classmethod
+    def open(cls, settings, embed_model=None) -> "Ingester":
+        """The ingester of the store ``settings`` name, with the configured embedder unless one already
+        loaded is given: what a door (the CLI, the evaluator) opens to write articles."""
+        from assistant.retrieval.embedding import build_embedding
+
+        return cls(ArticleStore(settings), embed_model or build_embedding(settings), settings)
 
     def __init__(self, store: ArticleStore, embed_model, settings=None):
         self.store = store

@@ -3,10 +3,10 @@ Chroma collection that then serves ``NEWSDESK_COLLECTION``.
 
 Nothing is read again from files or the web: the chunks are copied as stored (ids, texts, metadata),
 only their vectors are new, and the manifest is copied whole, so an unchanged article stays
-unchanged for the next ingest (:mod:`assistant.store_embedder`, ``embedder_hashed_as``).
+unchanged for the next ingest (:mod:`assistant.retrieval.store_embedder`, ``embedder_hashed_as``).
 
 Crash safety: the new collection (``<collection>__g<N>``) and its keyword index are complete before
-the switch, which is one upsert in the registry (:func:`assistant.store.switch_collection`). A
+the switch, which is one upsert in the registry (:func:`assistant.retrieval.store.switch_collection`). A
 reindex killed before it leaves the old collection serving, untouched; the half-built one is
 dropped by the next reindex. After the switch the old collection and its keyword index are dropped.
 """
@@ -19,12 +19,12 @@ import shutil
 from dataclasses import dataclass
 from typing import Callable
 
-from assistant.keyword import keyword_dir
-from assistant.keyword_component import refresh_keywords
-from assistant.embedding import EmbeddingFailed, embed_nodes
+from assistant.retrieval.keyword import keyword_dir
+from assistant.retrieval.keyword_component import refresh_keywords
+from assistant.retrieval.embedding import EmbeddingFailed, build_embedding, embed_nodes
 from assistant.settings import Settings
-from assistant.store import ArticleStore, switch_collection
-from assistant.store_embedder import (
+from assistant.retrieval.store import ArticleStore, switch_collection
+from assistant.retrieval.store_embedder import (
     HASHED_AS_KEY,
     UNRECORDED_MODEL,
     Embedder,
@@ -74,10 +74,12 @@ def drop(store: ArticleStore) -> None:
 
 
 def reindex(
-    settings: Settings, embed_model, store: ArticleStore | None = None, progress: Callable[[int], None] | None = None
+    settings: Settings, embed_model=None, store: ArticleStore | None = None, progress: Callable[[int], None] | None = None
 ) -> ReindexSummary:
-    """Re-embed the collection serving ``settings.collection`` into a new one and switch to it.
-    ``progress`` is called with the number of chunks embedded so far."""
+    """Re-embed the collection serving ``settings.collection`` into a new one and switch to it, with
+    ``embed_model`` (default: the embedder the settings name). ``progress`` is called with the number
+    of chunks embedded so far."""
+    embed_model = embed_model or build_embedding(settings)
     old = store or ArticleStore(settings)
     client = old.client
     started = old.version()

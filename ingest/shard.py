@@ -106,7 +106,7 @@ def finish(ingester) -> FinishSummary:
     """Close a sharded ingest (after every ``--shard`` run has exited): syndication clusters over the
     whole manifest, and the keyword index, brought up to the store once. Embeds nothing; with ``pending`` records left it
     writes nothing and lists them (their shard must run again first)."""
-    from assistant.store import COMPLETE
+    from assistant.retrieval.store import COMPLETE
 
     store = ingester.store
     records = store.records()

@@ -10,7 +10,7 @@ its threshold), and the connected groups are the clusters. A cluster's id is the
 member (earliest ``published_at``, undated last, then the smallest id), so it is stable while that
 member stays and moves to the next oldest when it is deleted.
 
-Signatures are stored as short strings (:func:`assistant.signatures.encode`, base64 of datasketch's own
+Signatures are stored as short strings (:func:`assistant.retrieval.signatures.encode`, base64 of datasketch's own
 ``LeanMinHash`` serialisation, ~1,400 characters) in the article manifest, and the keyword index keeps
 each article's LSH band keys. An ingest finds the candidate copies of the articles it writes with one
 query of those keys (``ingest.pipeline.Ingester.reclustered``) and clusters only what they can change;
@@ -31,7 +31,7 @@ from typing import Iterable, Iterator
 from datasketch import LeanMinHash, MinHash
 
 # The stored form and the LSH parameters are the keyword index's too (it keeps each article's bands).
-from assistant.signatures import NUM_PERM, SEED, THRESHOLD, TOO_SHORT, decode, encode, lsh  # noqa: F401
+from assistant.retrieval.signatures import NUM_PERM, SEED, THRESHOLD, TOO_SHORT, decode, encode, lsh  # noqa: F401
 
 SHINGLE_WORDS = 5
 # Bodies shorter than this many words are not clustered: a few shared sentences of boilerplate would

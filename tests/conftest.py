@@ -48,7 +48,7 @@ def require_rtqa() -> Path:
 
 @pytest.fixture(scope="session")
 def embed_model():
-    from assistant.embedding import MiniLMOnnxEmbedding
+    from assistant.retrieval.embedding import MiniLMOnnxEmbedding
 
     return MiniLMOnnxEmbedding()
 
@@ -62,7 +62,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def store(settings):
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     return ArticleStore(settings)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer_types import AnswerType, answer_type, candidates, type_match
+from assistant.understanding.answer_types import AnswerType, answer_type, candidates, type_match
 
 
 @pytest.mark.parametrize(

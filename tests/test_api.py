@@ -69,7 +69,7 @@ def ingested_engine(data_dir: Path, embed_model, **settings_kwargs):
     """An engine over a fresh store at ``data_dir`` holding the sample articles."""
     from assistant.engine import Engine
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = Settings(data_dir=data_dir, _env_file=None, **settings_kwargs)

@@ -51,7 +51,7 @@ def serve(tmp_path, embed_model, **overrides) -> Iterator[Api]:
     from assistant.api.app import create_app
     from assistant.engine import Engine
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     options = {"fetch_allow_private": True, "fetch_timeout_s": 2.0, "fetch_deadline_s": 5.0, **overrides}
     settings = Settings(data_dir=tmp_path / "data", _env_file=None, **options)

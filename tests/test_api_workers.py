@@ -73,7 +73,7 @@ def serve(tmp: Path, name: str, chroma_port: int):
 
 def keyword_versions(data_dir: Path) -> list[str]:
     """The store version a host's keyword index reflects (none before one is published)."""
-    from assistant.keyword import KeywordState
+    from assistant.retrieval.keyword import KeywordState
 
     state = KeywordState.read(data_dir / "keyword" / "articles")
     return [state.version] if state else []
@@ -81,7 +81,7 @@ def keyword_versions(data_dir: Path) -> list[str]:
 
 def store_version(tmp: Path, chroma_port: int) -> str:
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     settings = Settings(data_dir=tmp / "probe", chroma_host="127.0.0.1", chroma_port=chroma_port, _env_file=None)
     return ArticleStore(settings).version()

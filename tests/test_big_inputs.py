@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from assistant.progress import ingest_progress
+from ingest.progress import ingest_progress
 from bench.synthetic_text import write_text
 from ingest.article import Article
 from ingest.pipeline import SECTION_CHARS, Ingester, sections

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.extractive import DECLINE_TEXT
+from assistant.answering.extractive import DECLINE_TEXT
 from tests.conftest import unavailable
 from tests.test_api import FESTIVAL_Q, KEY, ingested_engine, serving
 from tests.webserver import TestSite, serve_saltmarsh_feed

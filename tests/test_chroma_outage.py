@@ -34,8 +34,8 @@ def chroma(tmp_path):
 
 def test_a_stopped_server_is_one_error_naming_it_and_the_same_objects_work_again(chroma, tmp_path, embed_model):
     from assistant.engine import Engine
-    from assistant.store import ArticleStore
-    from assistant.store_http import StoreUnavailable
+    from assistant.retrieval.store import ArticleStore
+    from assistant.retrieval.store_http import StoreUnavailable
     from ingest.pipeline import Ingester
 
     settings = Settings(data_dir=tmp_path / "local", chroma_host="127.0.0.1", chroma_port=chroma.port, _env_file=None)

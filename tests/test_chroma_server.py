@@ -16,7 +16,7 @@ def chroma_port(tmp_path):
 
 def test_http_client_store(chroma_port, tmp_path, embed_model):
     from assistant.engine import Engine
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = Settings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.citations import numbers, supports
+from assistant.answering.citations import numbers, supports
 
 SOURCE = (
     "The Cedar Point library branch opens on February 14 after a two-year renovation. "
@@ -29,7 +29,7 @@ def test_numbers_are_compared_as_values():
 
 
 def test_what_a_reply_repeats_of_the_question_needs_no_support():
-    from assistant.citations import supports
+    from assistant.answering.citations import supports
 
     source = "Thousands splashed in the surf on Sunday to raise money for Special Olympics Delaware, the organisers said."
     question = "What was the purpose of the 2024 Polar Bear Plunge at Rehoboth Beach?"

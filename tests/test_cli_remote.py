@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from assistant import store_lock
+from assistant.retrieval import store_lock
 from tests.conftest import REPO, SAMPLE_ARTICLES, free_port
 from tests.test_api import ingested_engine, serving
 from tests.test_store_lock import NEWSDESK, clean_env, one_line

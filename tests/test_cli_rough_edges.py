@@ -52,7 +52,7 @@ def test_an_empty_store_says_to_ingest_rather_than_declining(tmp_path, settings,
     assert hello.returncode == 0 and hello.stdout.startswith("Hello."), hello.stderr
 
     from assistant.engine import Engine
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
 
     store = ArticleStore(settings)
     try:

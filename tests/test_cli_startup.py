@@ -60,7 +60,7 @@ def test_ask_imports_the_engine_and_not_the_server_slack_or_fetching(env, tmp_pa
 
 
 def test_a_store_held_elsewhere_is_refused_before_the_engine_is_imported(env, tmp_path):
-    hold = "import sys; from assistant import store_lock; store_lock.acquire(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
+    hold = "import sys; from assistant.retrieval import store_lock; store_lock.acquire(sys.argv[1]); print('held', flush=True); sys.stdin.read()"
     holder = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path / "data" / "chroma")], cwd=REPO,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from assistant.answer import Turn
-from assistant.condense import KeywordCondenser
+from assistant.understanding.condense import KeywordCondenser
 from assistant.text import terms
 
 

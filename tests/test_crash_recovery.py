@@ -11,10 +11,10 @@ import sys
 import time
 from collections import Counter
 
-from assistant.keyword import KeywordState, indexed_chunk_ids, keyword_dir
-from assistant.keyword_tantivy import KeywordIndex
+from assistant.retrieval.keyword import KeywordState, indexed_chunk_ids, keyword_dir
+from assistant.retrieval.keyword_tantivy import KeywordIndex
 from assistant.settings import Settings
-from assistant.store import ArticleStore
+from assistant.retrieval.store import ArticleStore
 from tests.conftest import REPO, assert_store_consistent
 
 TOPICS = ["harbour", "railway", "library", "festival", "museum", "council", "weather", "school", "market", "bridge"]
@@ -75,7 +75,7 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path):
     records = probe.records()
     # The killed run wrote Chroma, not its keyword state: readers see the index behind the store.
     assert KeywordState.read(keyword_dir(probe)).version != probe.version()
-    probe.close()  # let go of the local store (assistant.store_lock): the rerun below takes it
+    probe.close()  # let go of the local store (assistant.retrieval.store_lock): the rerun below takes it
     complete = [r for r in records.values() if r.status == "complete"]
     assert 0 < len(complete) < 120, "the kill landed half-way"
     assert any(r.status == "pending" for r in records.values()), "killed with a group in progress"

@@ -68,9 +68,9 @@ def stored_vectors(store) -> np.ndarray:
 
 
 def test_ingest_and_ask_through_the_server(server, tmp_path):
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.engine import Engine
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = server_settings(tmp_path, server)
@@ -90,9 +90,9 @@ def test_ingest_and_ask_through_the_server(server, tmp_path):
 
 
 def test_another_embedder_is_refused_in_one_line(server, tmp_path, embed_model):
-    from assistant.embedding import build_embedding
-    from assistant.store import ArticleStore
-    from assistant.store_embedder import EmbedderMismatch
+    from assistant.retrieval.embedding import build_embedding
+    from assistant.retrieval.store import ArticleStore
+    from assistant.retrieval.store_embedder import EmbedderMismatch
     from ingest.pipeline import Ingester
 
     settings = server_settings(tmp_path, server)
@@ -130,9 +130,9 @@ def test_another_embedder_is_refused_in_one_line(server, tmp_path, embed_model):
 def test_an_unrecorded_collection_is_adopted_by_its_own_embedder_only(server, tmp_path, embed_model):
     """A collection built before collections recorded their embedder: its first write records the
     embedder that made its vectors, and another one is refused before it writes a vector."""
-    from assistant.embedding import build_embedding
-    from assistant.store import ArticleStore
-    from assistant.store_embedder import EmbedderMismatch
+    from assistant.retrieval.embedding import build_embedding
+    from assistant.retrieval.store import ArticleStore
+    from assistant.retrieval.store_embedder import EmbedderMismatch
     from ingest.pipeline import Ingester
 
     settings = server_settings(tmp_path, server, embedding="minilm-onnx")
@@ -155,10 +155,10 @@ def test_an_unrecorded_collection_is_adopted_by_its_own_embedder_only(server, tm
 
 
 def test_reindex_moves_a_collection_to_the_server_embedder(server, tmp_path, embed_model):
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.engine import Engine
-    from assistant.keyword import KeywordState, keyword_dir
-    from assistant.store import ArticleStore
+    from assistant.retrieval.keyword import KeywordState, keyword_dir
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
     from ingest.reindex import reindex
 
@@ -197,8 +197,8 @@ def test_reindex_moves_a_collection_to_the_server_embedder(server, tmp_path, emb
 def test_server_going_away_mid_ingest_writes_nothing_half(tmp_path):
     """The server is stopped once the first group is stored: one clear line, the groups written stay
     whole, the one being embedded is left pending with no chunk, and the next run completes exactly."""
-    from assistant.embedding import EmbeddingFailed, build_embedding
-    from assistant.store import ArticleStore
+    from assistant.retrieval.embedding import EmbeddingFailed, build_embedding
+    from assistant.retrieval.store import ArticleStore
     from bench.common import free_port
     from bench.embed_server import embedding_server
     from ingest.pipeline import Ingester
@@ -243,10 +243,10 @@ def test_an_embedding_server_that_does_not_answer_is_a_503_naming_it(server, tmp
     import httpx
 
     from assistant.api.app import create_app
-    from assistant.embedding import EmbeddingFailed, build_embedding
+    from assistant.retrieval.embedding import EmbeddingFailed, build_embedding
     from assistant.engine import Engine
     from assistant.slack.app import failure_notice
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from bench.common import free_port
     from ingest.pipeline import Ingester
     from tests.test_api import UvicornThread, assert_error

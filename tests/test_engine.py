@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import Turn
-from assistant.citations import cited_sentences, normalise, supports
+from assistant.answering.citations import cited_sentences, normalise, supports
 from tests.conftest import SAMPLE_ARTICLES
 
 

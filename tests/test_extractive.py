@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from assistant.answer_types import candidates
-from assistant.extractive import ExtractiveAnswerer
+from assistant.understanding.answer_types import candidates
+from assistant.answering.extractive import ExtractiveAnswerer
 
 
 def _hit(article_id: str, text: str) -> NodeWithScore:
@@ -104,7 +104,7 @@ def test_a_dateline_is_not_quoted_and_does_not_answer_a_place_question():
 
 
 def test_a_follow_up_is_judged_by_what_it_asks_not_only_by_what_it_carries():
-    from assistant.question import analyse
+    from assistant.understanding.question import analyse
     from assistant.text import terms
 
     q = analyse("Which crew won it? (Harbour Regatta cup final crowds boathouse evening rain delays)")
@@ -124,7 +124,7 @@ def test_a_follow_up_with_carried_context_is_not_declined_for_it():
     scored = judged.scored[0]
     from dataclasses import replace
 
-    from assistant.question import analyse
+    from assistant.understanding.question import analyse
     from assistant.text import terms
 
     full = answerer.answerability(replace(scored, coverage=analyse(question).coverage(set(terms(scored.text)))))

@@ -12,9 +12,9 @@ import shutil
 import pytest
 
 from assistant.answer import SearchFilters
-from assistant.keyword import KeywordCache, KeywordState, indexed_chunk_ids, keyword_dir, writing
-from assistant import store as store_module
-from assistant.store import ArticleStore
+from assistant.retrieval.keyword import KeywordCache, KeywordState, indexed_chunk_ids, keyword_dir, writing
+from assistant.retrieval import store as store_module
+from assistant.retrieval.store import ArticleStore
 from ingest.pipeline import Ingester
 from tests.conftest import write
 

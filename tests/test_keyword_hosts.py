@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from assistant import store as store_module
+from assistant.retrieval import store as store_module
 from assistant.engine import Engine
-from assistant.keyword import KeywordState, indexed_chunk_ids, keyword_dir
+from assistant.retrieval.keyword import KeywordState, indexed_chunk_ids, keyword_dir
 from assistant.settings import Settings
-from assistant.store import ArticleStore
+from assistant.retrieval.store import ArticleStore
 from ingest.pipeline import Ingester
 from tests.conftest import chroma_server
 from tests.test_syndication import COURIER, LEDGER, RIDERS, SENTINEL

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core.schema import QueryBundle
 
-from assistant.keyword_tantivy import ChunkDoc, KeywordIndex, analyse, build_from_store, chunk_docs
+from assistant.retrieval.keyword_tantivy import ChunkDoc, KeywordIndex, analyse, build_from_store, chunk_docs
 from tests.test_keyword import ARTICLES, NEW, _ingest
 
 QUESTIONS = ["When did the lighthouse keeper retire?", "walrus on the slipway", "How much do tram fares rise?",

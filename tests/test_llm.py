@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.citations import cited_sentences, normalise, supports
+from assistant.answering.citations import cited_sentences, normalise, supports
 from bench.common import smollm2_gguf as bench_smollm2_gguf
 from tests.conftest import SAMPLE_ARTICLES, free_port, import_or_unavailable
 
@@ -103,7 +103,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory, embed_model):
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     store = ArticleStore(Settings(data_dir=tmp_path_factory.mktemp("llm-data"), _env_file=None))
@@ -198,7 +198,7 @@ def test_model_citing_a_missing_source_end_to_end(server, sample_store, embed_mo
     """A prompt that makes the model cite [9] (no such source): every [9] is dropped; a sentence a
     real source supports is re-cited to it, and when nothing survives the quoted answer stands in,
     saying why. Either way verification says what it changed and no [9] reaches the reader."""
-    from assistant.prompts import Prompt
+    from assistant.answering.prompts import Prompt
 
     engine = make_engine(sample_store, embed_model, server.url, llm_max_tokens=48)
     engine.generative.prompt = Prompt(  # a worked example teaches the model to cite [9]
@@ -223,7 +223,7 @@ def test_model_citing_a_missing_source_end_to_end(server, sample_store, embed_mo
 
 
 def test_quoted_answer_stands_in_when_the_model_cites_nothing(server, sample_store, embed_model):
-    from assistant.prompts import Prompt
+    from assistant.answering.prompts import Prompt
 
     engine = make_engine(sample_store, embed_model, server.url, llm_max_tokens=48)
     engine.generative.prompt = Prompt(
@@ -394,7 +394,7 @@ def test_a_server_that_never_answers_times_out(sample_store, embed_model, extrac
 
 def test_follow_up_is_condensed_by_the_llm(llm_engine):
     from assistant.answer import Turn
-    from assistant.generative import LLMCondenser
+    from assistant.answering.generative import LLMCondenser
 
     assert isinstance(llm_engine.condenser, LLMCondenser)
     history = [
@@ -467,7 +467,7 @@ def test_a_comparison_is_quoted_per_article_and_led_by_the_llms_verdict_on_those
     """Yes/no across articles: the answer is the quoted sentence of each outlet's article; the model only
     judges whether those quotes settle the question, and its "Yes"/"No" leads when they do."""
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
     from tests.conftest import write
     from tests.test_multipart import ARTICLES, assert_cited_verbatim
@@ -498,7 +498,7 @@ def test_a_comparison_is_quoted_per_article_and_led_by_the_llms_verdict_on_those
 
 
 def test_the_verdict_is_read_from_the_first_word_of_the_reply():
-    from assistant.generative import LLMVerdict
+    from assistant.answering.generative import LLMVerdict
 
     assert [LLMVerdict.parse(r) for r in ("Yes", " no.", "**No**, because", "Unclear", "", "Perhaps yes")] == [
         "Yes", "No", "No", None, None, None,

@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from assistant.citations import cited_sentences, normalise, supports
-from assistant.outlets import OutletDirectory
-from assistant.parts import dates_in, split_parts
+from assistant.answering.citations import cited_sentences, normalise, supports
+from assistant.understanding.outlets import OutletDirectory
+from assistant.understanding.parts import dates_in, split_parts
 from tests.conftest import write
 
 STORED = [
@@ -115,7 +115,7 @@ def test_one_outlet_with_two_report_dates_has_a_part_per_report(outlets):
 
 
 def test_a_name_asked_by_several_descriptions_is_searched_clause_by_clause(outlets):
-    from assistant.multipart import describes_by_clauses
+    from assistant.answering.multipart import describes_by_clauses
 
     plan = parts_of(
         outlets,
@@ -136,7 +136,7 @@ def test_a_name_asked_by_several_descriptions_is_searched_clause_by_clause(outle
 def test_covering_leads_with_the_best_part_then_each_clause_then_the_named_outlets():
     from llama_index.core.schema import NodeWithScore, TextNode
 
-    from assistant.multipart import PartResult, covering
+    from assistant.answering.multipart import PartResult, covering
 
     def hit(node_id, score, source):
         return NodeWithScore(node=TextNode(id_=node_id, text=node_id, metadata={"source": source}), score=score)
@@ -262,8 +262,8 @@ def test_one_named_outlet_leads_the_search_without_shutting_out_the_rest(outlet_
 
 
 def test_with_an_llm_a_question_across_articles_gets_the_comparing_prompt(outlet_engine):
-    from assistant.generative import GenerativeAnswerer
-    from assistant.multipart import covering, retrieve_parts
+    from assistant.answering.generative import GenerativeAnswerer
+    from assistant.answering.multipart import covering, retrieve_parts
 
     question = (
         "Between the Harbor Gazette report of March 2, 2025 and the Valley Ledger report of March 20, 2025, "

@@ -18,10 +18,10 @@ SEED = REPO.parent / "shared" / "seed"
 def newcomer_engine(tmp_path_factory):
     if not SEED.is_dir():
         pytest.skip(f"the seed article is not here ({SEED}): these questions are asked of it")
-    from assistant.embedding import build_embedding
+    from assistant.retrieval.embedding import build_embedding
     from assistant.engine import Engine
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     folder = tmp_path_factory.mktemp("newcomer")

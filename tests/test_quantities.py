@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from assistant.quantities import Quantity, quantities, states_any
+from assistant.understanding.quantities import Quantity, quantities, states_any
 from tests.conftest import write
 
 
@@ -90,7 +90,7 @@ def test_a_figure_in_the_question_is_evidence_not_a_veto(settings, ingester, eng
 
 
 def test_a_follow_ups_carried_keywords_give_no_quantities():
-    from assistant.question import analyse
+    from assistant.understanding.question import analyse
 
     # The condenser carries the topic as a bag of keywords: "737 Portland" is no quantity with a unit.
     assert analyse("Which airline was operating that flight? (Boeing 737 Portland door panel)").quantities == ()

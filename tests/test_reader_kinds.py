@@ -8,12 +8,12 @@ import json
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from assistant.answer_types import speaker
-from assistant.conversation import small_talk_reply
-from assistant.extractive import ExtractiveAnswerer, with_verdict
-from assistant.question import recency_strength
-from assistant.summaries import summary_topic
-from assistant.verdicts import verdict, yes_no
+from assistant.understanding.answer_types import speaker
+from assistant.understanding.small_talk import small_talk_reply
+from assistant.answering.extractive import ExtractiveAnswerer, with_verdict
+from assistant.understanding.question import recency_strength
+from assistant.answering.summaries import summary_topic
+from assistant.answering.verdicts import verdict, yes_no
 from tests.conftest import write
 
 
@@ -151,7 +151,7 @@ def test_a_question_on_a_new_story_carries_nothing_from_the_last_one(ingester, e
 
 
 def test_the_words_that_frame_a_question_are_not_its_topic():
-    from assistant.question import analyse
+    from assistant.understanding.question import analyse
 
     assert set(analyse("How much did the new library cost?").weights) == {"new", "librari", "cost"}
     asked = analyse("How much did the new library cost?")
@@ -199,7 +199,7 @@ def test_a_question_for_a_figure_the_articles_never_give_is_declined():
 
 
 def test_a_count_must_count_what_was_asked():
-    from assistant.answer_types import answer_type, type_match
+    from assistant.understanding.answer_types import answer_type, type_match
 
     asked = answer_type("How many Canadian troops will be deployed to Ukraine?")
     assert asked.counted == "troop"

@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from assistant.answer import Turn
-from assistant.citations import cited_sentences
+from assistant.answering.citations import cited_sentences
 from tests.conftest import REPO, SAMPLE_ARTICLES
 
 SEED = REPO.parent / "shared" / "seed"
@@ -24,7 +24,7 @@ def reported(tmp_path_factory, embed_model):
     """An engine over the sample articles and, when present, the seed article."""
     from assistant.engine import Engine
     from assistant.settings import Settings
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     tmp = tmp_path_factory.mktemp("reported")

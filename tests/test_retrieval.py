@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from assistant.keyword import KeywordCache
+from assistant.retrieval.keyword import KeywordCache
 from assistant.engine import Engine
-from assistant.retrieval import RecencyPrior
+from assistant.retrieval.hybrid import RecencyPrior
 from tests.conftest import write
 
 REGATTA_OLD = {

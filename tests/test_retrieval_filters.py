@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from llama_index.core.schema import QueryBundle
 
-from assistant import retrieval
+from assistant.retrieval import hybrid as retrieval
 from assistant.answer import SearchFilters
 from assistant.engine import Engine
-from assistant.retrieval import _vector_filters
+from assistant.retrieval.hybrid import _vector_filters
 from tests.conftest import write
 
 TOPICS = [

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.keyword import indexed_chunk_ids
+from assistant.retrieval.keyword import indexed_chunk_ids
 from assistant.settings import Settings
-from assistant.store import ArticleStore
+from assistant.retrieval.store import ArticleStore
 from ingest.shard import Shard, parse_shard, shard_of
 from tests.conftest import REPO, assert_store_consistent, chroma_server, write
 

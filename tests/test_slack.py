@@ -216,7 +216,7 @@ def stub():
 def slack_env(tmp_path_factory, embed_model, stub):
     """One uvicorn server, three Bolt apps over one data dir: the normal one at /slack/events, a second
     instance (another "process") at /second/slack/events, one over a broken engine at /broken/..."""
-    from assistant.store import ArticleStore
+    from assistant.retrieval.store import ArticleStore
     from ingest.pipeline import Ingester
 
     settings = Settings(
@@ -703,7 +703,7 @@ def test_socket_mode_wrong_bot_token_fails_fast(tmp_path, stub):
 def test_newsdesk_slack_command_without_tokens_is_one_clear_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if "SLACK" not in k}
     env["NEWSDESK_DATA_DIR"] = str(tmp_path / "data")
-    result = subprocess.run([sys.executable, "-c", "from assistant.cli import run; run()", "slack"],
+    result = subprocess.run([sys.executable, "-c", "from assistant.cli.main import run; run()", "slack"],
                             cwd=tmp_path, env={**env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1

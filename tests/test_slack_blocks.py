@@ -262,7 +262,7 @@ def test_the_dates_searched_are_shown():
 
     from assistant.answer import Answer
     from assistant.slack.blocks import answer_blocks
-    from assistant.timescope import TimeScope
+    from assistant.answer import TimeScope
 
     scope = TimeScope(phrase="in January", since=dt.date(2026, 1, 1), until=dt.date(2026, 1, 31), kind="window",
                       reference=dt.date(2026, 1, 20))

@@ -1,4 +1,4 @@
-"""One process per local store (assistant/store_lock.py) and `newsdesk ingest --server`.
+"""One process per local store (assistant/retrieval/store_lock.py) and `newsdesk ingest --server`.
 
 The headline bug, as a user meets it: a server runs on a local data folder, and a CLI ingest into the
 same folder used to be listed by /v1/documents/{id} but never found by /v1/ask (the server's vector
@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant import store_lock
+from assistant.retrieval import store_lock
 from assistant.settings import Settings
-from assistant.store import ArticleStore, ArticleRecord
-from assistant.store_lock import StoreInUse
+from assistant.retrieval.store import ArticleStore, ArticleRecord
+from assistant.retrieval.store_lock import StoreInUse
 from tests.conftest import REPO, free_port, running_process, write
 from tests.webserver import SALTMARSH_STORIES, TestSite, serve_saltmarsh_feed
 
@@ -192,11 +192,11 @@ def test_serve_with_several_workers_on_a_local_store_is_refused_at_once(tmp_path
 # ------------------------------------------------------------------------------ the lock itself
 
 HOLD = (
-    "import sys; from assistant.settings import Settings; from assistant.store import ArticleStore; "
+    "import sys; from assistant.settings import Settings; from assistant.retrieval.store import ArticleStore; "
     "store = ArticleStore(Settings(data_dir=sys.argv[1], _env_file=None)); print('holding', flush=True); sys.stdin.read()"
 )
 TRY = (
-    "import sys; from assistant import store_lock\n"
+    "import sys; from assistant.retrieval import store_lock\n"
     "try:\n    store_lock.acquire(sys.argv[1])\nexcept store_lock.StoreInUse as exc:\n    print(exc.holder.pid)\n"
     "else:\n    print('free')"
 )

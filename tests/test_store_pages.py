@@ -1,4 +1,4 @@
-"""The store reads and writes Chroma a page at a time (assistant.store): a whole-store pass reads the
+"""The store reads and writes Chroma a page at a time (assistant.retrieval.store): a whole-store pass reads the
 next page in a thread while the caller works; a write larger than Chroma's batch size is split; a few
 articles' records are read by id, the pending ones by a filter."""
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from assistant.store import COMPLETE, PENDING, ArticleRecord, _read_ahead
+from assistant.retrieval.store import COMPLETE, PENDING, ArticleRecord, _read_ahead
 
 
 def test_pages_arrive_in_order_and_whole():

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import replace
 
 from assistant.answer import Answer, AlsoIn, Source
-from assistant.keyword import keyword_dir
+from assistant.retrieval.keyword import keyword_dir
 from assistant.slack.blocks import source_line
 from ingest import syndication
 from ingest.article import Article
@@ -154,7 +154,7 @@ def test_ingest_clusters_copies_and_the_answer_cites_one_naming_the_other(ingest
     assert other.id in {h.node.metadata["article_id"] for h in engine.retrieve(QUESTION)}
     # ... and the front-ends say where else it ran.
     assert f"also in: <{other.url}|{other.source}>" in source_line(source)
-    from assistant.cli import _print_answer, out
+    from assistant.cli.main import _print_answer, out
 
     with out.capture() as printed:
         _print_answer(answer)
@@ -252,8 +252,8 @@ def test_a_few_articles_are_clustered_from_the_keyword_bands_as_clustering_every
     without reading the whole manifest, and the records and the published state are what clustering
     every record from scratch gives: after a copy arrives, a third joins, the oldest is deleted (the
     cluster takes the next oldest's name) and a copy is rewritten into another story."""
-    from assistant.clusters import Clusters
-    from assistant.keyword import KeywordState, keyword_dir
+    from assistant.retrieval.clusters import Clusters
+    from assistant.retrieval.keyword import KeywordState, keyword_dir
 
     def assert_as_from_scratch(expected: dict[str, str]) -> None:
         monkeypatch.undo()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.timescope import TimeScope, parse_time_scope, reference_date
+from assistant.answer import TimeScope
+from assistant.understanding.timescope import parse_time_scope, reference_date
 
 WED = date(2024, 2, 14)  # a Wednesday in a leap year
 TUE = date(2026, 1, 20)  # a Tuesday in January
@@ -208,7 +209,7 @@ def refuse(*a, **k):
     raise OSError("network used")
 socket.socket.connect = socket.socket.connect_ex = refuse
 socket.create_connection = socket.getaddrinfo = refuse
-import assistant.timescope as ts
+import assistant.understanding.timescope as ts
 assert "dateparser" not in sys.modules
 scope = ts.parse_time_scope("What happened on February 3 and in March?", dt.date(2024, 2, 14))
 assert "dateparser" in sys.modules

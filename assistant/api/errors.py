@@ -19,8 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 
 from assistant.api.schemas import ErrorResponse
-from assistant.outages import OUTAGES
-from assistant.store_http import RETRY_AFTER_S
+from assistant.outages import OUTAGES, RETRY_AFTER_S
 
 log = logging.getLogger("assistant.api")
 

@@ -16,7 +16,7 @@ from assistant.api.schemas import (
     IngestWarning, checked_web_url,
 )  # fmt: skip
 from assistant.settings import Settings
-from assistant.store import COMPLETE, ArticleRecord
+from assistant.library import COMPLETE, ArticleRecord
 from ingest.article import Article, LoadFailure, LoadResult
 from ingest.loaders import article_from_json
 

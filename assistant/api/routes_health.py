@@ -12,7 +12,7 @@ from assistant.api.errors import error_responses
 from assistant.api.metrics import CONTENT_TYPE
 from assistant.api.schemas import ErrorBody, Health, Readiness
 from assistant.settings import Settings
-from assistant.store_http import StoreUnavailable
+from assistant.outages import StoreUnavailable
 
 READY_TIMEOUT_S = 5.0
 HEALTH_TIMEOUT_S = 2.0  # a liveness probe's own timeout is often 1-3 s

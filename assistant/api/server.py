@@ -21,11 +21,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
                 f"--workers {workers}: worker processes cannot share the local store {settings.chroma_path} "
                 "(each would see only its own writes); run a Chroma server and set NEWSDESK_CHROMA_HOST, or serve one worker"
             )
-        from assistant import store_lock
+        from assistant.library import claim_local_store
 
         # The one worker runs in this process: a store another process holds is one line here, not a
         # traceback from the app factory.
-        store_lock.acquire(settings.chroma_path)
+        claim_local_store(settings)
     uvicorn.run(
         APP_FACTORY,
         factory=True,

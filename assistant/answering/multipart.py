@@ -1,6 +1,6 @@
 """Questions that span articles: one retrieval and one judgement per part, one answer over all parts.
 
-A question whose parts are outlets and dates (:mod:`assistant.parts`) is searched once per part, each
+A question whose parts are outlets and dates (:mod:`assistant.understanding.parts`) is searched once per part, each
 search narrowed to the part's outlet and date, so every named report can be found however little the
 others' words match it. The answerer's context takes every part's best chunk before any part gets a
 second. Each part is judged on its own chunks; when one finds nothing that answers it, the question is
@@ -22,11 +22,11 @@ from typing import Callable
 from llama_index.core.schema import MetadataMode
 
 from assistant.answer import SearchFilters, Source
-from assistant.answer_types import candidates
-from assistant.citations import without_markers
-from assistant.extractive import Draft, ExtractiveAnswerer, Judgement, ScoredSentence, _source_for, dated_label
-from assistant.outlets import OutletDirectory, unknown_outlets
-from assistant.parts import WIDE_MARGIN, Part, QuestionParts
+from assistant.understanding.answer_types import candidates
+from assistant.answering.citations import without_markers
+from assistant.answering.extractive import Draft, ExtractiveAnswerer, Judgement, ScoredSentence, _source_for, dated_label
+from assistant.understanding.outlets import OutletDirectory, unknown_outlets
+from assistant.understanding.parts import WIDE_MARGIN, Part, QuestionParts
 from assistant.text import split_sentences
 
 # Chunks of each part handed to its judge (the part's first chunks: its filter leaves few), and how

@@ -3,7 +3,7 @@ published day and the source as indexed fields, updated in place.
 
 bm25s scores a frozen matrix, so every ingest rebuilt it whole; tantivy adds and deletes documents in
 segments, and a day range or a source is a clause of the query rather than a mask over every document.
-This module is the index itself (schema, documents, queries); :mod:`assistant.keyword` keeps it in step
+This module is the index itself (schema, documents, queries); :mod:`assistant.retrieval.keyword` keeps it in step
 with the store and answers from it.
 
 What is indexed is a chunk's content as embedded (its visible metadata, then its text), through
@@ -35,7 +35,7 @@ from pathlib import Path
 import orjson
 
 from assistant.answer import day_number
-from assistant.signatures import stored_band_keys
+from assistant.retrieval.signatures import stored_band_keys
 
 TOKENS = "tokens"
 CHUNK_ID = "chunk_id"
@@ -47,7 +47,7 @@ COUNTS = "counts"  # a document's stored {token: occurrences} (JSON): what its s
 NODE = "node"  # a chunk's stored [text, metadata], as Chroma holds them
 MEMBERS = "members"  # an article's stored chunk ids (a JSON list)
 CONTENT_HASH = "content_hash"  # an article's manifest hash when indexed
-BANDS = "bands"  # an article's LSH band keys (assistant.signatures): its candidate copies are one query away
+BANDS = "bands"  # an article's LSH band keys (assistant.retrieval.signatures): its candidate copies are one query away
 WRITER_HEAP = 64_000_000  # bytes; tantivy's floor is 15 MB per indexing thread
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # bm25s's default token pattern
 LANGUAGE = "english"  # of the stop words and the stemmer

@@ -7,7 +7,7 @@ same truth:
 * ``<name>__articles`` is the article manifest: one record per article (content hash, status, the
   file it came from, chunk count, authors, and its syndication cluster with the MinHash signature that
   placed it there: :mod:`ingest.syndication`) plus one ``__state__`` record whose ``version`` changes
-  on every write. The keyword index beside Chroma says which version it reflects (:mod:`assistant.keyword`).
+  on every write. The keyword index beside Chroma says which version it reflects (:mod:`assistant.retrieval.keyword`).
   The manifest also keeps a change log: for each of the last versions a write published, one
   ``__change__<version>`` record of what that write changed, so that a host whose keyword index is
   behind rewrites only those articles (:meth:`ArticleStore.changes_since`).
@@ -52,7 +52,7 @@ class ArticleRecord:
     # Fields added after the first stores were built: records written before them read as defaults.
     authors: tuple[str, ...] = ()
     cluster: str = ""  # id of the oldest copy of this story in the store; "" = not clustered yet (itself)
-    minhash: str = ""  # the body's MinHash signature (assistant.signatures.encode); "" = not signed yet
+    minhash: str = ""  # the body's MinHash signature (assistant.retrieval.signatures.encode); "" = not signed yet
     embedded_hash: str = ""  # hash of what the chunks embed (ingest.pipeline); "" = written before it was kept
 
     @property
@@ -83,7 +83,7 @@ class ArticleRecord:
 class Change:
     """What one write (or several, one after another) changed, as the change log keeps it: the articles
     it rewrote or deleted (``touched``), and the closed set of articles whose syndication clusters it
-    recomputed (``covers``, :class:`assistant.clusters.Reclustered`). ``everything``: the write changed
+    recomputed (``covers``, :class:`assistant.retrieval.clusters.Reclustered`). ``everything``: the write changed
     too much to list (a repair must compare the whole manifest). ``prior``: the version it started
     from; ``during``: the versions it bumped to on the way."""
 
@@ -122,10 +122,10 @@ def split_authors(joined: str) -> tuple[str, ...]:
 def make_chroma_client(settings: Settings, lock: bool = True):
     """PersistentClient under the data folder, or HttpClient when ``NEWSDESK_CHROMA_HOST`` is set.
 
-    The local store is claimed for this process first (:mod:`assistant.store_lock`: another process
+    The local store is claimed for this process first (:mod:`assistant.retrieval.store_lock`: another process
     holding it raises ``StoreInUse``); ``lock=False`` only for reads that cannot go wrong (listing).
     A locked client's claim is given back by :meth:`ArticleStore.close` (else at the process's exit)."""
-    from assistant import store_lock
+    from assistant.retrieval import store_lock
 
     if not settings.chroma_host and lock:
         store_lock.acquire(settings.chroma_path)  # before chromadb's import: a refusal costs no second
@@ -134,7 +134,7 @@ def make_chroma_client(settings: Settings, lock: bool = True):
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
-        from assistant.store_http import http_client
+        from assistant.retrieval.store_http import http_client
 
         return http_client(settings, chroma_settings)  # its failures raise store_http.StoreUnavailable
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
@@ -203,7 +203,7 @@ class ArticleStore:
         if self._owns_client:
             self.client.close()
         if self._claimed:
-            from assistant import store_lock
+            from assistant.retrieval import store_lock
 
             store_lock.release(self.settings.chroma_path)
         self.client = None

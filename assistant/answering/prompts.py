@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # The repo's prompts/ folder sits next to the assistant package.
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 
 ANSWER_PROMPT = "answer_with_sources"  # the sources' retrieved text (NEWSDESK_LLM_CONTEXT=chunks)
 FACTS_PROMPT = "answer_with_facts"  # their best-matching sentences only (NEWSDESK_LLM_CONTEXT=sentences)

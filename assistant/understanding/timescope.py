@@ -70,63 +70,12 @@ import threading
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, Field
-
-Kind = Literal["window", "recent"]
+from assistant.answer import TimeScope, TimeScopeKind
 
 # A day without a year that falls this few days after the reference is the upcoming one.
 UPCOMING_DAYS = 30
 # An archive whose newest article is older than this (against the clock) answers as of that day.
 ARCHIVE_AFTER_DAYS = 30
-
-
-class TimeScope(BaseModel):
-    """The time a question is about: ``window`` (calendar dates, hard limits) or ``recent``
-    (relative to when it is asked: a preference; no dates for "latest"/"recently")."""
-
-    phrase: str = Field(description="The words that say it, as in the question.")
-    since: dt.date | None = Field(default=None, description="First day of the period (inclusive).")
-    until: dt.date | None = Field(default=None, description="Last day of the period (inclusive).")
-    kind: Kind = Field(
-        description='"window": the question names calendar dates or periods (hard limits); "recent": '
-        "relative to when it is asked, or only the newest preferred (a preference, not a filter)."
-    )
-    reference: dt.date = Field(description="The day relative expressions were resolved against.")
-    applied: bool = Field(
-        default=True,
-        description="False when a calendar window held no article, so every date was searched instead.",
-    )
-
-    @property
-    def upcoming(self) -> bool:
-        """The period starts after the reference day: nothing is published in it yet."""
-        return self.since is not None and self.since > self.reference
-
-    def without_filter_words(self, question: str) -> str:
-        """``question`` without this window's words when it filters the search ("in January"): the
-        filter has done their work, and no sentence that answers needs to repeat them."""
-        if self.kind != "window" or not self.applied or not self.phrase:
-            return question
-        start = question.lower().find(self.phrase.lower())
-        if start < 0:
-            return question
-        rest = question[:start] + question[start + len(self.phrase) :]
-        return " ".join(rest.split()).replace(" ?", "?") or question
-
-    def describe(self) -> str:
-        if self.since is None and self.until is None:
-            return f"newest first ({self.phrase})"
-        if self.since and self.until:
-            span = str(self.since) if self.since == self.until else f"{self.since} to {self.until}"
-        elif self.since:
-            span = f"since {self.since}"
-        else:
-            span = f"until {self.until}"
-        if self.kind == "recent":
-            span = f"preferring {span}"
-        if not self.applied:
-            return f"all dates: no article was published {span} ({self.phrase})"
-        return f"{span} ({self.phrase})"
 
 
 def reference_date(today_setting: dt.date | None, newest_article: dt.date | None, clock_today: dt.date) -> dt.date:
@@ -255,7 +204,7 @@ class _Candidate(NamedTuple):
     end: int
     since: dt.date | None
     until: dt.date | None
-    kind: Kind
+    kind: TimeScopeKind
 
 
 def parse_time_scope(question: str, reference: dt.date) -> TimeScope | None:
@@ -281,7 +230,7 @@ def parse_time_scope(question: str, reference: dt.date) -> TimeScope | None:
 def calendar_dates(question: str, reference: dt.date) -> list[tuple[int, int, dt.date, dt.date]]:
     """Every calendar day or month ``question`` names in full ("October 4, 2023", "Oct. 6th", "9
     November 2023", "2023-10-04", "March 2023"), as (start, end, first day, last day), in order: the
-    report dates of a question across articles (:mod:`assistant.parts`). A day without a year is the
+    report dates of a question across articles (:mod:`assistant.understanding.parts`). A day without a year is the
     last one on or before ``reference``: a report is read after it comes out. Not relative times,
     years, weekdays or a month named alone."""
     if isinstance(reference, dt.datetime):
@@ -324,7 +273,7 @@ def _candidates(question: str, ref: dt.date):
         if p.start in range_ends:
             continue
         word, start = _word_before(question, p.start)
-        kind: Kind = "recent" if p.relative else "window"
+        kind: TimeScopeKind = "recent" if p.relative else "window"
         if word in ("between", "from"):
             last = _range_end(question, p, points[i + 1] if i + 1 < len(points) else None)
             if last is not None:

@@ -6,7 +6,7 @@ minimum wage?" is about a report that says *22 states*; an article on a bank's "
 a question's quantities, with its unit, is less likely to answer it (the answerer weighs that as
 evidence, not as a veto: a report may word the figure otherwise or leave it out).
 
-Years are not quantities here (they are dates: :mod:`assistant.timescope`), and neither are ordinals
+Years are not quantities here (they are dates: :mod:`assistant.understanding.timescope`), and neither are ordinals
 ("the 15th"), nor numbers a question spells out. In the text checked, number words up to ninety-nine
 count as their digits ("three days", "ten-year"), as news copy spells small numbers out; text2num, the
 library for this, leaves hyphenated and small ones alone.

@@ -1,6 +1,6 @@
 """``newsdesk ingest --server URL``: read files here, ingest them through a running ``newsdesk serve``.
 
-The way to add articles to a local store a server holds (:mod:`assistant.store_lock`), and to ingest
+The way to add articles to a local store a server holds (:mod:`assistant.retrieval.store_lock`), and to ingest
 from a machine without the models: files are read with the same loaders as a local ingest (no
 embedder, no Chroma in this process), sent as JSON articles in batches to ``POST /v1/documents``,
 and URLs given on the command line are sent as ``urls`` for the server to fetch. Each article goes
@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 
 import httpx
 
-from assistant.cli_remote import call, server_client
+from assistant.cli.remote import call, server_client
 from assistant.settings import Settings
 from ingest.article import Article, LoadFailure, LoadWarning
 
@@ -31,7 +31,7 @@ def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str],
     ``IngestSummary`` of the whole run (the server's counts, the loaders' and the server's failures).
 
     Raises ``FileNotFoundError`` for a path that does not exist (before anything is sent) and
-    :class:`assistant.cli_remote.ServerError` when the server cannot be reached or refuses the API key."""
+    :class:`assistant.cli.remote.ServerError` when the server cannot be reached or refuses the API key."""
     from assistant.api.schemas import MAX_URLS_PER_REQUEST
     from ingest.loaders import load_paths
     from ingest.pipeline import IngestSummary

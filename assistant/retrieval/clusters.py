@@ -3,7 +3,7 @@
 Ingest clusters copies (:mod:`ingest.syndication`) and keeps each article's cluster in the manifest.
 Reading the manifest is what costs at scale (every record carries its MinHash signature: 2.75 s at
 300k chunks), so the clusters are published by the keyword index's writer with the store version it
-reflects (:mod:`assistant.keyword`); a worker reads them once per version, and an answer uses the
+reflects (:mod:`assistant.retrieval.keyword`); a worker reads them once per version, and an answer uses the
 clusters of the very version its keyword hits come from.
 """
 
@@ -35,7 +35,7 @@ class Clusters:
 
     @classmethod
     def from_records(cls, records) -> "Clusters":
-        """From the complete manifest records (:class:`assistant.store.ArticleRecord`)."""
+        """From the complete manifest records (:class:`assistant.retrieval.store.ArticleRecord`)."""
         out = cls()
         for record in records:
             if record.authors:
@@ -87,6 +87,6 @@ class Reclustered:
     of those, is in the set, so the clusters outside it are as they were (ingest.pipeline makes it
     from the keyword index's LSH bands, without reading the whole manifest)."""
 
-    records: list  # the set's complete records as written (assistant.store.ArticleRecord)
+    records: list  # the set's complete records as written (assistant.retrieval.store.ArticleRecord)
     covers: frozenset[str]  # every article id clustered again, deleted ones included
     moved: list = field(default_factory=list)  # the records whose cluster changed (to be written)

@@ -6,9 +6,9 @@ No LLM: every sentence of the answer is a verbatim quote from a retrieved chunk,
 
 1. **Judging** (:meth:`ExtractiveAnswerer.judge`): each sentence of the retrieved chunks is scored by
    how much of the question it covers (stemmed content words; rare words, names, numbers and the asked
-   verb weighted up: :mod:`assistant.question`), how close the embedder puts it to the question
+   verb weighted up: :mod:`assistant.understanding.question`), how close the embedder puts it to the question
    (all-MiniLM-L6-v2 was trained on question–answer pairs; the best few sentences are embedded at
-   query time), whether it holds the kind of thing the question asks for (:mod:`assistant.answer_types`)
+   query time), whether it holds the kind of thing the question asks for (:mod:`assistant.understanding.answer_types`)
    and how well its chunk ranked. A question about something new ("this week", "the latest") prefers
    sentences of articles near the newest that matched, by how sure it is of its time. A sentence that only refers back
    ("She won ...") is scored with the sentence before it, and a quotation is scored whole, with its
@@ -29,14 +29,14 @@ from typing import Callable, Iterator, Sequence
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source, day_date, source_details
-from assistant.answer_types import candidates, speaker, speaks_for, type_match
-from assistant.injection import addresses_the_assistant
-from assistant.quantities import states_any
-from assistant.question import Question, analyse
+from assistant.understanding.answer_types import candidates, speaker, speaks_for, type_match
+from assistant.answering.injection import addresses_the_assistant
+from assistant.understanding.quantities import states_any
+from assistant.understanding.question import Question, analyse
 from assistant.settings import Settings
-from assistant.summaries import LEDE_MIN_WORDS, MAX_STORIES, STORY_RATIO
+from assistant.answering.summaries import LEDE_MIN_WORDS, MAX_STORIES, STORY_RATIO
 from assistant.text import sentence_spans, terms
-from assistant.verdicts import verdict, yes_no
+from assistant.answering.verdicts import verdict, yes_no
 
 DECLINE_TEXT = "The ingested articles don't answer this question."
 
@@ -332,7 +332,7 @@ class ExtractiveAnswerer:
         """Score the sentences of ``hits`` and weigh the evidence. ``newest_day`` (YYYYMMDD): the newest
         article among everything that matched, which ages are counted from (default: among ``hits``).
         ``article_texts`` (article ids -> their whole texts) lets the judge check that an article states
-        the quantities the question names (:mod:`assistant.quantities`); without it, none is checked."""
+        the quantities the question names (:mod:`assistant.understanding.quantities`); without it, none is checked."""
         q = question if isinstance(question, Question) else analyse(question, idf)
         unreported = _not_stating(q, hits, article_texts) if article_texts is not None else frozenset()
         scored = self.score_sentences(q, hits, idf, similarity, newest_day, unreported)
@@ -665,7 +665,7 @@ def dated_label(hit: NodeWithScore, outlet: str | None = None) -> str:
 
 def with_verdict(question: str, draft: Draft, judgement: Judgement) -> Draft:
     """A quoted answer to a yes/no question, led by "Yes — " or "No — " when its first sentence plainly
-    states the asked event or its negation (:mod:`assistant.verdicts`); otherwise as it was."""
+    states the asked event or its negation (:mod:`assistant.answering.verdicts`); otherwise as it was."""
     asked = yes_no(question)
     if asked is None or draft.declined:
         return draft

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.store import ArticleStore
+from assistant.retrieval.store import ArticleStore
 
 MODEL_KEY = "embedder_model"
 DIMENSION_KEY = "embedder_dimension"
@@ -58,7 +58,7 @@ def hashed_as(store: ArticleStore, embed_model) -> str:
 
 def known_dimension(embed_model) -> int | None:
     """The embedder's vector length when known without embedding anything."""
-    from assistant.embedding import MiniLMOnnxEmbedding
+    from assistant.retrieval.embedding import MiniLMOnnxEmbedding
 
     if isinstance(embed_model, MiniLMOnnxEmbedding):
         return 384

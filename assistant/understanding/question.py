@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from assistant.answer_types import HOW_MEASURES, AnswerType, answer_type
-from assistant.quantities import Quantity, quantities
+from assistant.understanding.answer_types import HOW_MEASURES, AnswerType, answer_type
+from assistant.understanding.quantities import Quantity, quantities
 from assistant.text import ALIAS_TERMS, terms, term_words, words
 
 # Words that ask about what is new, by how sure they are of the time they mean: a named recent time

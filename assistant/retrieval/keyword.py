@@ -1,4 +1,4 @@
-"""The keyword side of hybrid retrieval in tantivy (:mod:`assistant.keyword_tantivy`): kept in step
+"""The keyword side of hybrid retrieval in tantivy (:mod:`assistant.retrieval.keyword_tantivy`): kept in step
 with the store by whoever writes it, read by every worker at one store version.
 
 Layout: ``<data_dir>/keyword/<collection>/{chunks/, articles/, state.json, .writer.lock}``.
@@ -19,7 +19,7 @@ is built whole in one streamed pass.
 reloaded, only when its file changes), then the store's version. Equal: the question reads the
 keyword index and Chroma at one version. Not equal: the index is behind (a writer is between its
 Chroma write and its commit, or died there). Its hits are then checked against the store (``stale``,
-as :mod:`assistant.retrieval` does), and, when no writer holds the lock, a background thread repairs
+as :mod:`assistant.retrieval.hybrid` does), and, when no writer holds the lock, a background thread repairs
 it. Workers on one host share the segment files through the page cache.
 """
 
@@ -44,13 +44,13 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from assistant.answer import SearchFilters
-from assistant.clusters import Clusters, Reclustered
-from assistant.keyword_tantivy import (
+from assistant.retrieval.clusters import Clusters, Reclustered
+from assistant.retrieval.keyword_tantivy import (
     CHUNK_ID, CONTENT_HASH, MEMBERS, NODE, TOKENS, KeywordIndex, StoreKeywords, analyse, bm25_idf, stored_node,
     write_articles, write_store,
 )
-from assistant.store import COMPLETE, ArticleStore, Change
-from assistant.store_http import StoreUnavailable
+from assistant.retrieval.store import COMPLETE, ArticleStore, Change
+from assistant.retrieval.store_http import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

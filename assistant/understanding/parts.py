@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from assistant.answer import SearchFilters
-from assistant.outlets import Mention, Outlet, OutletDirectory
+from assistant.understanding.outlets import Mention, Outlet, OutletDirectory
 from assistant.text import terms
-from assistant.timescope import calendar_dates
+from assistant.understanding.timescope import calendar_dates
 
 # A report may carry the next day's date where the event was late in the day, or another time zone's;
 # when nothing came out within that, a question's date may be the event's: a week either side.
@@ -31,7 +31,7 @@ DAY_MARGIN = 1
 WIDE_MARGIN = 7
 # Own words a part needs to be searched by them rather than by the whole question.
 MIN_OWN_TERMS = 2
-# Terms a clause of a name question needs to be searched on its own (assistant.multipart.search_clauses).
+# Terms a clause of a name question needs to be searched on its own (assistant.answering.multipart.search_clauses).
 MIN_CLAUSE_TERMS = 3
 # Words that frame a part rather than say what it is about.
 _FRAMING = re.compile(
@@ -104,7 +104,7 @@ class QuestionParts:
 
 
 def dates_in(question: str, reference: dt.date) -> list[DateMention]:
-    """The calendar dates ``question`` names (:func:`assistant.timescope.calendar_dates`)."""
+    """The calendar dates ``question`` names (:func:`assistant.understanding.timescope.calendar_dates`)."""
     return [DateMention(first, last, start, end, question[start:end]) for start, end, first, last in calendar_dates(question, reference)]
 
 

@@ -179,7 +179,7 @@ def _command_line() -> str:
         words = [a.decode("utf-8", "replace") for a in argv if a]
     except OSError:
         words = [sys.executable, *sys.argv]
-    if sys.argv and sys.argv[0].endswith(("assistant/cli.py", "/newsdesk")):
+    if sys.argv and sys.argv[0].endswith(("assistant/cli/main.py", "/newsdesk")):
         words = ["newsdesk", *sys.argv[1:]]
     line = " ".join(" ".join(words).split())  # one line, even for `python -c` with newlines in it
     return line if len(line) <= 200 else line[:197] + "..."

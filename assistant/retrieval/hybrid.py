@@ -27,7 +27,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
 from assistant.answer import SearchFilters, day_number
-from assistant.clusters import Clusters, Copy
+from assistant.retrieval.clusters import Clusters, Copy
 from assistant.text import for_embedding
 
 Mode = Literal["hybrid", "dense", "bm25"]

@@ -5,7 +5,7 @@ article's text goes into the prompt fenced, as data (``prompts/answer_with_sourc
 ``context="sentences"`` (``NEWSDESK_LLM_CONTEXT=sentences``, for small models), only the sentences
 that best match the question, each ending with its source's ``[n]`` (``prompts/answer_with_facts.md``).
 The model's reply is then verified with the support check the evaluator uses
-(:func:`assistant.citations.supports`):
+(:func:`assistant.answering.citations.supports`):
 
 * every ``[n]`` must name one of the numbered sources, and that source's retrieved text must support
   the sentence it follows; other citations are dropped;
@@ -33,12 +33,12 @@ from typing import Callable, Iterator, Sequence
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answer import Source, Turn, Verification, source_details
-from assistant.citations import cited_sentences, normalise, supports
-from assistant.condense import KeywordCondenser
-from assistant.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
-from assistant.injection import without_instructions
-from assistant.llm import LLMError, complete_chat, stream_chat
-from assistant.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, VERDICT_PROMPT, Prompt, fence, load_prompt
+from assistant.answering.citations import cited_sentences, normalise, supports
+from assistant.understanding.condense import KeywordCondenser
+from assistant.answering.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
+from assistant.answering.injection import without_instructions
+from assistant.answering.llm import LLMError, complete_chat, stream_chat
+from assistant.answering.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, VERDICT_PROMPT, Prompt, fence, load_prompt
 from assistant.text import sentence_spans, terms
 
 # Rough characters per token, to keep the prompt inside the model's context window.
@@ -84,7 +84,7 @@ def number_sources(hits: Sequence[NodeWithScore], scored: Sequence[ScoredSentenc
     used = 0
     for hit in hits:
         # Sentences that address the assistant ("ignore your instructions ...") are neither shown to the
-        # model nor able to support what it writes (assistant.injection).
+        # model nor able to support what it writes (assistant.answering.injection).
         text = without_instructions(hit.node.get_content(metadata_mode=MetadataMode.NONE)).strip()
         if not text:
             continue
@@ -331,7 +331,7 @@ class GenerativeAnswerer:
     ) -> Plan:
         """The prompt for ``question`` over ``hits``, from the answerability judgement (made here
         when not given): a plan to decline without asking the LLM when the evidence is too weak.
-        ``across``: the question spans articles (assistant.parts): the prompt for comparing them."""
+        ``across``: the question spans articles (assistant.understanding.parts): the prompt for comparing them."""
         if judgement is None:
             judgement = self.extractive.judge(question, hits, idf)
         scored = judgement.scored
@@ -409,7 +409,7 @@ class LLMVerdict:
 class LLMCondenser:
     """Rewrites a follow-up into a standalone question with the LLM.
 
-    ``condense`` keeps the :class:`~assistant.condense.Condenser` protocol and falls back to the keyword
+    ``condense`` keeps the :class:`~assistant.understanding.condense.Condenser` protocol and falls back to the keyword
     condenser when the LLM fails; the engine calls :meth:`condense_or_raise` to learn of the failure."""
 
     def __init__(self, llm, *, prompt: Prompt | None = None, fallback=None, timeout_s: float = 30.0, lock=None,

@@ -43,7 +43,7 @@ from functools import lru_cache
 from typing import Callable, Protocol, Sequence
 
 from assistant.answer import Turn
-from assistant.answer_types import answer_type, first_names, gazetteer
+from assistant.understanding.answer_types import answer_type, first_names, gazetteer
 from assistant.text import MONTHS, STOPWORDS, WEEKDAYS, canonical_names, terms
 
 

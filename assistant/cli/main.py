@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 
 from assistant.answer import TOP_K_MAX, TOP_K_MIN, Answer, Turn
-from assistant.cli_extract import register as register_extract
-from assistant.cli_feeds import register as register_feeds
+from assistant.cli.extract import register as register_extract
+from assistant.cli.feeds import register as register_feeds
+from assistant.cli.loading import claim_local_store, current_settings, loading, open_engine, open_ingester
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of your news articles, with citations.")
 # No hard wrapping when piped: a long line stays one line for scripts and logs.
@@ -44,57 +45,6 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-
-
-def _settings():
-    from assistant.settings import get_settings
-
-    return get_settings()
-
-
-def _claim_local_store(settings, command: str | None = None) -> None:
-    """Take the local store's lock before the models load: a store another process holds is refused
-    in a fraction of a second (``StoreInUse``, with the ways out that fit ``command``), not after
-    them. Held until this process exits."""
-    if not settings.chroma_host:
-        from assistant import store_lock
-
-        store_lock.acquire(settings.chroma_path, command)
-
-
-@contextmanager
-def _loading():
-    """Loading the engine makes a great many objects that live as long as the process (modules,
-    models, indexes), and the collector would walk them again and again. Collect rarely while loading,
-    then freeze what was loaded out of the later collections. Measured over a whole `newsdesk ask` on
-    2 busy cores: 544 collections, 0.6-0.7 s before; 116, 0.13-0.16 s with this."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(50_000, 50, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.freeze()
-
-
-def _engine(warm_up: bool = True, command: str | None = None):
-    settings = _settings()
-    _claim_local_store(settings, command)
-    with _loading():
-        from assistant.engine import Engine
-
-        return Engine(settings, warm_up=warm_up)
-
-
-def _ingester(command: str | None = None):
-    settings = _settings()
-    _claim_local_store(settings, command)
-    with _loading():
-        from assistant.embedding import build_embedding
-        from assistant.store import ArticleStore
-        from ingest.pipeline import Ingester
-
-        return Ingester(ArticleStore(settings), build_embedding(settings), settings)
 
 
 def _parse_shard(text: str):
@@ -143,18 +93,18 @@ def ingest(
     files = [Path(p) for p in paths if not is_url(p)]
     if shard is not None and urls:
         raise CliError(f"--shard splits files and folders only, not URLs ({urls[0]}): ingest URLs in one process")
-    if shard is not None and not server and not _settings().chroma_host:
+    if shard is not None and not server and not current_settings().chroma_host:
         raise CliError("--shard needs a Chroma server (NEWSDESK_CHROMA_HOST): a local store is one process's at a time")
     if server:
         if prune or shard is not None:
             raise CliError("--server takes no --prune or --shard: the server ingests what it is sent, in one store")
-        from assistant.cli_ingest_remote import ingest_remote
+        from assistant.cli.ingest_remote import ingest_remote
 
-        summary = ingest_remote(server, files, urls, _settings())
+        summary = ingest_remote(server, files, urls, current_settings())
     else:
-        ingester = _ingester("ingest")
+        ingester = open_ingester("ingest")
         shard = shard or WHOLE
-        from assistant.progress import ingest_progress
+        from ingest.progress import ingest_progress
 
         with ingest_progress(err) if out.is_terminal and not as_json else nullcontext() as progress:
             summary = ingester.ingest_paths(files, prune=prune, progress=progress, urls=urls, shard=shard)
@@ -174,7 +124,7 @@ def ingest(
 def _finish_shards(as_json: bool) -> None:
     from ingest.shard import finish
 
-    summary = finish(_ingester())
+    summary = finish(open_ingester())
     if as_json:
         print(json.dumps(summary.as_dict()))
     else:
@@ -223,10 +173,10 @@ class _LocalAsker:
 def _asker(server: str | None, command: str, warm_up: bool):
     """Who answers: the running server at ``server`` (``POST /v1/ask``), or the engine here."""
     if server:
-        from assistant.cli_remote import RemoteAsker
+        from assistant.cli.remote import RemoteAsker
 
-        return RemoteAsker(server, _settings())
-    return _LocalAsker(_engine(warm_up=warm_up, command=command))
+        return RemoteAsker(server, current_settings())
+    return _LocalAsker(open_engine(warm_up=warm_up, command=command))
 
 
 def _answer(asker, question: str, history: Sequence[Turn] = (), top_k: int | None = None) -> Answer:
@@ -296,7 +246,7 @@ def chat(server: Optional[str] = typer.Option(None, "--server", metavar="URL", h
     asker = _asker(server, "chat", warm_up=True)
     history: list[Turn] = []
     err.print("Ask a question (empty line or Ctrl-D to quit).", style="dim")
-    with _prompt_history(_settings()):
+    with _prompt_history(current_settings()):
         while True:
             try:
                 question = input("> ").strip()
@@ -315,10 +265,10 @@ def chat(server: Optional[str] = typer.Option(None, "--server", metavar="URL", h
 @app.command()
 def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """What is ingested: article and chunk counts, newest dates, articles per source, and each article's id and title."""
-    from assistant.store import ArticleStore
+    from assistant.library import open_store
 
     # Listing cannot go wrong beside a process writing the store: it may go on without the lock.
-    store = ArticleStore(_settings(), lock=False)
+    store = open_store(current_settings(), lock=False)
     records = store.complete_records()
     dates = sorted({r.published_at for r in records if r.published_at}, reverse=True)
     per_source = Counter(r.source or "(unknown)" for r in records)
@@ -350,7 +300,7 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
 @app.command()
 def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) -> None:
     """Remove articles (all their chunks) from the store."""
-    deleted, unknown = _ingester().delete(ids)
+    deleted, unknown = open_ingester().delete(ids)
     for article_id in unknown:
         err.print(f"no such article: {article_id}", highlight=False, markup=False)
     out.print(f"deleted {len(deleted)}", highlight=False)
@@ -361,13 +311,12 @@ def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) 
 def reindex() -> None:
     """Embed every stored article again with the configured embedder (NEWSDESK_EMBEDDING), from the texts in the
     store, into a new collection that then replaces the old one (which keeps serving until it is done)."""
-    settings = _settings()
-    _claim_local_store(settings)
-    with _loading():
-        from assistant.embedding import build_embedding
+    settings = current_settings()
+    claim_local_store(settings)
+    with loading():
         from ingest.reindex import reindex as reindex_store
 
-        summary = reindex_store(settings, build_embedding(settings))
+        summary = reindex_store(settings)
     out.print(summary.line(), highlight=False)
 
 
@@ -388,7 +337,7 @@ def slack() -> None:
     """Run the Slack app over Socket Mode (needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN)."""
     from assistant.slack.socket_mode import run_socket_mode
 
-    run_socket_mode(_settings())
+    run_socket_mode(current_settings())
 
 
 def _register_eval() -> None:

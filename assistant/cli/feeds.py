@@ -16,13 +16,13 @@ feeds_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Feed s
 
 
 def _subscriptions(lock: bool = True):
-    """The subscription list; ``lock=False`` for only listing it (see ``assistant.store_lock``)."""
+    """The subscription list; ``lock=False`` for only listing it (see ``assistant.library``)."""
+    from assistant.library import chroma_client
     from assistant.settings import get_settings
-    from assistant.store import make_chroma_client
     from ingest.subscriptions import SubscriptionStore
 
     settings = get_settings()
-    return SubscriptionStore(make_chroma_client(settings, lock=lock), settings.collection)
+    return SubscriptionStore(chroma_client(settings, lock=lock), settings.collection)
 
 
 @feeds_app.command("add")
@@ -82,7 +82,7 @@ def sync(
     every: str = typer.Option("", "--every", help='Keep syncing at this interval ("15m", "1h"); Ctrl-C stops.'),
 ) -> None:
     """Fetch every subscribed feed once: new and changed entries are ingested, unchanged ones cost a 304."""
-    from assistant.cli import _ingester
+    from assistant.cli.loading import open_ingester
     from ingest.subscriptions import SubscriptionStore
     from ingest.sync import NotSubscribed, parse_interval, run_every, sync_subscriptions
 
@@ -93,7 +93,7 @@ def sync(
         except ValueError as exc:
             err.print(f"--every: {exc}", highlight=False, markup=False)
             raise typer.Exit(2) from None
-    ingester = _ingester()
+    ingester = open_ingester()
     subscriptions = SubscriptionStore(ingester.store.client, ingester.settings.collection)
     if not subscriptions.list():
         err.print("no subscriptions: add one with `newsdesk feeds add URL`", highlight=False, markup=False)
