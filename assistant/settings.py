@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     today: date | None = Field(
         default=None,
         description="The day 'this week' and 'yesterday' in questions count from (YYYY-MM-DD); unset: the clock's "
-        "today, or an archive's newest article day (assistant/understanding/timescope.py).",
+        "today, or an archive's newest article day (assistant/understanding/timescope/reference.py).",
     )
 
     # --- fetching URLs, feeds and sitemaps (ingest/fetch.py, ingest/web.py) ------------------------
