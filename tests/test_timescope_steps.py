@@ -352,3 +352,12 @@ def test_calendar_dates():
     assert calendar_dates("the March 2023 report", WED) == []  # an attribute, as in parse_time_scope
     # Not relative times, years, weekdays or a month named alone.
     assert calendar_dates("this week, in 2023, on Monday and in January", WED) == []
+
+
+def test_this_with_a_count_of_days_is_no_period_and_no_crash():
+    # It raised KeyError('day') before, and the question failed with it.
+    from assistant.understanding.timescope import parse_time_scope
+
+    ref = date(2024, 2, 14)
+    assert parse_time_scope("What happens this 2 days?", ref) is None
+    assert parse_time_scope("What did they say this one day?", ref) is None

@@ -58,7 +58,8 @@ def relative_period(m: re.Match, ref: dt.date) -> tuple[dt.date, dt.date] | None
         direction = "next" if direction == "next" else "past"
     if direction == "this":
         first = {"week": ref - dt.timedelta(days=6), "month": ref.replace(day=1), "year": ref.replace(month=1, day=1)}
-        return first[unit], ref
+        # "this 2 days" / "this one day" name no period (and "this day" is turned away above).
+        return (first[unit], ref) if unit in first else None
     if direction == "past":
         return shift(ref, unit, -n) + ONE_DAY, ref
     if direction in ("last", "previous"):  # the previous calendar week (Monday to Sunday), month, year
