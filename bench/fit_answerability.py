@@ -1,4 +1,4 @@
-"""Refit the answerability model (assistant.answering.extractive.ANSWERABILITY) on several evaluation reports.
+"""Refit the answerability model (assistant.answering.extractive.judgement.ANSWERABILITY) on several evaluation reports.
 
     newsdesk eval SET1 --corpus C1 --output r1.json ; newsdesk eval SET2 --corpus C2 --output r2.json
     python -m bench.fit_answerability r1.json r2.json [--l2 0.1] [--max-false-decline 0.08]
@@ -29,7 +29,7 @@ FEATURES = ("coverage", "dense", "match", "age")
 
 
 def feature_vector(candidate: dict) -> list[float]:
-    """The model's inputs for one sentence, as ExtractiveAnswerer.answerability reads them."""
+    """The model's inputs for one sentence, as assistant.answering.extractive.judgement.answerability reads them."""
     age = math.log1p(max(0, candidate.get("age_days") or 0)) / 7.0
     return [1.0, candidate["coverage"], candidate.get("dense") or 0.0, candidate["match"], age]
 
