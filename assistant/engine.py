@@ -22,7 +22,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
@@ -30,64 +29,45 @@ from typing import Iterator, Sequence
 import numpy as np
 from llama_index.core import VectorStoreIndex
 
-from assistant.answer import Answer, SearchFilters, Turn, Verification, day_date
-from assistant.understanding.condense import Condenser, KeywordCondenser
-from assistant.understanding.small_talk import small_talk_reply
-from assistant.retrieval.embedding import build_embedding
-from assistant.retrieval.store_embedder import check_embedder
+from assistant.answer import Answer, SearchFilters, TimeScope, Turn, Verification, day_date
 from assistant.answering.extractive import Draft, ExtractiveAnswerer, Judgement, led_by, with_verdict
-from assistant.retrieval.keyword_component import keyword_cache
 from assistant.answering.generative import GenerativeAnswerer, LLMCondenser, LLMVerdict
 from assistant.answering.llm import LLMError, build_llm, model_name
-from assistant.answering.multipart import (PART_EMBEDDED, absent_outlets, asks_verdict, combined_judgement, covering, decline_absent,
-                                 describes_by_clauses, judge_parts, part_excerpts, retrieve_parts, search_clauses)
+from assistant.answering.multipart import (
+    PART_EMBEDDED,
+    absent_outlets,
+    asks_verdict,
+    combined_judgement,
+    covering,
+    decline_absent,
+    describes_by_clauses,
+    judge_parts,
+    part_excerpts,
+    retrieve_parts,
+    search_clauses,
+)
 from assistant.answering.multipart import compose as compose_parts
+from assistant.answering.summaries import summary_topic, timeline_topic
+from assistant.retrieval.embedding import SENTENCE_CACHE, SentenceVectors, build_embedding
+from assistant.retrieval.hybrid import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
+from assistant.retrieval.keyword_component import keyword_cache
+from assistant.retrieval.store import ArticleStore
+from assistant.retrieval.store_embedder import check_embedder
+from assistant.settings import Settings, get_settings
+from assistant.text import for_embedding
+from assistant.understanding.condense import Condenser, KeywordCondenser
 from assistant.understanding.outlets import OutletDirectory
 from assistant.understanding.parts import split_parts
 from assistant.understanding.question import analyse
-from assistant.retrieval.hybrid import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
-from assistant.settings import Settings, get_settings
-from assistant.retrieval.store import ArticleStore
-from assistant.answering.summaries import summary_topic, timeline_topic
-from assistant.text import for_embedding
-from assistant.answer import TimeScope
+from assistant.understanding.small_talk import small_talk_reply
 from assistant.understanding.timescope import parse_time_scope, reference_date
 from assistant.understanding.timescope import warm_up as warm_up_time_scopes
+from assistant.understanding.timescope import preferred_window, search_window
 
 log = logging.getLogger(__name__)
 
-# Days before and after a period named in a question that its previews and reports may be published.
-EVENT_MARGIN_DAYS = 7
 # Ages are counted from the newest of this many best-ranked articles: "the rest of what matched".
 NEWEST_AMONG = 10
-
-
-# Sentence vectors kept between questions (384 floats each: 20k sentences ~ 30 MB).
-SENTENCE_CACHE = 20_000
-
-
-class SentenceVectors:
-    """A bounded, thread-safe cache of the embedder's vectors of sentences, oldest use dropped first."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, embed_model, texts: list[str]) -> np.ndarray:
-        with self.lock:
-            found = {t: self.vectors[t] for t in texts if t in self.vectors}
-            for text in found:
-                self.vectors.move_to_end(text)
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            fresh = np.asarray(embed_model.get_text_embedding_batch(missing), dtype=np.float32)
-            found.update(zip(missing, fresh))
-            with self.lock:
-                self.vectors.update(zip(missing, fresh))
-                while len(self.vectors) > self.size:
-                    self.vectors.popitem(last=False)
-        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
 
 
 @dataclass
@@ -300,12 +280,12 @@ class Engine:
             if plan is not None and plan.parts:
                 found = retrieve_parts(plan, search_part, filters)
                 focus = plan.searchable  # an outlet's name is the article's metadata, not its words
-            window = _within(filters, scope)
-            hits = self.retrieve(focus, filters=window, prefer=_preferred(scope), bm25=bm25)
+            window = search_window(filters, scope)
+            hits = self.retrieve(focus, filters=window, prefer=preferred_window(scope), bm25=bm25)
             if not hits and window is not filters:
                 # Nothing was published in the named window: its dates are the event's ("cloned in 1996"),
                 # not the reports', so search without them.
-                hits = self.retrieve(focus, filters=filters, prefer=_preferred(scope), bm25=bm25)
+                hits = self.retrieve(focus, filters=filters, prefer=preferred_window(scope), bm25=bm25)
                 scope = scope.model_copy(update={"applied": False})
             if found is not None:
                 # One outlet named ("What did TechCrunch say about ..."): its best chunk leads, the
@@ -485,35 +465,6 @@ class Engine:
         vectors = self.sentence_vectors.get(self.embed_model, texts)
         norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
         return (vectors @ query / np.clip(norms, 1e-12, None)).tolist()
-
-
-def _within(filters: SearchFilters | None, scope: TimeScope | None) -> SearchFilters | None:
-    """The user's filters narrowed to the calendar window the question names ("in January")."""
-    if scope is None or scope.kind != "window" or scope.upcoming:
-        return filters  # an upcoming window has nothing published in it yet: it cannot filter
-    merged = (filters or SearchFilters()).model_copy()
-    # A date in a question is usually the event's: previews come out before it and reports after it
-    # ("the show that began airing on Jan. 7"), so a period keeps a margin on both sides; a bound the
-    # question sets itself ("since March 1", "before June") is kept exactly.
-    phrase = scope.phrase.lower()
-    exact_since = phrase.startswith(("since", "after", "from"))
-    exact_until = phrase.startswith(("before", "until", "till", "by "))
-    margin = dt.timedelta(days=EVENT_MARGIN_DAYS)
-    since = scope.since if exact_since or scope.since is None else scope.since - margin
-    until = scope.until if exact_until or scope.until is None else scope.until + margin
-    if since and (merged.since is None or since > merged.since):
-        merged.since = since
-    if until and (merged.until is None or until < merged.until):
-        merged.until = until
-    return merged
-
-
-def _preferred(scope: TimeScope | None) -> SearchFilters | None:
-    """The window a relative time ("this week", "yesterday") prefers; None for "the latest", which
-    only asks for the newest, or for calendar windows, which filter."""
-    if scope is None or scope.kind != "recent" or (scope.since is None and scope.until is None):
-        return None
-    return SearchFilters(since=scope.since, until=scope.until)
 
 
 def _validated(question: str, history: Sequence[Turn | dict] | None) -> tuple[str, list[Turn]]:

@@ -361,3 +361,22 @@ def test_this_with_a_count_of_days_is_no_period_and_no_crash():
     ref = date(2024, 2, 14)
     assert parse_time_scope("What happens this 2 days?", ref) is None
     assert parse_time_scope("What did they say this one day?", ref) is None
+
+
+def test_a_named_period_filters_with_a_margin_and_a_stated_bound_exactly():
+    from assistant.answer import SearchFilters
+    from assistant.understanding.timescope import parse_time_scope, preferred_window, search_window
+    from assistant.understanding.timescope.filters import EVENT_MARGIN_DAYS
+
+    ref = date(2024, 2, 14)
+    january = parse_time_scope("What happened in January?", ref)
+    window = search_window(None, january)
+    assert EVENT_MARGIN_DAYS == 7
+    assert (window.since, window.until) == (date(2023, 12, 25), date(2024, 2, 7))  # January, a week each side
+    since = search_window(SearchFilters(source="Harbor Gazette"), parse_time_scope("What changed since January 5?", ref))
+    assert (since.since, since.until, since.source) == (date(2024, 1, 5), None, "Harbor Gazette")
+    # A relative time prefers its window and does not filter by it.
+    this_week = parse_time_scope("What happened this week?", ref)
+    assert search_window(None, this_week) is None
+    assert (preferred_window(this_week).since, preferred_window(this_week).until) == (date(2024, 2, 8), ref)
+    assert preferred_window(january) is None and preferred_window(None) is None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -259,3 +261,32 @@ def _failing_in_one_line(embedding_class: type[BaseEmbedding]) -> type[BaseEmbed
 
     methods = {name: reporting(getattr(embedding_class, name)) for name in SERVER_CALLS}
     return type(embedding_class.__name__, (embedding_class,), {"__module__": __name__, **methods})
+
+
+# Sentence vectors kept between questions (384 floats each: 20k sentences ~ 30 MB).
+SENTENCE_CACHE = 20_000
+
+
+class SentenceVectors:
+    """A bounded, thread-safe cache of the embedder's vectors of sentences, oldest use dropped first:
+    the engine's similarity of a question to retrieved sentences embeds each sentence once."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, embed_model, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            found = {t: self.vectors[t] for t in texts if t in self.vectors}
+            for text in found:
+                self.vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = np.asarray(embed_model.get_text_embedding_batch(missing), dtype=np.float32)
+            found.update(zip(missing, fresh))
+            with self.lock:
+                self.vectors.update(zip(missing, fresh))
+                while len(self.vectors) > self.size:
+                    self.vectors.popitem(last=False)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
