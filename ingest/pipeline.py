@@ -22,185 +22,40 @@ only the manifest, and the records whose cluster moved are rewritten. Chunks are
 A run may be one shard of an ingest split across processes (:mod:`ingest.shard`): it then embeds,
 recovers, relabels, prunes and re-clusters only the articles of its own shard, and leaves the BM25
 index to ``ingest.shard.finish``.
+
+The stages live beside it: :mod:`ingest.chunking` (articles into documents and chunks),
+:mod:`ingest.writes` (hashes, records, the crash-safe write of a group), :mod:`ingest.reclustering`
+(the syndication step) and :mod:`ingest.summary` (what a run reports). This module holds the
+:class:`Ingester` that runs them, and is where the rest of the project imports them from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable
 
-from llama_index.core import Document
 from llama_index.core.ingestion import IngestionPipeline
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import BaseNode, TransformComponent
 
 from assistant.retrieval import keyword
-from assistant.answer import published_day
-from assistant.retrieval.clusters import Reclustered
 from assistant.retrieval.keyword_component import refresh_keywords
-from assistant.retrieval.embedding import EmbeddingFailed, count_word_pieces, embed_nodes
-from assistant.retrieval.store_embedder import check_embedder, claim_embedder, hashed_as
-from assistant.retrieval.signatures import UNSIGNED, band_keys
-from assistant.text import split_sentences
-from assistant.retrieval.store import COMPLETE, PENDING, ArticleRecord, ArticleStore
-from ingest import syndication
-from ingest.article import UNDATED, Article, LoadFailure, LoadWarning
+from assistant.retrieval.store_embedder import check_embedder, hashed_as
+from assistant.retrieval.store import COMPLETE, ArticleRecord, ArticleStore
+from ingest.article import Article, LoadFailure, LoadWarning
+# Not all used here: every public name of the stages stays importable from ingest.pipeline, as before the split.
+from ingest.chunking import (  # noqa: F401
+    INDEX_VERSION, INDEXED_METADATA, SECTION_CHARS, AnnotateChunks, Section, chunk_id, make_splitter, sections, to_document,
+)  # fmt: skip
 from ingest.dates import undated_warnings
 from ingest.loaders import load_paths
+from ingest.reclustering import Reclustering, _as_written, _newly_signed
 from ingest.shard import WHOLE, Shard
+from ingest.summary import IngestSummary
+from ingest.writes import CrashSafeWrites
 
 log = logging.getLogger(__name__)
-
-# Bump when chunking or chunk metadata change: every article is then re-indexed on its next ingest.
-INDEX_VERSION = 2
-
-# Only title and date join the chunk text in the index (embedding and BM25); the rest is metadata.
-INDEXED_METADATA = ("title", "published_at")
-
-# The splitter tokenizes the whole text it is given at once (a 20 MB article took gigabytes), so a long
-# article is split a section at a time, cut at a paragraph break. Above every article of the dev
-# corpora (the longest is 0.1 MB), so that their chunks are the ones an unsectioned split makes.
-SECTION_CHARS = 200_000
-_SECTION_BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?])\s"), re.compile(r"\s"))
-
-
-@dataclass
-class IngestSummary:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: list[LoadFailure] = field(default_factory=list)
-    chunks: int = 0  # chunks embedded and written by this run
-    warnings: list[LoadWarning] = field(default_factory=list)
-    shard: Shard = WHOLE
-    other_shards: int = 0  # articles read but left to the other shards of a sharded ingest
-
-    @property
-    def undated(self) -> int:
-        """Articles read without a published date: ranked as neither new nor old, they are easily never
-        cited, so the summary counts them. Counted from their warnings (one each), so that a summary
-        assembled from the loaders' output alone (``ingest --server``) counts them too."""
-        return sum(w.kind == UNDATED for w in self.warnings)
-
-    def as_dict(self) -> dict:
-        sharded = {"shard": str(self.shard), "other_shards": self.other_shards} if not self.shard.is_whole else {}
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "failed": [f.as_dict() for f in self.failed],
-            "chunks": self.chunks,
-            "warnings": [w.as_dict() for w in self.warnings],
-            "undated": self.undated,
-            **sharded,
-        }
-
-    def line(self) -> str:
-        return (
-            f"added {self.added} / updated {self.updated} / unchanged {self.unchanged} / "
-            f"deleted {self.deleted} / failed {len(self.failed)} / chunks {self.chunks}"
-            + (f" / warnings {len(self.warnings)}" if self.warnings else "")
-            + (f" / undated {self.undated}" if self.undated else "")
-            + (f" / shard {self.shard}, {self.other_shards} left to other shards" if not self.shard.is_whole else "")
-        )
-
-
-class AnnotateChunks(TransformComponent):
-    """Numbers each article's chunks and decides which metadata is indexed with the text."""
-
-    def __call__(self, nodes: Sequence[BaseNode], **kwargs) -> Sequence[BaseNode]:
-        for node in nodes:
-            # The chunk id is "<article id>::<position>" (see chunk_id), numbered along the whole
-            # article however many sections or groups its chunks were split and written in.
-            node.metadata["position"] = int(node.node_id.rpartition("::")[2])
-            hidden = [k for k in node.metadata if k not in INDEXED_METADATA]
-            node.excluded_embed_metadata_keys = hidden
-            node.excluded_llm_metadata_keys = hidden
-        return nodes
-
-
-class Section(Document):
-    """A stretch of one article's text (see :func:`sections`), split apart from the rest: its chunks
-    are numbered on from ``first_position``, the chunks of the sections before it."""
-
-    first_position: int = 0
-
-
-def chunk_id(i: int, doc: Document) -> str:
-    return f"{doc.doc_id}::{getattr(doc, 'first_position', 0) + i}"
-
-
-def make_splitter(chunk_tokens: int, chunk_overlap: int) -> SentenceSplitter:
-    # Sizes are counted in the embedder's own word pieces, title and date included (the splitter is
-    # metadata-aware), leaving room for [CLS]/[SEP]: nothing past the model window goes unseen.
-    return SentenceSplitter(
-        chunk_size=chunk_tokens - 2,
-        chunk_overlap=chunk_overlap,
-        tokenizer=count_word_pieces,
-        chunking_tokenizer_fn=split_sentences,
-        id_func=chunk_id,
-    )
-
-
-def sections(text: str, size: int = SECTION_CHARS) -> Iterator[str]:
-    """``text`` in pieces of at most ``size`` characters that cover it exactly, each cut at the last
-    paragraph break before the limit (else line break, sentence end, space; a hard cut only in a
-    run of ``size`` characters without any)."""
-    start = 0
-    while len(text) - start > size:
-        window = text[start : start + size]
-        cut = 0
-        for brk in _SECTION_BREAKS:
-            ends = [m.end() for m in brk.finditer(window, size // 2)]
-            if ends:
-                cut = ends[-1]
-                break
-        cut = cut or size
-        yield text[start : start + cut]
-        start += cut
-    yield text[start:]
-
-
-def _newly_signed(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[str]:
-    """The articles among ``moved`` whose signature the clustering wrote (records older than it)."""
-    before = {r.id: r.minhash for r in complete}
-    return [r.id for r in moved if r.minhash != before.get(r.id)]
-
-
-def _as_written(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[ArticleRecord]:
-    """The complete records once ``moved`` (re-clustered ones) are written over them."""
-    return list(({r.id: r for r in complete} | {r.id: r for r in moved}).values())
-
-
-def to_document(article: Article, text: str | None = None, first_position: int = 0) -> Document:
-    """The article as llama-index reads it; with ``text``, one section of it whose first chunk is
-    ``first_position``."""
-    metadata = {
-        "article_id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "published_at": article.published_at,
-        "published_day": published_day(article.published_at),
-        "source": article.source,
-    }
-    hidden = [k for k in metadata if k not in INDEXED_METADATA]
-    return Section(
-        id_=article.id,
-        text=article.text if text is None else text,
-        metadata=metadata,
-        excluded_embed_metadata_keys=hidden,
-        excluded_llm_metadata_keys=hidden,
-        first_position=first_position,
-    )
 
 
 def _is_under(path: str, roots: list[Path]) -> bool:
@@ -217,7 +72,9 @@ def _holds_many(path: str) -> bool:
 ProgressHook = Callable[[str, int], None]  # (event, amount): "articles_total", "articles", "chunks"
 
 
-class Ingester:
+# Its write protocol (ingest.writes) and re-clustering (ingest.reclustering) are methods of the
+# Ingester too, kept in their own modules; what is here is the run that orders them.
+class Ingester(CrashSafeWrites, Reclustering):
     """Runs ingests against one store with one embedder (both loaded once, reused across runs)."""
 
     @classmethod
@@ -409,95 +266,6 @@ class Ingester:
                 self.store.bump_version()
         return summary
 
-    def reclustered(self, writer, before: dict[str, ArticleRecord], touched: set[str]) -> Reclustered | None:
-        """The syndication clusters of a write that ``touched`` some articles (written, relabelled or
-        deleted; ``before``: their records before it), found without reading the whole manifest; None
-        when a record the clustering needs carries no signature (the whole clustering signs it).
-
-        Only the articles whose clusters the write can change are clustered again, and what clustering
-        every record would say of them is what this says: the touched articles, each article sharing an
-        LSH band with one of them (the published keyword index holds every article's bands) and every
-        member of the clusters any of these were in. Edges between other articles are as they were,
-        so the set is closed: the clusters outside it stand."""
-        if writer.sharing_bands([UNSIGNED]):
-            return None
-        if not touched:
-            return Reclustered(records=[], covers=frozenset())
-        now = self.store.records_of(touched)
-        keys = [k for r in now.values() if r.status == COMPLETE for k in band_keys(syndication.decode(r.minhash))]
-        near = writer.sharing_bands(keys)
-        old = writer.state.clusters
-        clusters = {before[i].cluster_id for i in touched if i in before} | {old.cluster_of.get(i, i) for i in near}
-        group = set(touched) | near | {c.article_id for cluster in clusters for c in old.members.get(cluster, ())}
-        records = {i: r for i, r in self.store.records_of(group).items() if r.status == COMPLETE}
-        if any(not r.minhash for r in records.values()):
-            return None
-        assigned = syndication.clusters(
-            syndication.Member(r.id, r.published_at, syndication.decode(r.minhash)) for r in records.values()
-        )
-        moved = [replace(r, cluster=assigned[r.id]) for r in records.values() if r.cluster != assigned[r.id]]
-        written = {**records, **{r.id: r for r in moved}}
-        return Reclustered(records=list(written.values()), covers=frozenset(group), moved=moved)
-
-    def cluster_updates(self, texts: dict[str, str] | None = None, shard: Shard = WHOLE,
-                        complete: list[ArticleRecord] | None = None) -> list[ArticleRecord]:
-        """The complete records (of ``shard``) whose syndication cluster (or missing signature) must be rewritten.
-
-        Clusters are recomputed from every stored signature, so they follow additions, edits and
-        deletions alike, and a run killed before writing them is mended by the next. Records without a
-        signature (written before clustering existed) are signed from ``texts`` (article id -> body)
-        when the article is at hand, else from its stored chunks. Every complete record takes part in
-        the clustering; only ``shard``'s own are returned to be written."""
-        if complete is None:
-            complete = self.store.complete_records()
-        signatures = {r.id: syndication.decode(r.minhash) for r in complete}
-        unsigned = [r.id for r in complete if signatures[r.id] is None and r.minhash != syndication.TOO_SHORT]
-        texts = dict(texts or {})
-        missing = [i for i in unsigned if i not in texts]
-        if missing:
-            texts.update(self.store.article_texts(missing))
-        signed = {i: syndication.signature(texts.get(i, "")) for i in unsigned}
-        signatures.update(signed)
-        assigned = syndication.clusters(
-            syndication.Member(r.id, r.published_at, signatures[r.id]) for r in complete
-        )
-        updates = []
-        for r in complete:
-            if not shard.owns(r.id):
-                continue
-            minhash = syndication.encode(signed[r.id]) if r.id in signed else r.minhash
-            if r.cluster != assigned[r.id] or minhash != r.minhash:
-                updates.append(replace(r, cluster=assigned[r.id], minhash=minhash))
-        if updates:
-            log.info("syndication: %d record(s) re-clustered or signed", len(updates))
-        return updates
-
-    def index_hash(self, article: Article) -> str:
-        """The article's content hash combined with how it is indexed (chunking, embedder, schema):
-        changing any of them re-indexes the article instead of leaving stale chunks beside new ones."""
-        return self._indexed(article.content_hash)
-
-    def _indexed(self, article_hash: str) -> str:
-        return hashlib.sha256(f"{article_hash}|{self.signature}".encode()).hexdigest()
-
-    def _record(self, article: Article, status: str, chunks: int = 0, minhash: str = "", cluster: str = "") -> ArticleRecord:
-        """The manifest record of ``article`` as this ingester indexes it."""
-        return ArticleRecord(
-            id=article.id,
-            content_hash=self.index_hash(article),
-            status=status,
-            title=article.title,
-            url=article.url,
-            published_at=article.published_at,
-            source=article.source,
-            path=article.path,
-            chunks=chunks,
-            authors=article.authors,
-            cluster=cluster,
-            minhash=minhash,
-            embedded_hash=self.embedding_hash(article),
-        )
-
     def delete(self, article_ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """Delete articles by id; returns (deleted, unknown)."""
         ids = list(dict.fromkeys(article_ids))
@@ -523,66 +291,6 @@ class Ingester:
     def refresh_keywords(self) -> None:
         """Bring the keyword index up to the whole store (after sharded runs, say)."""
         refresh_keywords(self.settings, self.store)
-
-    def embedding_hash(self, article: Article) -> str:
-        """Hash of what the article's chunks embed, with how they are made: equal means the stored vectors fit."""
-        return self._indexed(article.embedded_hash)
-
-    def _vectors_still_right(self, record: ArticleRecord, article: Article) -> bool:
-        if record.status != COMPLETE:
-            return False
-        if record.embedded_hash:
-            return record.embedded_hash == self.embedding_hash(article)
-        # Written before embedded hashes were kept: its full hash, computed the way it was then, says.
-        return record.content_hash == self._indexed(article.legacy_content_hash)
-
-    def _relabel(self, pairs: list[tuple[ArticleRecord, Article]]) -> None:
-        """New metadata for articles whose embedded text is unchanged: chunk metadata rewritten in place,
-        the record rewritten (its chunk count, signature and cluster kept); nothing is embedded."""
-        for record, article in pairs:
-            if (record.url, record.source) != (article.url, article.source):
-                self.store.update_chunk_metadata(article.id, {"url": article.url, "source": article.source})
-        self.store.write_records(
-            self._record(article, COMPLETE, record.chunks, record.minhash, record.cluster) for record, article in pairs
-        )
-
-    def chunks(self, articles: Iterable[Article]) -> Iterator[BaseNode]:
-        """The chunks of ``articles`` in order, split lazily: one section of one article at a time."""
-        for article in articles:
-            position = 0
-            for text in sections(article.text):
-                nodes = self.splitter.get_nodes_from_documents([to_document(article, text, position)])
-                position += len(nodes)
-                yield from nodes
-
-    def _write_group(self, group: list[Article], embedded: Callable[[int], None]) -> int:
-        """Writes ``group`` (records pending, then chunks, then records complete); ``embedded`` hears
-        the number of its chunks written so far, after each group of ``ingest_group_chunks``."""
-        # Signed before the write, so that a complete record always carries its signature.
-        minhashes = {a.id: syndication.encode(syndication.signature(a.text)) for a in group}
-        self.store.write_records(self._record(a, PENDING, minhash=minhashes[a.id]) for a in group)
-        self.store.delete_chunks(a.id for a in group)
-        counts: dict[str, int] = {}
-        written = 0
-        chunks = self.chunks(group)
-        while nodes := list(islice(chunks, max(1, self.settings.ingest_group_chunks))):
-            nodes = self.pipeline.run(nodes=nodes, show_progress=False)
-            try:
-                embed_nodes(self.embed_model, nodes)
-            except EmbeddingFailed as exc:
-                # The group's records stay pending: the next run clears and redoes them.
-                raise exc.because(
-                    f"the {len(group)} article(s) being embedded were not all written; run the same ingest again"
-                ) from exc
-            claim_embedder(self.store, self.embed_model, len(nodes[0].embedding))
-            self.store.vector_store().add(nodes)
-            for node in nodes:
-                counts[node.metadata["article_id"]] = counts.get(node.metadata["article_id"], 0) + 1
-            written += len(nodes)
-            embedded(written)
-            log.info("embedded and wrote %d chunks of this group of %d article(s)", written, len(group))
-        self.store.write_records(self._record(a, COMPLETE, counts.get(a.id, 0), minhashes[a.id]) for a in group)
-        return written
 
     def _refuse_oversized(self, articles: list[Article]) -> tuple[list[Article], list[LoadFailure]]:
         """``articles`` within ``max_article_mb``, and one failure (file, size, setting) for each other."""

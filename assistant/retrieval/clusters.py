@@ -84,7 +84,7 @@ class Clusters:
 @dataclass(frozen=True)
 class Reclustered:
     """A write's clustering of a closed set of articles: every copy of each of them, and every copy
-    of those, is in the set, so the clusters outside it are as they were (ingest.pipeline makes it
+    of those, is in the set, so the clusters outside it are as they were (ingest.reclustering makes it
     from the keyword index's LSH bands, without reading the whole manifest)."""
 
     records: list  # the set's complete records as written (assistant.retrieval.store.ArticleRecord)

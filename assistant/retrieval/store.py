@@ -12,7 +12,7 @@ same truth:
   ``__change__<version>`` record of what that write changed, so that a host whose keyword index is
   behind rewrites only those articles (:meth:`ArticleStore.changes_since`).
 
-Crash safety comes from the order of writes (see ``ingest.pipeline``): an article's manifest record
+Crash safety comes from the order of writes (see ``ingest.writes``): an article's manifest record
 is marked ``pending`` before its chunks change and ``complete`` after, so a run killed half-way
 leaves only ``pending`` records, which the next run clears and redoes.
 """
@@ -53,7 +53,7 @@ class ArticleRecord:
     authors: tuple[str, ...] = ()
     cluster: str = ""  # id of the oldest copy of this story in the store; "" = not clustered yet (itself)
     minhash: str = ""  # the body's MinHash signature (assistant.retrieval.signatures.encode); "" = not signed yet
-    embedded_hash: str = ""  # hash of what the chunks embed (ingest.pipeline); "" = written before it was kept
+    embedded_hash: str = ""  # hash of what the chunks embed (ingest.writes); "" = written before it was kept
 
     @property
     def cluster_id(self) -> str:
