@@ -47,7 +47,6 @@ from assistant.answering.multipart import (
     search_clauses,
 )
 from assistant.answering.multipart import compose as compose_parts
-from assistant.answering.summaries import summary_topic, timeline_topic
 from assistant.retrieval.embedding import SENTENCE_CACHE, SentenceVectors, build_embedding
 from assistant.retrieval.hybrid import HybridRetriever, Mode, RecencyPrior, article_ranking, one_per_cluster
 from assistant.retrieval.keyword_component import keyword_cache
@@ -60,6 +59,7 @@ from assistant.understanding.outlets import OutletDirectory
 from assistant.understanding.parts import split_parts
 from assistant.understanding.question import analyse
 from assistant.understanding.small_talk import small_talk_reply
+from assistant.understanding.summary_requests import summary_topic, timeline_topic
 from assistant.understanding.timescope import parse_time_scope, reference_date
 from assistant.understanding.timescope import warm_up as warm_up_time_scopes
 from assistant.understanding.timescope import preferred_window, search_window

@@ -12,7 +12,7 @@ from assistant.understanding.answer_types import speaker
 from assistant.understanding.small_talk import small_talk_reply
 from assistant.answering.extractive import ExtractiveAnswerer, with_verdict
 from assistant.understanding.question import recency_strength
-from assistant.answering.summaries import summary_topic
+from assistant.understanding.summary_requests import summary_topic
 from assistant.answering.verdicts import verdict, yes_no
 from tests.conftest import write
 

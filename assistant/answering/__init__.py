@@ -6,7 +6,7 @@ decline when the sources do not answer.
 * :mod:`.generative` -- the LLM answerer (``NEWSDESK_LLM``), every citation checked against its
   source; :mod:`.llm` builds the LLM component, :mod:`.prompts` reads ``prompts/*.md``;
 * :mod:`.multipart` -- questions that span articles: one judgement per part, one answer;
-* :mod:`.summaries` -- summaries and timelines without an LLM; :mod:`.verdicts` -- yes/no answers;
+* :mod:`.verdicts` -- yes/no answers (summaries and timelines are the extractive answerer's);
 * :mod:`.citations` -- what it means for a source to support a sentence;
   :mod:`.injection` -- sentences that address the assistant instead of reporting news.
 

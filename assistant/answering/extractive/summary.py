@@ -1,7 +1,13 @@
-"""Composing a summary or a timeline: the lede of each story, each cited.
+"""Summaries without an LLM: the ledes of the best-matching stories, newest first (a timeline: oldest
+first), each cited.
 
-Which questions ask for one is :mod:`assistant.answering.summaries`' business; this is how the quoted
-answer to them is made, from the judgement's best sentences or from the stories the engine picked.
+News is written as an inverted pyramid: a story's first sentences (its lede) say what happened. So a
+summary request is answered with the lede of each of the few stories that best match its topic, one
+per story (syndicated copies are one story: the retriever keeps one per cluster), newest first, each
+cited; a request for a story's course gets the same ledes, oldest first, each labelled with its outlet
+and day. Which questions ask for one is :mod:`assistant.understanding.summary_requests`' business;
+this is how the quoted answer is made, from the judgement's best sentences or from the stories the
+engine picked.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from assistant.answering.extractive.scoring import ScoredSentence
 from assistant.answering.extractive.sentences import _ASKS, _BOILERPLATE, _DATELINE, _TERMINATED, quote_units
 from assistant.answering.extractive.sources import _article_id, _day, _source_for, dated_label
 from assistant.answering.injection import addresses_the_assistant
-from assistant.answering.summaries import LEDE_MIN_WORDS, MAX_STORIES, STORY_RATIO
 
+LEDE_MIN_WORDS = 8
+MAX_STORIES = 3
+# A story joins the summary when its best sentence scores at least this share of the best story's.
+STORY_RATIO = 0.4
 # A lede is among an article's first few sentences (past captions and a standfirst), or it has none.
 LEDE_WITHIN = 8
 

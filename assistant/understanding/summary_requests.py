@@ -1,12 +1,8 @@
-"""Summaries without an LLM: the ledes of the best-matching stories, newest first (a timeline: oldest first).
-
-News is written as an inverted pyramid: a story's first sentences (its lede) say what happened. So "What
-happened with X?", "the main points of X", "the latest on X" and "what's new this week" are answered
-with the lede of each of the few stories that best match X, one per story (syndicated copies are one
-story: the retriever keeps one per cluster), newest first, each cited. "How has X changed?", "the
-timeline of X" and "what happened between A and B" ask how a story moved: the same ledes, oldest first,
-each labelled with its outlet and day.
-"""
+"""Which questions ask for a summary or a story's course, and what about: "What happened with X?",
+"the main points of X", "the latest on X", "what's new this week" ask for a summary of X (nothing
+named: the newest stories); "How has X changed?", "the timeline of X", "what happened between A and
+B" ask for a timeline. How the answer is made is :mod:`assistant.answering.extractive.summary`'s
+business."""
 
 from __future__ import annotations
 
@@ -27,10 +23,6 @@ _ASKS_SUMMARY = re.compile(
 )
 # Words that only frame the request ("the story", "so far", "this week" stays: it is a time).
 _FRAMING = re.compile(r"\b(?:please|for me|so far|in (?:a|one) (?:sentence|paragraph)|briefly|quickly)\b", re.I)
-LEDE_MIN_WORDS = 8
-MAX_STORIES = 3
-# A story joins the summary when its best sentence scores at least this share of the best story's.
-STORY_RATIO = 0.4
 
 
 _ASKS_TIMELINE = re.compile(
