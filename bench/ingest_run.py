@@ -251,7 +251,7 @@ def batch_sweep(corpus: Path, limit: int, sizes: list[int], repeats: int, as_jso
     from assistant.settings import Settings
     from bench.common import percentile
     from ingest.loaders import load_file
-    from ingest.pipeline import AnnotateChunks, make_splitter, to_document
+    from ingest.chunking import AnnotateChunks, make_splitter, to_document
 
     settings = Settings(_env_file=None)
     default = settings.embed_batch_size

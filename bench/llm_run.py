@@ -309,29 +309,27 @@ def ask_baseline(query_engine, q: Question) -> dict:
 
 
 # --- scoring -----------------------------------------------------------------------------------------------
-def _ratio(num: float, den: int) -> float | None:
-    return None if den == 0 else num / den
-
-
 def system_metrics(rows: list[dict]) -> dict:
     """One system's metrics from its rows (definitions as in eval.metrics.compute_metrics)."""
+    from eval.metrics.ratio import ratio_or_none
+
     answerable = [r for r in rows if r["answerable"]]
     with_gold = [r for r in answerable if r["correct"] is not None]
     unanswerable = [r for r in rows if not r["answerable"]]
     m: dict = {
-        "answer_contains_gold": _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold)),
-        "decline_accuracy": _ratio(sum(bool(r["declined"]) for r in unanswerable), len(unanswerable)),
+        "answer_contains_gold": ratio_or_none(sum(bool(r["correct"]) for r in with_gold), len(with_gold)),
+        "decline_accuracy": ratio_or_none(sum(bool(r["declined"]) for r in unanswerable), len(unanswerable)),
     }
     for kind in sorted({r["kind"] for r in unanswerable if r["kind"]}):
         of_kind = [r for r in unanswerable if r["kind"] == kind]
-        m[f"decline_accuracy.{kind}"] = _ratio(sum(bool(r["declined"]) for r in of_kind), len(of_kind))
-    m["false_decline_rate"] = _ratio(sum(bool(r["declined"]) for r in answerable), len(answerable))
+        m[f"decline_accuracy.{kind}"] = ratio_or_none(sum(bool(r["declined"]) for r in of_kind), len(of_kind))
+    m["false_decline_rate"] = ratio_or_none(sum(bool(r["declined"]) for r in answerable), len(answerable))
     context = [r for r in with_gold if r.get("answer_in_context") is not None]
-    m["answer_in_context"] = _ratio(sum(bool(r["answer_in_context"]) for r in context), len(context))
-    m["seconds_mean"] = _ratio(sum(r["seconds"] for r in rows), len(rows))
+    m["answer_in_context"] = ratio_or_none(sum(bool(r["answer_in_context"]) for r in context), len(context))
+    m["seconds_mean"] = ratio_or_none(sum(r["seconds"] for r in rows), len(rows))
     # Newsdesk declines weak evidence without asking the model (about 0 s): the time of a generated answer
     asked = [r for r in rows if r.get("asked_llm", True) and not r.get("error")]
-    m["seconds_mean_model_asked"] = _ratio(sum(r["seconds"] for r in asked), len(asked))
+    m["seconds_mean_model_asked"] = ratio_or_none(sum(r["seconds"] for r in asked), len(asked))
     m["declined_by_text_disagrees"] = sum(r["declined"] != r["declined_by_text"] for r in rows)
     m["errors"] = sum(bool(r.get("error")) for r in rows)
     m["fallbacks"] = sum(bool(r.get("fallback_reason")) for r in rows)

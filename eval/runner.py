@@ -258,9 +258,7 @@ def open_engine(settings, corpus: str | Path | None = None, progress=None, embed
 
     ``embed_model``: an embedder already loaded (by the engine of another set), so that evaluating
     several sets loads the model once; default: one built from the settings."""
-    from assistant.retrieval.embedding import build_embedding
     from assistant.engine import Engine
-    from assistant.retrieval.store import ArticleStore
 
     if corpus is None:
         engine = Engine(settings, embed_model=embed_model)
@@ -273,13 +271,11 @@ def open_engine(settings, corpus: str | Path | None = None, progress=None, embed
         raise FileNotFoundError(2, "no such file or folder", str(corpus))
     name = corpus_collection_name(corpus)
     corpus_settings = settings.model_copy(update={"collection": name})
-    store = ArticleStore(corpus_settings)
-    embed_model = embed_model or build_embedding(corpus_settings)
-    ingester = Ingester(store, embed_model, corpus_settings)
+    ingester = Ingester.open(corpus_settings, embed_model)
     # prune: the collection mirrors the corpus, so articles since removed from it go too.
     summary = ingester.ingest_paths([corpus], prune=True, progress=progress)
-    engine = Engine(corpus_settings, store, embed_model)
-    return EvalSetup(engine=engine, store=store, collection=name, ingest=summary.as_dict(), ingest_line=summary.line())
+    engine = Engine(corpus_settings, ingester.store, ingester.embed_model)
+    return EvalSetup(engine=engine, store=ingester.store, collection=name, ingest=summary.as_dict(), ingest_line=summary.line())
 
 
 # --- running the questions ---------------------------------------------------------------------------

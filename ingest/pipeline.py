@@ -26,7 +26,7 @@ index to ``ingest.shard.finish``.
 The stages live beside it: :mod:`ingest.chunking` (articles into documents and chunks),
 :mod:`ingest.writes` (hashes, records, the crash-safe write of a group), :mod:`ingest.reclustering`
 (the syndication step) and :mod:`ingest.summary` (what a run reports). This module holds the
-:class:`Ingester` that runs them, and is where the rest of the project imports them from.
+:class:`Ingester` that runs them.
 """
 
 from __future__ import annotations
@@ -44,13 +44,10 @@ from assistant.retrieval.keyword_component import refresh_keywords
 from assistant.retrieval.store_embedder import check_embedder, hashed_as
 from assistant.retrieval.store import COMPLETE, ArticleRecord, ArticleStore
 from ingest.article import Article, LoadFailure, LoadWarning
-# Not all used here: every public name of the stages stays importable from ingest.pipeline, as before the split.
-from ingest.chunking import (  # noqa: F401
-    INDEX_VERSION, INDEXED_METADATA, SECTION_CHARS, AnnotateChunks, Section, chunk_id, make_splitter, sections, to_document,
-)  # fmt: skip
+from ingest.chunking import INDEX_VERSION, AnnotateChunks, make_splitter
 from ingest.dates import undated_warnings
 from ingest.loaders import load_paths
-from ingest.reclustering import Reclustering, _as_written, _newly_signed
+from ingest.reclustering import Reclustering, as_written, newly_signed
 from ingest.shard import WHOLE, Shard
 from ingest.summary import IngestSummary
 from ingest.writes import CrashSafeWrites
@@ -252,7 +249,7 @@ class Ingester(CrashSafeWrites, Reclustering):
         else:
             complete = self.store.complete_records()
             moved = self.cluster_updates({a.id: a.text for a in unique}, shard, complete)
-            touched.update(_newly_signed(complete, moved))  # their documents take their bands
+            touched.update(newly_signed(complete, moved))  # their documents take their bands
         if moved:
             if not changed:
                 self.store.bump_version()  # readers cache clusters by version: they must see the move
@@ -261,7 +258,7 @@ class Ingester(CrashSafeWrites, Reclustering):
         if changed or (writer is not None and writer.found_behind):
             if shard.is_whole:
                 # The records as they now stand, without reading the manifest once more to publish them.
-                writer.catch_up(touched, None if complete is None else _as_written(complete, moved), reclustered)
+                writer.catch_up(touched, None if complete is None else as_written(complete, moved), reclustered)
             else:  # the index is ingest.shard.finish's to build: N shards would build it N times over
                 self.store.bump_version()
         return summary
@@ -285,7 +282,7 @@ class Ingester(CrashSafeWrites, Reclustering):
                 complete = self.store.complete_records()
                 moved = self.cluster_updates(complete=complete)
                 self.store.write_records(moved)
-                writer.catch_up([*known, *_newly_signed(complete, moved)], _as_written(complete, moved))
+                writer.catch_up([*known, *newly_signed(complete, moved)], as_written(complete, moved))
         return known, unknown
 
     def refresh_keywords(self) -> None:

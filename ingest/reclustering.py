@@ -19,13 +19,13 @@ from ingest.shard import WHOLE, Shard
 log = logging.getLogger("ingest.pipeline")  # the ingest's one logger, as the CLI's --verbose shows it
 
 
-def _newly_signed(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[str]:
+def newly_signed(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[str]:
     """The articles among ``moved`` whose signature the clustering wrote (records older than it)."""
     before = {r.id: r.minhash for r in complete}
     return [r.id for r in moved if r.minhash != before.get(r.id)]
 
 
-def _as_written(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[ArticleRecord]:
+def as_written(complete: list[ArticleRecord], moved: list[ArticleRecord]) -> list[ArticleRecord]:
     """The complete records once ``moved`` (re-clustered ones) are written over them."""
     return list(({r.id: r for r in complete} | {r.id: r for r in moved}).values())
 

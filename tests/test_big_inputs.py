@@ -20,7 +20,8 @@ from rich.console import Console
 from ingest.progress import ingest_progress
 from bench.synthetic_text import write_text
 from ingest.article import Article
-from ingest.pipeline import SECTION_CHARS, Ingester, sections
+from ingest.chunking import SECTION_CHARS, sections
+from ingest.pipeline import Ingester
 from tests.conftest import REPO, assert_store_consistent, write
 from tests.test_ingest import _counting_embeds
 

@@ -11,8 +11,8 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from assistant.answering.extractive import DECLINE_TEXT, Draft, ExtractiveAnswerer, Judgement, ScoredSentence, dated_label, led_by
 from assistant.answering.extractive.composing import asks_for_a_figure, choose_lead, cited, with_followers
 from assistant.answering.extractive.judgement import (
-    _names_its_kind,
-    _not_stating,
+    names_its_kind,
+    not_stating,
     answerability,
     evidence_of,
     holds_asked_kind,
@@ -20,7 +20,7 @@ from assistant.answering.extractive.judgement import (
 )
 from assistant.answering.extractive.scoring import _with_the_one_before, embed_best, score_chunks, vote
 from assistant.answering.extractive.sentences import quotable_sentences, quote_units
-from assistant.answering.extractive.sources import _age_days, _newest_day, _source_for, closest_sources
+from assistant.answering.extractive.sources import age_days_of, newest_day_of, source_for, closest_sources
 from assistant.answering.extractive.summary import best_stories, lede, summarise
 from assistant.understanding.question import analyse
 
@@ -152,7 +152,7 @@ def test_the_asked_kind_is_held_by_the_best_few_or_by_a_sentence_of_the_leads_ar
 
 
 def test_which_questions_ask_for_a_figure():
-    kinds = {q: (asks_for_a_figure(analyse(q).atype), _names_its_kind(analyse(q).atype)) for q in (
+    kinds = {q: (asks_for_a_figure(analyse(q).atype), names_its_kind(analyse(q).atype)) for q in (
         "How much did the library cost?", "When did it open?", "What time does it leave?", "Which state passed it?",
         "Which museum holds it?", "Who won?", "Why did it close?")}
     # (leads with a sentence holding one, declined without one)
@@ -173,9 +173,9 @@ def test_articles_that_state_none_of_the_questions_figures():
         asked.append(ids)
         return {i: texts[i] for i in ids}
 
-    assert _not_stating(q, hits, article_texts) == frozenset({"b"})
+    assert not_stating(q, hits, article_texts) == frozenset({"b"})
     assert asked == [["a", "b", "c"]], "each article's text is fetched once"
-    assert _not_stating(analyse("Which states sued?"), hits, article_texts) == frozenset() and len(asked) == 1
+    assert not_stating(analyse("Which states sued?"), hits, article_texts) == frozenset() and len(asked) == 1
 
 
 # --- composing -----------------------------------------------------------------------------------------
@@ -230,17 +230,17 @@ def test_each_article_is_numbered_once_and_labelled_by_outlet_and_day():
     a = _hit("a", title="T", url="u", published_at="2026-01-07T10:00:00", source="Wire")
     b = _hit("b")
     sources = []
-    assert [_source_for(sources, h, q).n for h, q in ((a, " First quote.\n"), (b, "b"), (a, "again"))] == [1, 2, 1]
+    assert [source_for(sources, h, q).n for h, q in ((a, " First quote.\n"), (b, "b"), (a, "again"))] == [1, 2, 1]
     assert [(s.n, s.article_id, s.quote, s.source, s.published_at) for s in sources] == [
         (1, "a", "First quote.", "Wire", "2026-01-07T10:00:00"), (2, "b", "b", "", "")]
     assert (dated_label(a), dated_label(a, "Other"), dated_label(b)) == ("Wire, 2026-01-07", "Other, 2026-01-07", "")
 
 
 def test_ages_count_from_the_newest_day_and_undated_articles_have_none():
-    assert _age_days(_hit("a", published_day=20260101), 20260110) == 9
-    assert _age_days(_hit("a"), 20260110) is None
-    assert _newest_day([_hit("a", published_day=20260101), _hit("b", published_day=20260105), _hit("c")]) == 20260105
-    assert _newest_day([]) == 0
+    assert age_days_of(_hit("a", published_day=20260101), 20260110) == 9
+    assert age_days_of(_hit("a"), 20260110) is None
+    assert newest_day_of([_hit("a", published_day=20260101), _hit("b", published_day=20260105), _hit("c")]) == 20260105
+    assert newest_day_of([]) == 0
 
 
 def test_a_decline_lists_the_best_sentences_articles_then_the_chunks_openings():

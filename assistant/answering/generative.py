@@ -35,7 +35,8 @@ from llama_index.core.schema import MetadataMode, NodeWithScore
 from assistant.answer import Source, Turn, Verification, source_details
 from assistant.answering.citations import cited_sentences, normalise, supports
 from assistant.understanding.condense import KeywordCondenser
-from assistant.answering.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence, _flat_idf
+from assistant.answering.extractive import DECLINE_TEXT, ExtractiveAnswerer, Judgement, ScoredSentence
+from assistant.understanding.question import flat_idf
 from assistant.answering.injection import without_instructions
 from assistant.answering.llm import LLMError, complete_chat, stream_chat
 from assistant.answering.prompts import ACROSS_PROMPT, ANSWER_PROMPT, CONDENSE_PROMPT, FACTS_PROMPT, VERDICT_PROMPT, Prompt, fence, load_prompt
@@ -325,7 +326,7 @@ class GenerativeAnswerer:
         self,
         question: str,
         hits: list[NodeWithScore],
-        idf: Callable[[str], float] = _flat_idf,
+        idf: Callable[[str], float] = flat_idf,
         judgement: Judgement | None = None,
         across: bool = False,
     ) -> Plan:
@@ -367,7 +368,7 @@ class GenerativeAnswerer:
         return Generated(verified.text, verified.sources, False, plan.evidence, verified.verification, reply)
 
     def answer(
-        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = _flat_idf, deadline: float | None = None
+        self, question: str, hits: list[NodeWithScore], idf: Callable[[str], float] = flat_idf, deadline: float | None = None
     ) -> Generated:
         """Plan, generate and verify in one call (raises :class:`LLMError` when the LLM fails)."""
         plan = self.prepare(question, hits, idf)

@@ -24,7 +24,7 @@ from llama_index.core.schema import MetadataMode
 from assistant.answer import SearchFilters, Source
 from assistant.understanding.answer_types import candidates
 from assistant.answering.citations import without_markers
-from assistant.answering.extractive import Draft, ExtractiveAnswerer, Judgement, ScoredSentence, _source_for, dated_label
+from assistant.answering.extractive import Draft, ExtractiveAnswerer, Judgement, ScoredSentence, source_for, dated_label
 from assistant.understanding.outlets import OutletDirectory, unknown_outlets
 from assistant.understanding.parts import WIDE_MARGIN, Part, QuestionParts
 from assistant.text import split_sentences
@@ -161,7 +161,7 @@ def compose(answerer: ExtractiveAnswerer, found: MultiPart, judgement: Judgement
     pieces = []
     for result in found.results:
         lead = _lead(result.judgement)
-        source = _source_for(sources, lead.hit, lead.text)
+        source = source_for(sources, lead.hit, lead.text)
         pieces.append(f"{_label(result.part, lead)}: {lead.text.strip()} [{source.n}]")
     return Draft(PART_SEPARATOR.join(pieces), sources, False, judgement.evidence)
 
@@ -228,7 +228,7 @@ def _shared_name(found: MultiPart, judgement: Judgement) -> Draft | None:
         sentence = by_part.get(index)
         if sentence is None:
             continue
-        source = _source_for(sources, sentence.hit, sentence.text)
+        source = source_for(sources, sentence.hit, sentence.text)
         pieces.append(f"{_label(result.part, sentence)}: {sentence.text.strip()} [{source.n}]")
     shown = _as_written(name, [s.text for s in by_part.values()])
     # The name is a claim of its own, cited to every source whose sentence holds it.

@@ -34,7 +34,7 @@ def ingest_remote(server: str, files: Sequence[str | Path], urls: Sequence[str],
     :class:`assistant.cli.remote.ServerError` when the server cannot be reached or refuses the API key."""
     from assistant.api.schemas import MAX_URLS_PER_REQUEST
     from ingest.loaders import load_paths
-    from ingest.pipeline import IngestSummary
+    from ingest.summary import IngestSummary
 
     loaded = load_paths(list(files))
     summary = IngestSummary(failed=list(loaded.failures), warnings=list(loaded.warnings))

@@ -13,15 +13,6 @@ def current_settings():
     return get_settings()
 
 
-def claim_local_store(settings, command: str | None = None) -> None:
-    """Take the local store's lock before the models load: a store another process holds is refused
-    in a fraction of a second (``StoreInUse``, with the ways out that fit ``command``), not after
-    them. Held until this process exits."""
-    from assistant import library
-
-    library.claim_local_store(settings, command)
-
-
 @contextmanager
 def loading():
     """Loading the engine makes a great many objects that live as long as the process (modules,
@@ -38,8 +29,10 @@ def loading():
 
 
 def open_engine(warm_up: bool = True, command: str | None = None):
+    from assistant.library import claim_local_store
+
     settings = current_settings()
-    claim_local_store(settings, command)
+    claim_local_store(settings, command)  # before the models load: a store in use is refused at once
     with loading():
         from assistant.engine import Engine
 
@@ -47,6 +40,8 @@ def open_engine(warm_up: bool = True, command: str | None = None):
 
 
 def open_ingester(command: str | None = None):
+    from assistant.library import claim_local_store
+
     settings = current_settings()
     claim_local_store(settings, command)
     with loading():

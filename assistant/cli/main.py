@@ -17,7 +17,7 @@ from rich.console import Console
 from assistant.answer import TOP_K_MAX, TOP_K_MIN, Answer, Turn
 from assistant.cli.extract import register as register_extract
 from assistant.cli.feeds import register as register_feeds
-from assistant.cli.loading import claim_local_store, current_settings, loading, open_engine, open_ingester
+from assistant.cli.loading import current_settings, loading, open_engine, open_ingester
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ask questions of your news articles, with citations.")
 # No hard wrapping when piped: a long line stays one line for scripts and logs.
@@ -311,6 +311,8 @@ def delete(ids: List[str] = typer.Argument(..., help="Article ids to remove.")) 
 def reindex() -> None:
     """Embed every stored article again with the configured embedder (NEWSDESK_EMBEDDING), from the texts in the
     store, into a new collection that then replaces the old one (which keeps serving until it is done)."""
+    from assistant.library import claim_local_store
+
     settings = current_settings()
     claim_local_store(settings)
     with loading():

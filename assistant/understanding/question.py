@@ -129,11 +129,11 @@ def _same_word(a: str, b: str) -> bool:
     return len(shorter) >= MIN_PREFIX and longer.startswith(shorter) and len(longer) - len(shorter) <= 3
 
 
-def _flat_idf(_term: str) -> float:
+def flat_idf(_term: str) -> float:
     return 1.0
 
 
-def analyse(question: str, idf: Callable[[str], float] = _flat_idf) -> Question:
+def analyse(question: str, idf: Callable[[str], float] = flat_idf) -> Question:
     weights: dict[str, float] = {}
     named: set[str] = set()
     opening = (words(question) or [""])[0]

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from eval.metrics.declines import counts_as_declined
-from eval.metrics.ratio import _ratio
+from eval.metrics.ratio import ratio_or_none
 from eval.metrics.retrieval import ALL_GOLD_METRIC, retrieval_metrics
 
 
 def _share_right(rows: Sequence[dict]) -> float | None:
     """The share of ``rows`` scored right, over those with a verdict (``correct`` not None)."""
     judged = [r for r in rows if r.get("correct") is not None]
-    return _ratio(sum(bool(r["correct"]) for r in judged), len(judged))
+    return ratio_or_none(sum(bool(r["correct"]) for r in judged), len(judged))
 
 
 def kind_metrics(rows: Sequence[dict]) -> dict | None:
@@ -34,7 +34,7 @@ def kind_metrics(rows: Sequence[dict]) -> dict | None:
         counts[kind] = len(of_kind)
         if kind == "summary":
             coverage = [r["key_fact_coverage"] for r in of_kind if r.get("key_fact_coverage") is not None]
-            right[kind] = _ratio(sum(coverage), len(coverage))
+            right[kind] = ratio_or_none(sum(coverage), len(coverage))
             right["summary_right"], counts["summary_right"] = _share_right(of_kind), len(of_kind)
         else:
             right[kind] = _share_right(of_kind)
@@ -69,10 +69,10 @@ def _type_numbers(rows: Sequence[dict]) -> dict[str, float | int | None]:
     answerable = [r for r in rows if r["answerable"]]
     return {
         "questions": len(rows),
-        "declined": _ratio(sum(counts_as_declined(r) for r in rows), len(rows)),
+        "declined": ratio_or_none(sum(counts_as_declined(r) for r in rows), len(rows)),
         "answer_right": _share_right(rows),
         ALL_GOLD_METRIC: retrieval_metrics(rows)[ALL_GOLD_METRIC],
-        "false_decline_rate": _ratio(sum(counts_as_declined(r) for r in answerable), len(answerable)),
+        "false_decline_rate": ratio_or_none(sum(counts_as_declined(r) for r in answerable), len(answerable)),
     }
 
 
@@ -127,5 +127,5 @@ def mean_values(dicts: Sequence[dict]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for key in keys:
         values = [d[key] for d in dicts if d.get(key) is not None]
-        out[key] = _ratio(sum(values), len(values))
+        out[key] = ratio_or_none(sum(values), len(values))
     return out

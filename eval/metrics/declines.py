@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from eval.metrics.ratio import _ratio
+from eval.metrics.ratio import ratio_or_none
 
 
 def counts_as_declined(row: dict) -> bool:
@@ -37,8 +37,8 @@ def decline_rates(rows: Sequence[dict], threshold: float) -> tuple[float | None,
     answerable = [r["evidence"] for r in rows if r["answerable"]]
     unanswerable = [r["evidence"] for r in rows if not r["answerable"]]
     return (
-        _ratio(sum(e < threshold for e in unanswerable), len(unanswerable)),
-        _ratio(sum(e < threshold for e in answerable), len(answerable)),
+        ratio_or_none(sum(e < threshold for e in unanswerable), len(unanswerable)),
+        ratio_or_none(sum(e < threshold for e in answerable), len(answerable)),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from eval.metrics.answers import answer_words
 from eval.metrics.declines import counts_as_declined, decline_accuracy_by_kind
-from eval.metrics.ratio import _ratio
+from eval.metrics.ratio import ratio_or_none
 from eval.metrics.retrieval import CONTEXT_K, chunk_metrics, retrieval_metrics
 
 
@@ -53,17 +53,17 @@ def compute_metrics(rows: Sequence[dict]) -> dict[str, float | int | None]:
     metrics: dict[str, float | int | None] = {}
     metrics.update(retrieval_metrics(rows))
     metrics.update(chunk_metrics(rows))
-    metrics[f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(bool(r["answer_in_context"]) for r in in_context), len(in_context))
-    metrics["answer_contains_gold"] = _ratio(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
-    metrics["answer_words_mean"] = _ratio(sum(answer_words(r["answer"]) for r in answered), len(answered))
-    metrics["decline_accuracy"] = _ratio(sum(counts_as_declined(r) for r in unanswerable), len(unanswerable))
+    metrics[f"answer_in_context@{CONTEXT_K}"] = ratio_or_none(sum(bool(r["answer_in_context"]) for r in in_context), len(in_context))
+    metrics["answer_contains_gold"] = ratio_or_none(sum(bool(r["correct"]) for r in with_gold), len(with_gold))
+    metrics["answer_words_mean"] = ratio_or_none(sum(answer_words(r["answer"]) for r in answered), len(answered))
+    metrics["decline_accuracy"] = ratio_or_none(sum(counts_as_declined(r) for r in unanswerable), len(unanswerable))
     for kind, rate in decline_accuracy_by_kind(rows).items():
         metrics[f"decline_accuracy.{kind}"] = rate
-    metrics["false_decline_rate"] = _ratio(sum(counts_as_declined(r) for r in answerable), len(answerable))
+    metrics["false_decline_rate"] = ratio_or_none(sum(counts_as_declined(r) for r in answerable), len(answerable))
 
     counts = [r["citations"] for r in answered if r.get("citations")]
-    metrics["citation_precision"] = _ratio(sum(c["supported"] for c in counts), sum(c["cited"] for c in counts))
-    metrics["citation_recall"] = _ratio(sum(c["sentences_supported"] for c in counts), sum(c["sentences"] for c in counts))
+    metrics["citation_precision"] = ratio_or_none(sum(c["supported"] for c in counts), sum(c["cited"] for c in counts))
+    metrics["citation_recall"] = ratio_or_none(sum(c["sentences_supported"] for c in counts), sum(c["sentences"] for c in counts))
 
     metrics.update(latency_metrics(rows))
     metrics["questions"] = len(rows)
@@ -81,5 +81,5 @@ def baseline_metrics(rows: Sequence[dict], modes: Sequence[str]) -> dict[str, di
         out[mode].update(chunk_metrics(rows, key=mode))
         held = [r["baselines_in_context"][mode] for r in rows if mode in (r.get("baselines_in_context") or {})]
         if held:
-            out[mode][f"answer_in_context@{CONTEXT_K}"] = _ratio(sum(held), len(held))
+            out[mode][f"answer_in_context@{CONTEXT_K}"] = ratio_or_none(sum(held), len(held))
     return out

@@ -4,5 +4,5 @@ questions to measure it on) is ``None``, never 0 or an error."""
 from __future__ import annotations
 
 
-def _ratio(num: float, den: float) -> float | None:
+def ratio_or_none(num: float, den: float) -> float | None:
     return None if den == 0 else num / den

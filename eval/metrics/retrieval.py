@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from eval.metrics.ratio import _ratio
+from eval.metrics.ratio import ratio_or_none
 
 RETRIEVAL_KS = (1, 5, 10)
 MRR_K = 10
@@ -31,8 +31,8 @@ def _rank_metrics(ranks: Sequence[int | None]) -> dict[str, float | None]:
     """recall@k and mrr@10 from each question's first relevant rank (1-based; None: none in the top 10)."""
     out: dict[str, float | None] = {}
     for k in RETRIEVAL_KS:
-        out[f"recall@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
-    out[f"mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None), len(ranks))
+        out[f"recall@{k}"] = ratio_or_none(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
+    out[f"mrr@{MRR_K}"] = ratio_or_none(sum(1.0 / rank for rank in ranks if rank is not None), len(ranks))
     return out
 
 
@@ -50,7 +50,7 @@ def retrieval_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str,
         ranks.append(first_gold_rank(ranking[:MRR_K], set(r["gold_sources"])))
         all_gold += set(r["gold_sources"]) <= set(ranking[:ALL_GOLD_K])
     out = _rank_metrics(ranks)
-    out[ALL_GOLD_METRIC] = _ratio(all_gold, len(scored))
+    out[ALL_GOLD_METRIC] = ratio_or_none(all_gold, len(scored))
     return out
 
 
@@ -88,8 +88,8 @@ def chunk_metrics(rows: Sequence[dict], key: str | None = None) -> dict[str, flo
         return {}
     out: dict[str, float | None] = {}
     for k in CHUNK_HITS_KS:
-        out[f"chunk_hits@{k}"] = _ratio(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
-    out[f"chunk_mrr@{MRR_K}"] = _ratio(sum(1.0 / rank for rank in ranks if rank is not None and rank <= MRR_K), len(ranks))
+        out[f"chunk_hits@{k}"] = ratio_or_none(sum(1 for rank in ranks if rank is not None and rank <= k), len(ranks))
+    out[f"chunk_mrr@{MRR_K}"] = ratio_or_none(sum(1.0 / rank for rank in ranks if rank is not None and rank <= MRR_K), len(ranks))
     return out
 
 

@@ -8,18 +8,18 @@ the numbered sources (``sources``).
 
 Exported here: the answerer, what it hands on (:class:`Judgement`, :class:`ScoredSentence`,
 :class:`Draft`, :data:`DECLINE_TEXT`) and the helpers the engine and ``assistant.answering``'s other
-modules share (``with_verdict``, ``led_by``, ``dated_label``, ``quote_units``, ``_source_for``,
-``_flat_idf``). Those are its only importers, and they import from the package; its modules'
-underscored names are private to it (its step tests, tests/test_extractive_steps.py, reach in). It
+modules share (``with_verdict``, ``led_by``, ``dated_label``, ``quote_units``, ``source_for``).
+Those are its only importers, and they import from the package; its modules share names among
+themselves, and underscored names are private to one module. It
 imports nothing from ``assistant.engine``, ``assistant.api``, ``assistant.slack`` or ``assistant.cli``.
 """
 
 from assistant.answering.extractive.answerer import ExtractiveAnswerer
 from assistant.answering.extractive.composing import DECLINE_TEXT, FIGURE_RATIO, Draft, led_by, with_verdict
 from assistant.answering.extractive.judgement import ANSWERABILITY, Judgement, answerability
-from assistant.answering.extractive.scoring import ScoredSentence, Similarity, _flat_idf
+from assistant.answering.extractive.scoring import ScoredSentence, Similarity
 from assistant.answering.extractive.sentences import quote_units
-from assistant.answering.extractive.sources import _source_for, dated_label
+from assistant.answering.extractive.sources import dated_label, source_for
 
 __all__ = [
     "ANSWERABILITY",
@@ -30,11 +30,10 @@ __all__ = [
     "Judgement",
     "ScoredSentence",
     "Similarity",
-    "_flat_idf",
-    "_source_for",
     "answerability",
     "dated_label",
     "led_by",
     "quote_units",
+    "source_for",
     "with_verdict",
 ]

@@ -43,18 +43,18 @@ from assistant.answering.extractive.composing import (
 )
 from assistant.answering.extractive.judgement import (
     Judgement,
-    _names_its_kind,
-    _not_stating,
+    names_its_kind,
+    not_stating,
     answerability,
     evidence_of,
     holds_asked_kind,
     rate_answerability,
 )
-from assistant.answering.extractive.scoring import ScoredSentence, Similarity, _flat_idf, embed_best, score_chunks, vote
-from assistant.answering.extractive.sources import _newest_day, closest_sources
+from assistant.answering.extractive.scoring import ScoredSentence, Similarity, embed_best, score_chunks, vote
+from assistant.answering.extractive.sources import newest_day_of, closest_sources
 from assistant.answering.extractive.summary import best_stories, summarise
 from assistant.settings import Settings
-from assistant.understanding.question import Question, analyse
+from assistant.understanding.question import Question, analyse, flat_idf
 
 
 def _default(field_name: str):
@@ -113,7 +113,7 @@ class ExtractiveAnswerer:
         self,
         question: str,
         hits: list[NodeWithScore],
-        idf: Callable[[str], float] = _flat_idf,
+        idf: Callable[[str], float] = flat_idf,
         similarity: Similarity | None = None,
     ) -> tuple[str, list[Source], bool, float]:
         """Judge and compose in one call: (answer text with [n] markers, sources, declined, evidence)."""
@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
         self,
         question: str | Question,
         hits: list[NodeWithScore],
-        idf: Callable[[str], float] = _flat_idf,
+        idf: Callable[[str], float] = flat_idf,
         similarity: Similarity | None = None,
         newest_day: int = 0,
         article_texts: Callable[[list[str]], dict[str, str]] | None = None,
@@ -135,11 +135,11 @@ class ExtractiveAnswerer:
         ``article_texts`` (article ids -> their whole texts) lets the judge check that an article states
         the quantities the question names (:mod:`assistant.understanding.quantities`); without it, none is checked."""
         q = question if isinstance(question, Question) else analyse(question, idf)
-        unreported = _not_stating(q, hits, article_texts) if article_texts is not None else frozenset()
+        unreported = not_stating(q, hits, article_texts) if article_texts is not None else frozenset()
         scored = self.score_sentences(q, hits, idf, similarity, newest_day, unreported)
         evidence = self.evidence(scored, hits)
         declined = not scored or evidence < self.decline_threshold
-        if (not declined and self.typed_decline and _names_its_kind(q.atype)
+        if (not declined and self.typed_decline and names_its_kind(q.atype)
                 and not holds_asked_kind(scored, self.evidence_sentences, self.companion_window)):
             declined = True  # the story is there, the asked figure or place is not: a near miss
         return Judgement(q.text, list(hits), scored, evidence, declined, asked=q)
@@ -148,7 +148,7 @@ class ExtractiveAnswerer:
         self,
         question: str | Question,
         hits: list[NodeWithScore],
-        idf: Callable[[str], float] = _flat_idf,
+        idf: Callable[[str], float] = flat_idf,
         similarity: Similarity | None = None,
         newest_day: int = 0,
         unreported: frozenset[str] = frozenset(),
@@ -157,7 +157,7 @@ class ExtractiveAnswerer:
         ``unreported`` (ones that cannot report the asked event)."""
         q = question if isinstance(question, Question) else analyse(question, idf)
         scored = score_chunks(
-            q, hits, newest_day or _newest_day(hits), unreported,
+            q, hits, newest_day or newest_day_of(hits), unreported,
             recent_half_life_days=self.recent_half_life_days, quantity_weight=self.quantity_weight,
             long_sentence_words=self.long_sentence_words, type_weight=self.type_weight,
             rank_decay=self.rank_decay, predicate_weight=self.predicate_weight,

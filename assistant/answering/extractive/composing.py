@@ -17,8 +17,8 @@ from llama_index.core.schema import MetadataMode
 from assistant.answer import Source
 from assistant.answering.extractive.judgement import Judgement, of_kind_in
 from assistant.answering.extractive.scoring import ScoredSentence
-from assistant.answering.extractive.sentences import _ASKS, _BOILERPLATE, _FULL_NAME, _TERMINATED, quote_units
-from assistant.answering.extractive.sources import _article_id, _source_for
+from assistant.answering.extractive.sentences import ASKS, BOILERPLATE, FULL_NAME, TERMINATED, quote_units
+from assistant.answering.extractive.sources import article_id_of, source_for
 from assistant.answering.verdicts import verdict, yes_no
 from assistant.text import terms
 from assistant.understanding.answer_types import type_match
@@ -77,7 +77,7 @@ def reason_after(lead: ScoredSentence, asked: Question, max_words: int) -> list[
         if " ".join(text[start:end].split()) != lead.text:
             continue
         after = " ".join(text[units[i + 1][0] : units[i + 1][1]].split())
-        if (_TERMINATED.search(after) and not _ASKS.search(after) and not _BOILERPLATE.search(after)
+        if (TERMINATED.search(after) and not ASKS.search(after) and not BOILERPLATE.search(after)
                 and len(lead.text.split()) + len(after.split()) <= max_words
                 and type_match(asked.atype, after, asked.words) > lead.match):
             return [ScoredSentence(after, lead.hit_rank, lead.hit, coverage=0.0, score=0.0, match=1.0)]
@@ -109,7 +109,7 @@ def with_followers(
             break
         if candidate.answerability < min_answerability:
             continue  # a sentence that would not answer on its own is filler beside one that does
-        if subject and _article_id(candidate.hit) != _article_id(lead.hit) and not subject & set(terms(candidate.text)):
+        if subject and article_id_of(candidate.hit) != article_id_of(lead.hit) and not subject & set(terms(candidate.text)):
             continue  # another story's sentence that never names who or what the question is about
         extra = len(candidate.text.split())
         new_terms = set(terms(candidate.text)) - covered
@@ -140,9 +140,9 @@ def with_full_name(chosen: list[ScoredSentence], max_words: int) -> list[ScoredS
         return chosen
     for start, end in reversed(quote_units(text[:at])):  # the nearest earlier mention first
         sentence = " ".join(text[start:end].split())
-        if not _TERMINATED.search(sentence) or sentence.endswith("?") or any(sentence in c.text or c.text in sentence for c in chosen):
+        if not TERMINATED.search(sentence) or sentence.endswith("?") or any(sentence in c.text or c.text in sentence for c in chosen):
             continue
-        if any(m.group(1) in bare for m in _FULL_NAME.finditer(sentence)):
+        if any(m.group(1) in bare for m in FULL_NAME.finditer(sentence)):
             if len(lead.text.split()) + len(sentence.split()) > max_words:
                 return chosen
             intro = ScoredSentence(sentence, lead.hit_rank, lead.hit, coverage=0.0, score=0.0)
@@ -161,7 +161,7 @@ def cited(chosen: list[ScoredSentence], evidence: float) -> Draft:
     sources: list[Source] = []
     parts: list[str] = []
     for sentence in chosen:
-        source = _source_for(sources, sentence.hit, sentence.text)
+        source = source_for(sources, sentence.hit, sentence.text)
         parts.append(f"{sentence.text} [{source.n}]")
     return Draft(" ".join(parts), sources, False, evidence)
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 from llama_index.core.schema import NodeWithScore
 
 from assistant.answering.extractive.scoring import ScoredSentence
-from assistant.answering.extractive.sources import _article_id
+from assistant.answering.extractive.sources import article_id_of
 from assistant.text import terms
 from assistant.understanding.quantities import states_any
 from assistant.understanding.question import Question
@@ -75,7 +75,7 @@ def evidence_of(scored: list[ScoredSentence], among: int) -> float:
     return max((s.answerability for s in scored[:among]), default=0.0)
 
 
-def _names_its_kind(atype) -> bool:
+def names_its_kind(atype) -> bool:
     """A question whose answer is a thing of a kind the answerer recognises surely: a figure or a date.
     Not names: "which airline" is answered by "Korea's largest airline", "which county" by
     "Staffordshire", and news names a person by surname alone; not times ("in what time": 3.13 seconds)."""
@@ -95,19 +95,19 @@ def holds_asked_kind(scored: list[ScoredSentence], evidence_sentences: int, comp
 def of_kind_in(lead: ScoredSentence, scored: list[ScoredSentence], companion_window: int) -> Iterator[ScoredSentence]:
     """The sentences of ``lead``'s article, among the ``companion_window`` best, that hold the asked
     kind of thing (best first), other than ``lead`` and what it already quotes."""
-    article = _article_id(lead.hit)
+    article = article_id_of(lead.hit)
     for candidate in scored[:companion_window]:
-        if candidate.match >= 1.0 and _article_id(candidate.hit) == article and candidate.text not in lead.text:
+        if candidate.match >= 1.0 and article_id_of(candidate.hit) == article and candidate.text not in lead.text:
             yield candidate
 
 
-def _not_stating(q: Question, hits: list[NodeWithScore], article_texts: Callable[[list[str]], dict[str, str]]) -> frozenset[str]:
+def not_stating(q: Question, hits: list[NodeWithScore], article_texts: Callable[[list[str]], dict[str, str]]) -> frozenset[str]:
     """The articles among ``hits`` that state none of the quantities the question names (in their title
     or anywhere in their text, as a quantity is often given once, higher up than the sentence that answers)."""
     if not q.quantities or not hits:
         return frozenset()
     titles: dict[str, str] = {}
     for hit in hits:
-        titles.setdefault(_article_id(hit), str(hit.node.metadata.get("title") or ""))
+        titles.setdefault(article_id_of(hit), str(hit.node.metadata.get("title") or ""))
     texts = article_texts(list(titles))
     return frozenset(a for a, title in titles.items() if not states_any(f"{title}\n{texts.get(a, '')}", q.quantities))

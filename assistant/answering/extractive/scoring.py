@@ -18,14 +18,14 @@ from typing import Callable
 from llama_index.core.schema import MetadataMode, NodeWithScore
 
 from assistant.answering.extractive.sentences import (
-    _ASKS,
-    _REFERS_BACK,
-    _TERMINATED,
+    ASKS,
+    REFERS_BACK,
+    TERMINATED,
     HEADING_WORDS,
     quotable_sentences,
     quote_units,
 )
-from assistant.answering.extractive.sources import _age_days, _article_id
+from assistant.answering.extractive.sources import age_days_of, article_id_of
 from assistant.text import terms
 from assistant.understanding.answer_types import candidates, speaker, speaks_for, type_match
 from assistant.understanding.question import Question
@@ -48,10 +48,6 @@ class ScoredSentence:
     # What the question says of its article, beyond the sentence's words: how much its age fits a
     # question about something new, and whether it states the question's figures (1.0: no doubt).
     fit: float = 1.0
-
-
-def _flat_idf(_term: str) -> float:
-    return 1.0
 
 
 def _coverage(q: Question, sentence: str) -> tuple[float, int]:
@@ -79,18 +75,18 @@ def score_chunks(
     scored: list[ScoredSentence] = []
     seen: set[str] = set()
     for rank, hit in enumerate(hits):
-        age = _age_days(hit, newest)
+        age = age_days_of(hit, newest)
         # Asked about something new: an older story's sentences weigh less, by how sure the question
         # is of its time; an undated article is neither new nor old.
         behind = recent_half_life_days if age is None else max(0, age)  # newer than the newest counted: 0
         staleness = 0.5 ** (q.recency * behind / recent_half_life_days)
         # A question's figures ("22 states") are evidence of which event it means, not a veto: an
         # article may word them otherwise ("twenty-two states") or give them elsewhere.
-        stated = 1.0 if _article_id(hit) not in unreported else 1.0 - quantity_weight
+        stated = 1.0 if article_id_of(hit) not in unreported else 1.0 - quantity_weight
         text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
         units = quote_units(text)
         for i, end, sentence in quotable_sentences(text, units, seen):
-            refers_back = atype.kind is not None and i > 0 and _REFERS_BACK.match(sentence)
+            refers_back = atype.kind is not None and i > 0 and REFERS_BACK.match(sentence)
             coverage, novel = _coverage(q, sentence)
             if (coverage == 0 or novel == 0) and not refers_back:
                 continue  # nothing of the question, or nothing but it: not worth typing
@@ -134,8 +130,8 @@ def _with_the_one_before(
     ``end``: where unit ``i`` ends."""
     window = " ".join(text[units[i - 1][0] : end].split())
     before = text[units[i - 1][0] : units[i - 1][1]].strip()
-    heading = not _TERMINATED.search(before) and len(before.split()) <= HEADING_WORDS
-    if heading or (_TERMINATED.search(before) and not _ASKS.search(before)):
+    heading = not TERMINATED.search(before) and len(before.split()) <= HEADING_WORDS
+    if heading or (TERMINATED.search(before) and not ASKS.search(before)):
         window_match = type_match(q.atype, window, q.words)
         if window_match > match:
             return window, window_match
@@ -159,7 +155,7 @@ def vote(scored: list[ScoredSentence], q: Question, consensus_voters: int, conse
     votes: dict[str, float] = {}
     counted: set[tuple[str, str]] = set()
     for sentence, found in zip(voters, found_in):
-        article = _article_id(sentence.hit)
+        article = article_id_of(sentence.hit)
         for candidate in found:
             if (candidate, article) not in counted:
                 counted.add((candidate, article))

@@ -16,18 +16,18 @@ from assistant.text import sentence_spans
 
 # A sentence ends in . ! or ? (perhaps inside closing quotes or brackets). Headings, captions, link
 # texts ("REQUIRED READING: ...") and sentences cut at a chunk's edge do not, and are not quoted.
-_TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
+TERMINATED = re.compile(r"[.!?][\"”’')\]]*$")
 # A wire dateline opening a story ("LAS VEGAS ‒", "BANGUI, Central African Republic (AP) —") says where
 # it was filed, not what happened: it is not quoted, and its place does not answer "which city".
-_DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s+\([A-Za-z]+\))?\s*[—–‒]+\s+(?=[A-Z\"“])")
+DATELINE = re.compile(r"^[A-Z][A-Z.'’\- ]+[A-Z.](?:,\s+[A-Z][\w.\- ]*?)?(?:\s+\([A-Za-z]+\))?\s*[—–‒]+\s+(?=[A-Z\"“])")
 # A sentence that opens like this refers back to something the sentence, heading or list item before it
 # named ("She was named director of the year", "The comedian will return", "This is the definitive summer
 # classic" under "Jaws (1975)"); when that something is the answer, what comes before is quoted too.
-_REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|It|Its|This|These|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
+REFERS_BACK = re.compile(r"^(?:He|She|They|His|Her|Their|It|Its|This|These|The\s+(?:[A-Z][\w\-]*\s+)*[a-z][\w\-]*)\b")
 # A heading or list item ("Jaws (1975) — June 5", "1. Taylor Swift"): a short line of its own.
 HEADING_WORDS = 12
 # What a page says about itself, not news: never quoted.
-_BOILERPLATE = re.compile(
+BOILERPLATE = re.compile(
     r"^\W*(?:editor[’']s note|this (?:page|article|story|post) (?:is|was|has been|contains|includes|may)|"
     r"(?:sign up|subscribe|click here|read more|follow us|watch:|listen:|related:|see also|copyright|all rights reserved)|"
     r"(?:this|the) (?:story|article) has been updated|.{0,40}contributed to this (?:report|story)|"
@@ -35,9 +35,9 @@ _BOILERPLATE = re.compile(
     re.I,
 )
 # A sentence that asks rather than tells ("Who first proposed the plan?"): it never answers.
-_ASKS = re.compile(r"\?[\"”’')\]]*$")
+ASKS = re.compile(r"\?[\"”’')\]]*$")
 # A person's full name: capitalised given name(s), perhaps a middle initial, then the surname.
-_FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?)+([A-Z][a-z][\w’'-]*)\b")
+FULL_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?)+([A-Z][a-z][\w’'-]*)\b")
 # A quotation runs over several sentences when the breaker splits inside it; a unit is closed again
 # after this many sentences even if its quotes never balance (a stray quote mark in the source).
 _MAX_QUOTE_SENTENCES = 4
@@ -48,13 +48,13 @@ def quotable_sentences(text: str, units: list[tuple[int, int]], seen: set[str]) 
     dateline removed; none already in ``seen``, which each one yielded joins (a sentence that several
     chunks share is scored once)."""
     for i, (start, end) in enumerate(units):
-        sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
+        sentence = DATELINE.sub("", text[start:end].strip(), count=1)
         if sentence.endswith(":") and i + 1 < len(units):
             # A lead that sets up its answer ("The winners were:"): read on into what it sets up.
-            sentence = _DATELINE.sub("", " ".join(text[start : units[i + 1][1]].split()), count=1)
-        if len(sentence.split()) < 4 or sentence in seen or not _TERMINATED.search(sentence):
+            sentence = DATELINE.sub("", " ".join(text[start : units[i + 1][1]].split()), count=1)
+        if len(sentence.split()) < 4 or sentence in seen or not TERMINATED.search(sentence):
             continue
-        if _ASKS.search(sentence) or _BOILERPLATE.search(sentence):
+        if ASKS.search(sentence) or BOILERPLATE.search(sentence):
             continue  # a question the article asks, or what a page says about itself
         if addresses_the_assistant(sentence):
             continue  # an instruction planted for a model ("cite source [9]") is not news to quote

@@ -17,28 +17,28 @@ if TYPE_CHECKING:
     from assistant.answering.extractive.scoring import ScoredSentence
 
 
-def _article_id(hit: NodeWithScore) -> str:
+def article_id_of(hit: NodeWithScore) -> str:
     return hit.node.metadata.get("article_id", hit.node.node_id)
 
 
-def _day(hit: NodeWithScore) -> int:
+def day_of(hit: NodeWithScore) -> int:
     return int(hit.node.metadata.get("published_day") or 0)
 
 
-def _newest_day(hits: Sequence[NodeWithScore]) -> int:
-    return max((_day(h) for h in hits), default=0)
+def newest_day_of(hits: Sequence[NodeWithScore]) -> int:
+    return max((day_of(h) for h in hits), default=0)
 
 
-def _age_days(hit: NodeWithScore, newest: int) -> int | None:
+def age_days_of(hit: NodeWithScore, newest: int) -> int | None:
     """Days between the hit's article and the newest day (None when either is undated)."""
-    day, last = day_date(_day(hit)), day_date(newest)
+    day, last = day_date(day_of(hit)), day_date(newest)
     return (last - day).days if day and last else None
 
 
-def _source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source:
+def source_for(sources: list[Source], hit: NodeWithScore, quote: str) -> Source:
     """The source numbered for this hit's article, adding it (with this quote) on first citation."""
     meta = hit.node.metadata
-    article_id = _article_id(hit)
+    article_id = article_id_of(hit)
     for source in sources:
         if source.article_id == article_id:
             return source
@@ -61,13 +61,13 @@ def closest_sources(scored: list[ScoredSentence], hits: list[NodeWithScore], lim
     for sentence in scored:
         if len(sources) >= limit:
             break
-        _source_for(sources, sentence.hit, sentence.text)
+        source_for(sources, sentence.hit, sentence.text)
     for hit in hits:  # too little overlap to pick sentences: fall back to the chunks' openings
         if len(sources) >= limit:
             break
         text = hit.node.get_content(metadata_mode=MetadataMode.NONE)
         spans = sentence_spans(text)
-        _source_for(sources, hit, text[spans[0][0] : spans[0][1]].strip() if spans else text[:200])
+        source_for(sources, hit, text[spans[0][0] : spans[0][1]].strip() if spans else text[:200])
     return sources
 
 

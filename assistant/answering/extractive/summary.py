@@ -20,8 +20,8 @@ from assistant.answer import Source
 from assistant.answering.extractive.composing import DECLINE_TEXT, Draft
 from assistant.answering.extractive.judgement import Judgement
 from assistant.answering.extractive.scoring import ScoredSentence
-from assistant.answering.extractive.sentences import _ASKS, _BOILERPLATE, _DATELINE, _TERMINATED, quote_units
-from assistant.answering.extractive.sources import _article_id, _day, _source_for, dated_label
+from assistant.answering.extractive.sentences import ASKS, BOILERPLATE, DATELINE, TERMINATED, quote_units
+from assistant.answering.extractive.sources import article_id_of, day_of, source_for, dated_label
 from assistant.answering.injection import addresses_the_assistant
 
 LEDE_MIN_WORDS = 8
@@ -38,10 +38,10 @@ def best_stories(judgement: Judgement) -> tuple[list[NodeWithScore], dict[str, s
     ``STORY_RATIO`` of the best one's, ``MAX_STORIES`` at most. The judgement must have scored something."""
     best: dict[str, ScoredSentence] = {}
     for sentence in judgement.scored:
-        best.setdefault(_article_id(sentence.hit), sentence)
+        best.setdefault(article_id_of(sentence.hit), sentence)
     top = judgement.scored[0].score
     chosen = [s for s in best.values() if s.score >= STORY_RATIO * top][:MAX_STORIES]
-    fallback = {_article_id(s.hit): s.text for s in chosen}
+    fallback = {article_id_of(s.hit): s.text for s in chosen}
     return [s.hit for s in chosen], fallback
 
 
@@ -59,21 +59,21 @@ def summarise(
     first, or oldest first for a timeline with each labelled by its outlet and day; an article whose lede
     will not do is quoted by its ``fallback`` sentence, if any. A decline when nothing is left to quote."""
     newest_first: dict[str, NodeWithScore] = {}
-    for hit in sorted(stories, key=_day, reverse=True):  # newest first: news supersedes news
-        newest_first.setdefault(_article_id(hit), hit)  # one lede per article
+    for hit in sorted(stories, key=day_of, reverse=True):  # newest first: news supersedes news
+        newest_first.setdefault(article_id_of(hit), hit)  # one lede per article
     stories = list(newest_first.values())[:MAX_STORIES]
     if oldest_first:
         stories.reverse()
     if not stories:
         return Draft(DECLINE_TEXT, [], True, judgement.evidence)
-    texts = article_texts([_article_id(h) for h in stories])
+    texts = article_texts([article_id_of(h) for h in stories])
     sources: list[Source] = []
     parts: list[str] = []
     for hit in stories:
-        article = _article_id(hit)
+        article = article_id_of(hit)
         sentence = lede(texts.get(article, ""), str(hit.node.metadata.get("title") or ""), max_words) or fallback.get(article)
         if sentence:
-            cited = f"{sentence} [{_source_for(sources, hit, sentence).n}]"
+            cited = f"{sentence} [{source_for(sources, hit, sentence).n}]"
             parts.append(f"{dated_label(hit)}: {cited}" if oldest_first and dated_label(hit) else cited)
     if not parts:
         return Draft(DECLINE_TEXT, [], True, judgement.evidence)
@@ -84,10 +84,10 @@ def summarise(
 def lede(text: str, title: str, max_words: int) -> str | None:
     """The article's lede without its dateline, when it reads as one (not boilerplate, not too long)."""
     for start, end in quote_units(text)[:LEDE_WITHIN]:
-        sentence = _DATELINE.sub("", text[start:end].strip(), count=1)
-        if sentence == title.strip() or not _TERMINATED.search(sentence) or _ASKS.search(sentence):
+        sentence = DATELINE.sub("", text[start:end].strip(), count=1)
+        if sentence == title.strip() or not TERMINATED.search(sentence) or ASKS.search(sentence):
             continue
-        if len(sentence.split()) < LEDE_MIN_WORDS or _BOILERPLATE.search(sentence) or addresses_the_assistant(sentence):
+        if len(sentence.split()) < LEDE_MIN_WORDS or BOILERPLATE.search(sentence) or addresses_the_assistant(sentence):
             continue
         return sentence if len(sentence.split()) <= max_words else None
     return None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
 from assistant.answer import Turn
 from assistant.api.schemas.shared import (
-    _ERROR_REF, _SOURCES_REF, EXAMPLE_QUESTION, NON_BLANK, Filters, TopK, _sse_event,
+    ERROR_REF, SOURCES_REF, EXAMPLE_QUESTION, NON_BLANK, Filters, TopK, sse_event,
 )  # fmt: skip
 
 
@@ -70,10 +70,10 @@ def ask_request_model(max_question_chars: int, max_history_turns: int) -> type[A
 # The events of `POST /v1/ask` with "stream": true (one schema per event, as Open API 3.1 reads it).
 ASK_EVENT_SCHEMA = {
     "anyOf": [
-        _sse_event("sources", {"type": "object", "required": ["sources"], "properties": {"sources": _SOURCES_REF}}),
-        _sse_event("delta", {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}),
-        _sse_event("done", {"$ref": "#/components/schemas/Answer"}),
-        _sse_event("error", _ERROR_REF),
+        sse_event("sources", {"type": "object", "required": ["sources"], "properties": {"sources": SOURCES_REF}}),
+        sse_event("delta", {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}),
+        sse_event("done", {"$ref": "#/components/schemas/Answer"}),
+        sse_event("error", ERROR_REF),
     ]
 }
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from assistant.answer import Source
-from assistant.api.schemas.shared import _ERROR_REF, _SOURCES_REF, EXAMPLE_QUESTION, Filters, TopK, _sse_event
+from assistant.api.schemas.shared import ERROR_REF, SOURCES_REF, EXAMPLE_QUESTION, Filters, TopK, sse_event
 
 _CHUNK = {
     "type": "object",
@@ -33,15 +33,15 @@ _CHUNK = {
                 },
             },
         },
-        "sources": _SOURCES_REF,
+        "sources": SOURCES_REF,
     },
 }
 
 # The events of `POST /v1/chat/completions` with "stream": true: OpenAI's chunks, then `[DONE]`.
 CHAT_EVENT_SCHEMA = {
     "anyOf": [
-        _sse_event(None, _CHUNK),
-        _sse_event(None, _ERROR_REF),
+        sse_event(None, _CHUNK),
+        sse_event(None, ERROR_REF),
         {"type": "object", "required": ["data"], "properties": {"data": {"const": "[DONE]"}}},
     ]
 }

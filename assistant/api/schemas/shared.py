@@ -53,7 +53,7 @@ class Filters(BaseModel):
         return SearchFilters(since=self.since, until=self.until, source=self.source)
 
 
-def _sse_event(event: str | None, data: dict) -> dict:
+def sse_event(event: str | None, data: dict) -> dict:
     """One Server-Sent Event as OpenAPI describes it: its ``event`` name and its JSON ``data``."""
     properties: dict[str, Any] = {
         "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
@@ -63,5 +63,5 @@ def _sse_event(event: str | None, data: dict) -> dict:
     return {"type": "object", "required": ["data", *(["event"] if event else [])], "properties": properties}
 
 
-_SOURCES_REF = {"type": "array", "items": {"$ref": "#/components/schemas/Source"}}
-_ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+SOURCES_REF = {"type": "array", "items": {"$ref": "#/components/schemas/Source"}}
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}

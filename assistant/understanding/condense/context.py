@@ -130,12 +130,18 @@ def carry_answer_words(last: Exchange, carried: Carried) -> None:
             words += carried.add(word)
 
 
+def most_useful_first(exchanges: list[Exchange]) -> list[Exchange]:
+    """The order context is looked for in: the last question, then the first, then those between,
+    latest first (one conversation has the last as its first: it comes twice, harmlessly)."""
+    return [exchanges[-1]] + exchanges[:1] + exchanges[-2:0:-1]
+
+
 def carry_topic_words(exchanges: list[Exchange], carried: Carried) -> None:
     """Rule: carry the user's own topic words (the last question's, then the first's, then those
     between, latest first), ``MAX_TOPIC_WORDS`` at most; ``carried_context`` asks for them only when
     no name was carried and the follow-up names none."""
     words = 0
-    for exchange in [exchanges[-1]] + exchanges[:1] + exchanges[-2:0:-1]:
+    for exchange in most_useful_first(exchanges):
         for word in exchange.topic:
             if words >= MAX_TOPIC_WORDS:
                 break
@@ -147,7 +153,7 @@ def names_to_carry(exchanges: list[Exchange]) -> list[Mention]:
     then those between), then what the answers named when asked for a name."""
     out: list[Mention] = []
     seen: set[str] = set()
-    for exchange in [exchanges[-1]] + exchanges[:1] + exchanges[-2:0:-1]:
+    for exchange in most_useful_first(exchanges):
         for mention in exchange.mentions:
             if not mention.common and mention.text.lower() not in seen:
                 seen.add(mention.text.lower())
